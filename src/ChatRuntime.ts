@@ -1,0 +1,77 @@
+import path from "node:path";
+import type {ChatHistoryItem} from "node-llama-cpp";
+import {ChatService} from "./chat/ChatService.js";
+import type {Config} from "./config.js";
+import {isChatHistory} from "./llm/chatHistory.js";
+import {LlamaEngine} from "./llm/LlamaEngine.js";
+import {SessionPool} from "./llm/SessionPool.js";
+import type {Logger} from "./logger.js";
+import {HistoryStore} from "./store/HistoryStore.js";
+
+export type ChatRuntimeSettings = Pick<Config,
+    | "model" | "modelsDir" | "contextSize" | "batchSize" | "threads" | "gpuLayers" | "sequences"
+    | "temperature" | "topP" | "maxTokens" | "systemPrompt" | "dataDir" | "queuePerChannel" | "queueTotal"
+> & {
+    /** Fixes sampling, for reproducible answers in tests and benchmarks. default: random */
+    readonly seed?: number;
+    /** default true */
+    readonly downloadProgress?: boolean;
+};
+
+/**
+ * Everything below the Discord layer, wired together: the engine, the saved histories, the
+ * per-conversation sessions and the chat service. Shared by the bot and the terminal chat.
+ */
+export class ChatRuntime {
+    readonly engine: LlamaEngine;
+    readonly sessions: SessionPool;
+    readonly chat: ChatService;
+    readonly store: HistoryStore<ChatHistoryItem[]>;
+    #closing: Promise<void> | undefined;
+
+    private constructor(engine: LlamaEngine, store: HistoryStore<ChatHistoryItem[]>, sessions: SessionPool, chat: ChatService) {
+        this.engine = engine;
+        this.store = store;
+        this.sessions = sessions;
+        this.chat = chat;
+    }
+
+    static async start(settings: ChatRuntimeSettings, logger: Logger): Promise<ChatRuntime> {
+        const engine = await LlamaEngine.load({...settings, logger});
+        const store = new HistoryStore({
+            directory: path.join(settings.dataDir, "conversations"),
+            isValid: isChatHistory,
+            logger
+        });
+        const sessions = new SessionPool({
+            model: engine.model,
+            context: engine.context,
+            systemPrompt: settings.systemPrompt,
+            generation: {
+                temperature: settings.temperature,
+                topP: settings.topP,
+                maxTokens: settings.maxTokens,
+                seed: settings.seed
+            },
+            store,
+            logger
+        });
+        const chat = new ChatService({
+            engine: sessions,
+            queuePerChannel: settings.queuePerChannel,
+            queueTotal: settings.queueTotal,
+            logger
+        });
+        return new ChatRuntime(engine, store, sessions, chat);
+    }
+
+    /** Stops every answer (reason "shutdown"), saves the histories, frees node-llama-cpp. Safe to call twice. */
+    close(): Promise<void> {
+        this.#closing ??= (async () => {
+            await this.chat.close();
+            await this.sessions.close();
+            await this.engine.dispose();
+        })();
+        return this.#closing;
+    }
+}

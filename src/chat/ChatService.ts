@@ -1,0 +1,245 @@
+import PQueue from "p-queue";
+import {GenerationFailedError, UserFacingError} from "../errors.js";
+import type {ConversationEngine} from "../llm/types.js";
+import type {Logger} from "../logger.js";
+import {ChatStream} from "./ChatStream.js";
+import type {StopReason} from "./events.js";
+import {formatPrompt} from "./formatPrompt.js";
+
+export type ChatServiceOptions = {
+    readonly engine: ConversationEngine;
+    /** Prompts waiting or running in one channel; over it, `ask` answers busy. */
+    readonly queuePerChannel: number;
+    /** Prompts waiting or running in all channels together; over it, `ask` answers busy. */
+    readonly queueTotal: number;
+    readonly logger: Logger;
+};
+
+export type AskRequest = {
+    /** The conversation: a channel, thread or DM id. */
+    readonly channelId: string;
+    /** Shown to the model before the text, so it knows who said what. */
+    readonly speaker?: string;
+    readonly text: string;
+    /** Stops the prompt, while it waits or while it is answered. */
+    readonly signal?: AbortSignal;
+};
+
+export type BusyReason = "channel" | "global" | "closed";
+
+export type AskResult =
+    | {readonly accepted: true, readonly stream: ChatStream}
+    | {readonly accepted: false, readonly reason: BusyReason, readonly userMessage: string};
+
+type Ticket = {
+    readonly channelId: string;
+    readonly prompt: string;
+    readonly stream: ChatStream;
+    readonly controller: AbortController;
+    state: "waiting" | "running" | "finished";
+    stopReason?: StopReason;
+    removeSignalListener?: () => void;
+};
+
+type Channel = {
+    /** One prompt at a time per channel, in order. */
+    readonly queue: PQueue;
+    readonly tickets: Set<Ticket>;
+};
+
+/**
+ * The chat layer: one conversation per channel, prompts queued per channel and answered as streams
+ * of events. Different channels generate at the same time, up to the engine's parallelism, which
+ * is what lets node-llama-cpp decode them in one batch. Knows nothing of Discord or node-llama-cpp.
+ */
+export class ChatService {
+    readonly #engine: ConversationEngine;
+    readonly #queuePerChannel: number;
+    readonly #queueTotal: number;
+    readonly #logger: Logger;
+    readonly #channels = new Map<string, Channel>();
+    /** Generation slots shared by all channels: one per sequence. */
+    readonly #slots: PQueue;
+    #ticketCount = 0;
+    #closed = false;
+
+    constructor({engine, queuePerChannel, queueTotal, logger}: ChatServiceOptions) {
+        this.#engine = engine;
+        this.#queuePerChannel = queuePerChannel;
+        this.#queueTotal = queueTotal;
+        this.#logger = logger;
+        this.#slots = new PQueue({concurrency: engine.parallelism});
+    }
+
+    /** Prompts waiting or running, in all channels. */
+    get pendingCount(): number {
+        return this.#ticketCount;
+    }
+
+    get closed(): boolean {
+        return this.#closed;
+    }
+
+    /**
+     * Queues a prompt in its channel. Answers at once: either a stream of the prompt's events, or
+     * busy (queue limits, or shutting down) with a message for the user.
+     */
+    ask({channelId, speaker, text, signal}: AskRequest): AskResult {
+        if (this.#closed)
+            return busy("closed", "I am shutting down and not taking new questions. Please ask again in a moment.");
+
+        const waitingInChannel = this.#channels.get(channelId)?.tickets.size ?? 0;
+        if (waitingInChannel >= this.#queuePerChannel)
+            return busy("channel", `This channel already has ${waitingInChannel} questions waiting for me. Please wait for them to be answered.`);
+        if (this.#ticketCount >= this.#queueTotal)
+            return busy("global", "I am busy answering lots of questions right now. Please try again in a minute.");
+
+        const channel = this.#channel(channelId);
+        const ticket: Ticket = {
+            channelId,
+            prompt: formatPrompt(speaker, text),
+            stream: new ChatStream(),
+            controller: new AbortController(),
+            state: "waiting"
+        };
+
+        const position = this.#placeInLine(channel);
+        channel.tickets.add(ticket);
+        this.#ticketCount++;
+        if (position > 0)
+            ticket.stream.push({type: "queued", position});
+
+        if (signal != null) {
+            const onAbort = () => this.#stop(ticket, "user");
+            signal.addEventListener("abort", onAbort, {once: true});
+            ticket.removeSignalListener = () => signal.removeEventListener("abort", onAbort);
+            if (signal.aborted)
+                onAbort();
+        }
+
+        void channel.queue.add(() => this.#run(ticket));
+        return {accepted: true, stream: ticket.stream};
+    }
+
+    /**
+     * Clears a channel's conversation: its running answer is stopped and its waiting prompts are
+     * dropped (each stream ends with `stopped`, reason "reset"), then the history is forgotten.
+     * @returns how many prompts were stopped or dropped
+     */
+    async reset(channelId: string): Promise<number> {
+        const channel = this.#channel(channelId);
+        const tickets = [...channel.tickets];
+        for (const ticket of tickets)
+            this.#stop(ticket, "reset");
+
+        await channel.queue.add(() => this.#engine.reset(channelId));
+        return tickets.length;
+    }
+
+    /** Takes no new prompts, stops every running and waiting one (reason "shutdown"), and waits for them to end. */
+    async close(): Promise<void> {
+        this.#closed = true;
+        for (const channel of this.#channels.values())
+            for (const ticket of channel.tickets)
+                this.#stop(ticket, "shutdown");
+
+        await Promise.all([...this.#channels.values()].map((channel) => channel.queue.onIdle()));
+    }
+
+    #channel(channelId: string): Channel {
+        const existing = this.#channels.get(channelId);
+        if (existing != null)
+            return existing;
+
+        const channel: Channel = {queue: new PQueue({concurrency: 1}), tickets: new Set()};
+        channel.queue.on("idle", () => {
+            if (channel.tickets.size === 0 && this.#channels.get(channelId) === channel)
+                this.#channels.delete(channelId);
+        });
+        this.#channels.set(channelId, channel);
+        return channel;
+    }
+
+    /** 0 when the prompt can start right away; else its place in line (1 = next). */
+    #placeInLine(channel: Channel): number {
+        if (channel.tickets.size > 0)
+            return channel.tickets.size;
+
+        if (this.#slots.pending >= this.#slots.concurrency)
+            return this.#slots.size + 1;
+
+        return 0;
+    }
+
+    async #run(ticket: Ticket): Promise<void> {
+        try {
+            await this.#slots.add(() => this.#generate(ticket));
+        } finally {
+            this.#finish(ticket);
+        }
+    }
+
+    async #generate(ticket: Ticket): Promise<void> {
+        if (ticket.state !== "waiting")
+            return;
+
+        ticket.state = "running";
+        const {stream} = ticket;
+        stream.push({type: "started"});
+        try {
+            const result = await this.#engine.generate({
+                conversationId: ticket.channelId,
+                prompt: ticket.prompt,
+                signal: ticket.controller.signal,
+                onThought: (text) => stream.push({type: "thinking", text}),
+                onText: (text) => stream.push({type: "text", text})
+            });
+
+            if (result.stopReason === "abort")
+                stream.push({type: "stopped", text: result.text, reason: ticket.stopReason ?? "user"});
+            else
+                stream.push({
+                    type: "done",
+                    text: result.text,
+                    tokens: result.tokens,
+                    tokensPerSecond: result.durationMs > 0 ? result.tokens / (result.durationMs / 1000) : 0,
+                    truncated: result.stopReason === "maxTokens"
+                });
+        } catch (error) {
+            const userError = error instanceof UserFacingError ? error : new GenerationFailedError(error);
+            if (!(error instanceof UserFacingError) || error instanceof GenerationFailedError)
+                this.#logger.error(`Answering in channel ${ticket.channelId} failed.`, userError.cause ?? userError);
+            stream.push({type: "error", error: userError});
+        }
+    }
+
+    #stop(ticket: Ticket, reason: StopReason): void {
+        if (ticket.state === "finished")
+            return;
+
+        ticket.stopReason ??= reason;
+        if (ticket.state === "running") {
+            ticket.controller.abort();
+            return;
+        }
+
+        ticket.stream.push({type: "stopped", text: "", reason});
+        this.#finish(ticket);
+    }
+
+    #finish(ticket: Ticket): void {
+        if (ticket.state === "finished")
+            return;
+
+        ticket.state = "finished";
+        ticket.removeSignalListener?.();
+        this.#ticketCount--;
+        this.#channels.get(ticket.channelId)?.tickets.delete(ticket);
+        if (!ticket.stream.ended)
+            ticket.stream.push({type: "stopped", text: "", reason: ticket.stopReason ?? "shutdown"});
+    }
+}
+
+function busy(reason: BusyReason, userMessage: string): AskResult {
+    return {accepted: false, reason, userMessage};
+}

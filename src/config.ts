@@ -1,0 +1,201 @@
+import fs from "node:fs";
+import path from "node:path";
+import dotenv from "dotenv";
+import {z} from "zod";
+
+/** The model users get when `MODEL` is not set: Qwen3 1.7B, 8-bit, downloaded into `MODELS_DIR`. */
+export const defaultModelUri = "hf:Qwen/Qwen3-1.7B-GGUF:Q8_0";
+
+export const defaultSystemPrompt =
+    "You are a helpful assistant in a Discord chat. Several people may talk to you in one channel; " +
+    "each of their messages starts with their name. Answer concisely, in Markdown that Discord can show.";
+
+/** Who may run `/reset` in a guild channel (in a DM anyone may). */
+export type ResetPermission = "manage-messages" | "everyone";
+
+/** `GPU_LAYERS`: how many layers to offload to the GPU; "auto" fits what the GPU's memory allows. */
+export type GpuLayers = "auto" | "max" | number;
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** The bot's settings, validated. Each field documents its `.env` name and default. */
+export type Config = {
+    /** DISCORD_TOKEN: the bot token. Required to run the Discord bot; not for the terminal chat. */
+    readonly discordToken: string | undefined;
+    /** DISCORD_API_URL: default https://discord.com/api (a Discord-compatible server can be used instead). */
+    readonly discordApiUrl: string;
+    /** DEV_GUILD_ID: register slash commands to this guild only (instant); default: globally. */
+    readonly devGuildId: string | undefined;
+    /** MODEL: a `.gguf` path or an `hf:` URI; default {@link defaultModelUri}. */
+    readonly model: string;
+    /** MODELS_DIR: where `hf:` models are downloaded; default `models`. */
+    readonly modelsDir: string;
+    /** CONTEXT_SIZE: tokens per conversation (per sequence); default 2048. */
+    readonly contextSize: number;
+    /** BATCH_SIZE: default 512. */
+    readonly batchSize: number;
+    /** THREADS: CPU threads; default: the machine's physical math cores. */
+    readonly threads: number | undefined;
+    /** GPU_LAYERS: default "auto". */
+    readonly gpuLayers: GpuLayers;
+    /** SEQUENCES: conversations held in the context at once (channels answered in parallel); default 4. */
+    readonly sequences: number;
+    /** TEMPERATURE: default 0.7. */
+    readonly temperature: number;
+    /** TOP_P: default 0.9. */
+    readonly topP: number;
+    /** MAX_TOKENS: the longest answer, in tokens; default 1024. */
+    readonly maxTokens: number;
+    /** SYSTEM_PROMPT: default {@link defaultSystemPrompt}. */
+    readonly systemPrompt: string;
+    /** EDIT_INTERVAL_MS: minimum time between two edits of a streamed message; default 1250. */
+    readonly editIntervalMs: number;
+    /** SHOW_THINKING: show a reasoning model's thoughts in a quote above the answer; default false. */
+    readonly showThinking: boolean;
+    /** DATA_DIR: where conversations are saved; default `data`. */
+    readonly dataDir: string;
+    /** LOG_LEVEL: default "info". */
+    readonly logLevel: LogLevel;
+    /** QUEUE_PER_CHANNEL: prompts waiting or running in one channel; default 5. */
+    readonly queuePerChannel: number;
+    /** QUEUE_TOTAL: prompts waiting or running in all channels together; default 50. */
+    readonly queueTotal: number;
+    /** USER_COOLDOWN_MS: minimum time between two prompts of one user; default 2000 (0 turns it off). */
+    readonly userCooldownMs: number;
+    /** RESET_PERMISSION: "manage-messages" (default) or "everyone". */
+    readonly resetPermission: ResetPermission;
+};
+
+/** Bad or missing settings, every problem named, one per line. */
+export class ConfigError extends Error {
+    readonly problems: readonly string[];
+
+    constructor(problems: readonly string[]) {
+        super("Invalid configuration:\n" + problems.map((problem) => `  - ${problem}`).join("\n"));
+        this.name = "ConfigError";
+        this.problems = problems;
+    }
+}
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+/** An empty value means the default. */
+const setting = <T extends z.ZodType>(schema: T) => z.preprocess(
+    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value?.toString().trim()),
+    schema
+);
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number({error: "must be a whole number"})
+    .int({error: "must be a whole number"})
+    .min(min, {error: `must be at least ${min}`})
+    .max(max, {error: `must be at most ${max}`});
+
+const decimal = (min: number, max: number) => z.coerce.number({error: "must be a number"})
+    .min(min, {error: `must be between ${min} and ${max}`})
+    .max(max, {error: `must be between ${min} and ${max}`});
+
+const snowflake = z.string().regex(/^\d{17,20}$/, {error: "must be a Discord id (17 to 20 digits)"});
+
+const schema = z.object({
+    DISCORD_TOKEN: setting(z.string().optional()),
+    DISCORD_API_URL: setting(z.url({protocol: /^https?$/, error: "must be an http(s) URL"}).default("https://discord.com/api")),
+    DEV_GUILD_ID: setting(snowflake.optional()),
+    MODEL: setting(z.string().default(defaultModelUri)),
+    MODELS_DIR: setting(z.string().default("models")),
+    CONTEXT_SIZE: setting(integer(256, 1_048_576).default(2048)),
+    BATCH_SIZE: setting(integer(1, 65_536).default(512)),
+    THREADS: setting(integer(1, 1024).optional()),
+    GPU_LAYERS: setting(z.union([z.enum(["auto", "max"]), integer(0, 10_000)], {
+        error: "must be \"auto\", \"max\" or a whole number of layers"
+    }).default("auto")),
+    SEQUENCES: setting(integer(1, 256).default(4)),
+    TEMPERATURE: setting(decimal(0, 2).default(0.7)),
+    TOP_P: setting(decimal(0, 1).default(0.9)),
+    MAX_TOKENS: setting(integer(1, 1_048_576).default(1024)),
+    SYSTEM_PROMPT: setting(z.string().default(defaultSystemPrompt)),
+    EDIT_INTERVAL_MS: setting(integer(100, 60_000).default(1250)),
+    SHOW_THINKING: setting(z.enum(["true", "false"], {error: "must be true or false"}).default("false")),
+    DATA_DIR: setting(z.string().default("data")),
+    LOG_LEVEL: setting(z.enum(["debug", "info", "warn", "error"], {error: "must be debug, info, warn or error"}).default("info")),
+    QUEUE_PER_CHANNEL: setting(integer(1, 1000).default(5)),
+    QUEUE_TOTAL: setting(integer(1, 100_000).default(50)),
+    USER_COOLDOWN_MS: setting(integer(0, 3_600_000).default(2000)),
+    RESET_PERMISSION: setting(z.enum(["manage-messages", "everyone"], {
+        error: "must be manage-messages or everyone"
+    }).default("manage-messages"))
+});
+
+export type ParseConfigOptions = {
+    /** The Discord bot needs a token; the terminal chat does not. */
+    readonly requireToken: boolean;
+};
+
+/**
+ * Turns environment variables into a validated {@link Config}.
+ * Pure except for one check: a `MODEL` that is a file path must exist.
+ * @throws {ConfigError} naming every bad or missing setting
+ */
+export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions): Config {
+    const result = schema.safeParse(env);
+    const problems: string[] = [];
+
+    if (!result.success) {
+        for (const issue of result.error.issues) {
+            const name = String(issue.path[0]);
+            problems.push(`${name}=${JSON.stringify(env[name] ?? "")}: ${issue.message}`);
+        }
+    }
+
+    const model = result.success ? result.data.MODEL : env.MODEL?.trim();
+    if (model != null && model !== "" && !isRemoteModel(model) && !fs.existsSync(path.resolve(model)))
+        problems.push(`MODEL=${JSON.stringify(model)}: no such file (give a path to a .gguf file, or an hf: URI)`);
+
+    if (requireToken && (result.success ? result.data.DISCORD_TOKEN : env.DISCORD_TOKEN?.trim()) == null)
+        problems.push("DISCORD_TOKEN is missing: copy the bot token from the Discord developer portal into .env");
+
+    if (result.success && result.data.QUEUE_TOTAL < result.data.QUEUE_PER_CHANNEL)
+        problems.push(`QUEUE_TOTAL=${result.data.QUEUE_TOTAL}: must be at least QUEUE_PER_CHANNEL (${result.data.QUEUE_PER_CHANNEL})`);
+
+    if (!result.success || problems.length > 0)
+        throw new ConfigError(problems);
+
+    const data = result.data;
+    return {
+        discordToken: data.DISCORD_TOKEN,
+        discordApiUrl: data.DISCORD_API_URL.replace(/\/+$/, ""),
+        devGuildId: data.DEV_GUILD_ID,
+        model: data.MODEL,
+        modelsDir: data.MODELS_DIR,
+        contextSize: data.CONTEXT_SIZE,
+        batchSize: data.BATCH_SIZE,
+        threads: data.THREADS,
+        gpuLayers: data.GPU_LAYERS,
+        sequences: data.SEQUENCES,
+        temperature: data.TEMPERATURE,
+        topP: data.TOP_P,
+        maxTokens: data.MAX_TOKENS,
+        systemPrompt: data.SYSTEM_PROMPT,
+        editIntervalMs: data.EDIT_INTERVAL_MS,
+        showThinking: data.SHOW_THINKING === "true",
+        dataDir: data.DATA_DIR,
+        logLevel: data.LOG_LEVEL,
+        queuePerChannel: data.QUEUE_PER_CHANNEL,
+        queueTotal: data.QUEUE_TOTAL,
+        userCooldownMs: data.USER_COOLDOWN_MS,
+        resetPermission: data.RESET_PERMISSION
+    };
+}
+
+/** `hf:` and `https:` model URIs are downloaded by node-llama-cpp; anything else is a file path. */
+export function isRemoteModel(model: string): boolean {
+    return /^(hf:|huggingface:|https?:\/\/)/i.test(model);
+}
+
+/**
+ * Reads `.env` (when there is one) under the process environment, which wins, and validates it.
+ * process.env is left untouched.
+ */
+export function loadConfig(options: ParseConfigOptions, envFile = ".env"): Config {
+    const fromFile = fs.existsSync(envFile) ? dotenv.parse(fs.readFileSync(envFile)) : {};
+    return parseConfig({...fromFile, ...process.env}, options);
+}

@@ -1,0 +1,45 @@
+/**
+ * An error meant for the person who caused it: `userMessage` is plain words that are safe to show
+ * in Discord or the terminal; `message` may carry more detail for the log.
+ */
+export class UserFacingError extends Error {
+    readonly code: string;
+    readonly userMessage: string;
+
+    constructor(code: string, userMessage: string, detail = userMessage) {
+        super(detail);
+        this.name = "UserFacingError";
+        this.code = code;
+        this.userMessage = userMessage;
+    }
+}
+
+/** A prompt that cannot fit in the context; refused before generation instead of being cut. */
+export class PromptTooLongError extends UserFacingError {
+    readonly tokens: number;
+    readonly limit: number;
+
+    constructor(tokens: number, limit: number) {
+        super(
+            "prompt-too-long",
+            `Your message is too long for me: it is ${tokens.toLocaleString("en-US")} tokens, ` +
+            `and I can take at most ${limit.toLocaleString("en-US")}. Please shorten it or split it up.`
+        );
+        this.name = "PromptTooLongError";
+        this.tokens = tokens;
+        this.limit = limit;
+    }
+}
+
+/** The model failed while answering; the detail goes to the log, not to the user. */
+export class GenerationFailedError extends UserFacingError {
+    constructor(cause: unknown) {
+        super(
+            "generation-failed",
+            "Sorry, the model failed while answering. Please try again.",
+            `Generation failed: ${cause instanceof Error ? cause.message : String(cause)}`
+        );
+        this.name = "GenerationFailedError";
+        this.cause = cause;
+    }
+}

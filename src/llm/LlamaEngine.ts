@@ -1,0 +1,165 @@
+import path from "node:path";
+import {getLlama, LlamaLogLevel, NoBinaryFoundError, resolveModelFile} from "node-llama-cpp";
+import type {Llama, LlamaContext, LlamaModel} from "node-llama-cpp";
+import {isRemoteModel} from "../config.js";
+import type {GpuLayers} from "../config.js";
+import {UserFacingError} from "../errors.js";
+import type {Logger} from "../logger.js";
+
+export type LlamaEngineOptions = {
+    /** A `.gguf` path, or an `hf:`/`https:` URI downloaded into `modelsDir`. */
+    readonly model: string;
+    readonly modelsDir: string;
+    /** Tokens per sequence. */
+    readonly contextSize: number;
+    readonly batchSize: number;
+    /** default: `llama.cpuMathCores` (the package default is too many on small machines) */
+    readonly threads?: number;
+    /** 0 also keeps the GPU backend from loading at all. */
+    readonly gpuLayers: GpuLayers;
+    /** Conversations held in the context at once. */
+    readonly sequences: number;
+    readonly logger: Logger;
+    /** Show a download progress bar for `hf:` models (on a terminal). default true */
+    readonly downloadProgress?: boolean;
+};
+
+export type LlamaEngineInfo = {
+    readonly modelPath: string;
+    readonly modelName: string;
+    readonly contextSize: number;
+    readonly sequences: number;
+    readonly batchSize: number;
+    readonly threads: number;
+    /** "cuda", "vulkan", "metal", or false for CPU only */
+    readonly gpu: string | false;
+    readonly gpuLayers: number;
+};
+
+/** Start-up failed in a way the user can fix (no model file, no download, no binary). */
+export class EngineStartError extends UserFacingError {
+    constructor(userMessage: string, cause?: unknown) {
+        super("engine-start", userMessage);
+        this.name = "EngineStartError";
+        this.cause = cause;
+    }
+}
+
+/**
+ * node-llama-cpp's llama, the model, and ONE context with a sequence per conversation slot.
+ * Prompts on different sequences that run at the same time are decoded in one batch.
+ */
+export class LlamaEngine {
+    readonly llama: Llama;
+    readonly model: LlamaModel;
+    readonly context: LlamaContext;
+    readonly info: LlamaEngineInfo;
+    #disposed = false;
+
+    private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: LlamaEngineInfo) {
+        this.llama = llama;
+        this.model = model;
+        this.context = context;
+        this.info = info;
+    }
+
+    static async load(options: LlamaEngineOptions): Promise<LlamaEngine> {
+        const llama = await loadLlama(options);
+        try {
+            const modelPath = await resolveModelPath(options);
+            const model = await llama.loadModel({modelPath, gpuLayers: options.gpuLayers}).catch((error: unknown) => {
+                throw new EngineStartError(`Could not load the model ${modelPath}: ${errorMessage(error)}`, error);
+            });
+            const threads = options.threads ?? llama.cpuMathCores;
+            const context = await model.createContext({
+                contextSize: options.contextSize,
+                batchSize: options.batchSize,
+                sequences: options.sequences,
+                threads
+            }).catch(async (error: unknown) => {
+                await model.dispose();
+                throw new EngineStartError(
+                    `Could not create a context of ${options.sequences} x ${options.contextSize} tokens: ${errorMessage(error)}. ` +
+                    "Try a smaller CONTEXT_SIZE or SEQUENCES.",
+                    error
+                );
+            });
+
+            return new LlamaEngine(llama, model, context, {
+                modelPath,
+                modelName: model.fileInfo.metadata.general?.name ?? path.basename(modelPath),
+                contextSize: context.contextSize,
+                sequences: context.totalSequences,
+                batchSize: context.batchSize,
+                threads: context.currentThreads,
+                gpu: llama.gpu,
+                gpuLayers: model.gpuLayers
+            });
+        } catch (error) {
+            await llama.dispose();
+            throw error;
+        }
+    }
+
+    get disposed(): boolean {
+        return this.#disposed;
+    }
+
+    /** Disposes the context, the model and llama, in that order. Safe to call twice. */
+    async dispose(): Promise<void> {
+        if (this.#disposed)
+            return;
+
+        this.#disposed = true;
+        await this.context.dispose();
+        await this.model.dispose();
+        await this.llama.dispose();
+    }
+}
+
+async function loadLlama({gpuLayers, logger}: LlamaEngineOptions): Promise<Llama> {
+    try {
+        return await getLlama({
+            // never compile llama.cpp or download anything at run time: the prebuilt binaries ship with the package
+            build: "never",
+            gpu: gpuLayers === 0 ? false : "auto",
+            logLevel: LlamaLogLevel.warn,
+            logger: (level, message) => {
+                const text = message.trimEnd();
+                if (text === "")
+                    return;
+                if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
+                    logger.error(`llama.cpp: ${text}`);
+                else
+                    logger.debug(`llama.cpp: ${text}`);
+            }
+        });
+    } catch (error) {
+        if (error instanceof NoBinaryFoundError)
+            throw new EngineStartError(
+                "node-llama-cpp has no prebuilt binary for this machine. Build one with " +
+                "`npx --no node-llama-cpp source download` (needs cmake and a C++ compiler), then start again.",
+                error
+            );
+        throw error;
+    }
+}
+
+async function resolveModelPath({model, modelsDir, downloadProgress = true}: LlamaEngineOptions): Promise<string> {
+    if (!isRemoteModel(model))
+        return path.resolve(model);
+
+    try {
+        return await resolveModelFile(model, {directory: path.resolve(modelsDir), cli: downloadProgress});
+    } catch (error) {
+        throw new EngineStartError(
+            `Could not download the model ${model}: ${errorMessage(error)}. ` +
+            "Without internet access, download a .gguf file yourself and set MODEL to its path.",
+            error
+        );
+    }
+}
+
+function errorMessage(error: unknown): string {
+    return error instanceof Error ? error.message : String(error);
+}

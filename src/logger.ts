@@ -1,0 +1,48 @@
+import type {LogLevel} from "./config.js";
+
+const levelRank: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40};
+
+export type Logger = {
+    debug(message: string, ...details: unknown[]): void;
+    info(message: string, ...details: unknown[]): void;
+    warn(message: string, ...details: unknown[]): void;
+    error(message: string, ...details: unknown[]): void;
+};
+
+export type LoggerOptions = {
+    /** default "info" */
+    readonly level?: LogLevel;
+    /** Strings that must never be written (the bot token): each is replaced by "[redacted]". */
+    readonly secrets?: readonly string[];
+    /** default: process.stderr */
+    readonly write?: (line: string) => void;
+};
+
+/** A leveled logger that writes one line per entry and redacts secrets from everything it writes, stack traces included. */
+export function createLogger({level = "info", secrets = [], write = (line) => process.stderr.write(line)}: LoggerOptions = {}): Logger {
+    const activeSecrets = secrets.filter((secret) => secret.length >= 8);
+    const redact = (text: string) => activeSecrets.reduce((result, secret) => result.split(secret).join("[redacted]"), text);
+
+    const log = (entryLevel: LogLevel) => (message: string, ...details: unknown[]) => {
+        if (levelRank[entryLevel] < levelRank[level])
+            return;
+
+        const parts = [new Date().toISOString(), entryLevel.toUpperCase(), message, ...details.map(formatDetail)];
+        write(redact(parts.join(" ")) + "\n");
+    };
+
+    return {debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error")};
+}
+
+function formatDetail(detail: unknown): string {
+    if (detail instanceof Error)
+        return detail.stack ?? `${detail.name}: ${detail.message}`;
+    if (typeof detail === "string")
+        return detail;
+
+    try {
+        return JSON.stringify(detail);
+    } catch {
+        return String(detail);
+    }
+}

@@ -1,0 +1,153 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import {randomUUID} from "node:crypto";
+import type {Logger} from "../logger.js";
+
+const fileVersion = 1;
+
+/** A conversation id becomes a file name, so only plain names are allowed (Discord ids, "terminal"). */
+const conversationIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class InvalidConversationIdError extends Error {
+    constructor(id: string) {
+        super(`Invalid conversation id ${JSON.stringify(id.slice(0, 80))}: only letters, digits, "_" and "-" (1 to 64) are allowed`);
+        this.name = "InvalidConversationIdError";
+    }
+}
+
+export function assertValidConversationId(id: string): void {
+    if (!conversationIdPattern.test(id))
+        throw new InvalidConversationIdError(id);
+}
+
+export type HistoryStoreOptions<T> = {
+    /** The folder the files live in; created when first needed. */
+    readonly directory: string;
+    /** Tells a well-formed saved value from a damaged one. */
+    readonly isValid: (value: unknown) => value is T;
+    readonly logger: Logger;
+};
+
+/**
+ * Saves one JSON document per conversation, atomically: the new content is written to a temporary
+ * file, flushed to disk and renamed over the old one, so a crash mid-write leaves the previous file
+ * intact. A file that cannot be read back is moved aside (`*.corrupt-<time>`) with a warning and
+ * the conversation starts fresh.
+ */
+export class HistoryStore<T> {
+    readonly #directory: string;
+    readonly #isValid: (value: unknown) => value is T;
+    readonly #logger: Logger;
+    /** Writes of one conversation are chained, so an older save never lands after a newer one. */
+    readonly #pendingWrites = new Map<string, Promise<void>>();
+    #directoryCreated = false;
+
+    constructor({directory, isValid, logger}: HistoryStoreOptions<T>) {
+        this.#directory = path.resolve(directory);
+        this.#isValid = isValid;
+        this.#logger = logger;
+    }
+
+    get directory(): string {
+        return this.#directory;
+    }
+
+    async load(conversationId: string): Promise<T | undefined> {
+        const filePath = this.#filePath(conversationId);
+        await this.#pendingWrites.get(conversationId);
+
+        let text: string;
+        try {
+            text = await fs.readFile(filePath, "utf8");
+        } catch (error) {
+            if (isMissingFileError(error))
+                return undefined;
+
+            this.#logger.warn(`Cannot read the saved conversation ${filePath}; starting it fresh.`, error);
+            return undefined;
+        }
+
+        const value = parseDocument(text);
+        if (value !== undefined && this.#isValid(value))
+            return value;
+
+        const asidePath = `${filePath}.corrupt-${Date.now()}`;
+        this.#logger.warn(`The saved conversation ${filePath} is damaged; moved it to ${asidePath} and starting the conversation fresh.`);
+        await fs.rename(filePath, asidePath).catch((error: unknown) => {
+            this.#logger.warn(`Could not move ${filePath} aside.`, error);
+        });
+        return undefined;
+    }
+
+    save(conversationId: string, value: T): Promise<void> {
+        const filePath = this.#filePath(conversationId);
+        const content = JSON.stringify({version: fileVersion, conversationId, savedAt: new Date().toISOString(), value});
+        return this.#chain(conversationId, () => this.#writeAtomically(filePath, content));
+    }
+
+    delete(conversationId: string): Promise<void> {
+        const filePath = this.#filePath(conversationId);
+        return this.#chain(conversationId, () => fs.rm(filePath, {force: true}));
+    }
+
+    /** Resolves when every save started so far has landed. */
+    async flush(): Promise<void> {
+        await Promise.all(this.#pendingWrites.values());
+    }
+
+    #filePath(conversationId: string): string {
+        assertValidConversationId(conversationId);
+        return path.join(this.#directory, `${conversationId}.json`);
+    }
+
+    #chain(conversationId: string, write: () => Promise<void>): Promise<void> {
+        const previous = this.#pendingWrites.get(conversationId) ?? Promise.resolve();
+        const next = previous.then(write, write);
+        const settled = next.catch(() => {});
+        this.#pendingWrites.set(conversationId, settled);
+        void settled.then(() => {
+            if (this.#pendingWrites.get(conversationId) === settled)
+                this.#pendingWrites.delete(conversationId);
+        });
+        return next;
+    }
+
+    async #writeAtomically(filePath: string, content: string): Promise<void> {
+        if (!this.#directoryCreated) {
+            await fs.mkdir(this.#directory, {recursive: true});
+            this.#directoryCreated = true;
+        }
+
+        const temporaryPath = `${filePath}.${randomUUID()}.tmp`;
+        const file = await fs.open(temporaryPath, "w");
+        try {
+            await file.writeFile(content, "utf8");
+            await file.sync();
+        } finally {
+            await file.close();
+        }
+
+        try {
+            await fs.rename(temporaryPath, filePath);
+        } catch (error) {
+            await fs.rm(temporaryPath, {force: true});
+            throw error;
+        }
+    }
+}
+
+function parseDocument(text: string): unknown {
+    try {
+        const document: unknown = JSON.parse(text);
+        if (typeof document === "object" && document != null && "version" in document && document.version === fileVersion &&
+            "value" in document)
+            return document.value;
+    } catch {
+        // damaged: reported by the caller
+    }
+    return undefined;
+}
+
+function isMissingFileError(error: unknown): boolean {
+    return error instanceof Error && "code" in error && error.code === "ENOENT";
+}
