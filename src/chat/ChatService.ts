@@ -3,7 +3,7 @@ import {GenerationFailedError, UserFacingError} from "../errors.js";
 import type {ConversationEngine} from "../llm/types.js";
 import type {Logger} from "../logger.js";
 import {ChatStream} from "./ChatStream.js";
-import type {StopReason} from "./events.js";
+import type {FinalChatEvent, StopReason} from "./events.js";
 import {formatPrompt} from "./formatPrompt.js";
 
 export type ChatServiceOptions = {
@@ -196,9 +196,9 @@ export class ChatService {
             });
 
             if (result.stopReason === "abort")
-                stream.push({type: "stopped", text: result.text, reason: ticket.stopReason ?? "user"});
+                this.#finish(ticket, {type: "stopped", text: result.text, reason: ticket.stopReason ?? "user"});
             else
-                stream.push({
+                this.#finish(ticket, {
                     type: "done",
                     text: result.text,
                     tokens: result.tokens,
@@ -207,9 +207,9 @@ export class ChatService {
                 });
         } catch (error) {
             const userError = error instanceof UserFacingError ? error : new GenerationFailedError(error);
-            if (!(error instanceof UserFacingError) || error instanceof GenerationFailedError)
+            if (userError instanceof GenerationFailedError)
                 this.#logger.error(`Answering in channel ${ticket.channelId} failed.`, userError.cause ?? userError);
-            stream.push({type: "error", error: userError});
+            this.#finish(ticket, {type: "error", error: userError});
         }
     }
 
@@ -223,11 +223,11 @@ export class ChatService {
             return;
         }
 
-        ticket.stream.push({type: "stopped", text: "", reason});
-        this.#finish(ticket);
+        this.#finish(ticket, {type: "stopped", text: "", reason});
     }
 
-    #finish(ticket: Ticket): void {
+    /** Frees the ticket's place first, then ends its stream, so a caller that reacts to the end can ask again at once. */
+    #finish(ticket: Ticket, finalEvent?: FinalChatEvent): void {
         if (ticket.state === "finished")
             return;
 
@@ -235,8 +235,7 @@ export class ChatService {
         ticket.removeSignalListener?.();
         this.#ticketCount--;
         this.#channels.get(ticket.channelId)?.tickets.delete(ticket);
-        if (!ticket.stream.ended)
-            ticket.stream.push({type: "stopped", text: "", reason: ticket.stopReason ?? "shutdown"});
+        ticket.stream.push(finalEvent ?? {type: "stopped", text: "", reason: ticket.stopReason ?? "shutdown"});
     }
 }
 

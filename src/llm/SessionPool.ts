@@ -21,6 +21,12 @@ export type SessionPoolOptions = {
     readonly generation: GenerationSettings;
     readonly store: HistoryStore<ChatHistoryItem[]>;
     readonly logger: Logger;
+    /**
+     * Tokens erased from the start of a conversation when it outgrows the context.
+     * default: half the context. Erasing that much at once means a shift (and a re-read of what is
+     * left) happens every few turns, instead of on every turn as with node-llama-cpp's default 10%.
+     */
+    readonly contextShiftSize?: number;
 };
 
 type ActiveSession = {
@@ -48,15 +54,17 @@ export class SessionPool implements ConversationEngine {
     /** Sessions being created, so two prompts of one conversation never get two sequences. */
     readonly #opening = new Map<string, Promise<ActiveSession>>();
     readonly #maxPromptTokens: number;
+    readonly #contextShiftSize: number;
     #closed = false;
 
-    constructor({model, context, systemPrompt, generation, store, logger}: SessionPoolOptions) {
+    constructor({model, context, systemPrompt, generation, store, logger, contextShiftSize}: SessionPoolOptions) {
         this.#model = model;
         this.#context = context;
         this.#systemPrompt = systemPrompt;
         this.#generation = generation;
         this.#store = store;
         this.#logger = logger;
+        this.#contextShiftSize = contextShiftSize ?? Math.floor(context.contextSize / 2);
         this.#maxPromptTokens = maxPromptTokens({
             contextSize: context.contextSize,
             systemPromptTokens: model.tokenize(systemPrompt).length,
@@ -85,9 +93,12 @@ export class SessionPool implements ConversationEngine {
 
         const startedAt = performance.now();
         if (signal.aborted)
-            return {text: "", tokens: 0, stopReason: "abort", durationMs: 0};
+            return {text: "", tokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
 
         const active = await this.#acquire(conversationId);
+        const {tokenMeter} = active.sequence;
+        const inputTokensBefore = tokenMeter.usedInputTokens;
+        const evaluatedTokens = () => tokenMeter.usedInputTokens - inputTokensBefore;
         let tokens = 0;
         try {
             const {responseText, stopReason} = await active.session.promptWithMeta(prompt, {
@@ -112,12 +123,13 @@ export class SessionPool implements ConversationEngine {
                 text: responseText,
                 tokens,
                 stopReason: stopReason === "abort" ? "abort" : stopReason === "maxTokens" ? "maxTokens" : "end",
+                evaluatedTokens: evaluatedTokens(),
                 durationMs: performance.now() - startedAt
             };
         } catch (error) {
             // a signal aborted just before the prompt started rejects instead of returning
             if (signal.aborted)
-                return {text: "", tokens, stopReason: "abort", durationMs: performance.now() - startedAt};
+                return {text: "", tokens, stopReason: "abort", evaluatedTokens: evaluatedTokens(), durationMs: performance.now() - startedAt};
             throw new GenerationFailedError(error);
         } finally {
             active.busy = false;
@@ -175,12 +187,7 @@ export class SessionPool implements ConversationEngine {
             const session = new LlamaChatSession({
                 contextSequence: sequence,
                 systemPrompt: this.#systemPrompt,
-                contextShift: {
-                    // Erasing half the window at once means a shift (and a re-read of what is left)
-                    // happens every few turns, instead of re-reading the whole window on every turn
-                    // as the default 10% does once a conversation has filled the context.
-                    size: Math.floor(this.#context.contextSize / 2)
-                }
+                contextShift: {size: this.#contextShiftSize}
             });
             if (history != null)
                 session.setChatHistory(withSystemPrompt(history, this.#systemPrompt));

@@ -22,6 +22,8 @@ export type GenerateResult = {
     readonly tokens: number;
     /** "end": the model finished; "maxTokens": cut at MAX_TOKENS; "abort": stopped through the signal. */
     readonly stopReason: "end" | "maxTokens" | "abort";
+    /** Tokens the model read for this turn (the prompt, plus any history re-read after a context shift). */
+    readonly evaluatedTokens: number;
     /** Time spent answering, prompt reading included, in ms. */
     readonly durationMs: number;
 };

@@ -1,0 +1,206 @@
+import {describe, expect, it} from "vitest";
+import {ChatService} from "../../src/chat/ChatService.js";
+import type {ChatStream} from "../../src/chat/ChatStream.js";
+import type {ChatEvent} from "../../src/chat/events.js";
+import {PromptTooLongError} from "../../src/errors.js";
+import {FakeEngine} from "../fixtures/fakeEngine.js";
+import {createMemoryLogger} from "../fixtures/silentLogger.js";
+
+function createService({parallelism = 2, queuePerChannel = 3, queueTotal = 10} = {}) {
+    const engine = new FakeEngine(parallelism);
+    const logger = createMemoryLogger();
+    const chat = new ChatService({engine, queuePerChannel, queueTotal, logger});
+    return {engine, chat, logger};
+}
+
+function accepted(result: ReturnType<ChatService["ask"]>): ChatStream {
+    if (!result.accepted)
+        throw new Error(`expected the prompt to be accepted, got busy (${result.reason})`);
+    return result.stream;
+}
+
+async function collect(stream: ChatStream): Promise<ChatEvent[]> {
+    const events: ChatEvent[] = [];
+    for await (const event of stream)
+        events.push(event);
+    return events;
+}
+
+describe("ChatService", () => {
+    it("given a prompt in an idle channel, then it starts at once and streams started, text and done", async () => {
+        const {engine, chat} = createService();
+        const stream = accepted(chat.ask({channelId: "1", speaker: "Alice", text: "hi"}));
+        const generation = await engine.started(1);
+        generation.write("Hel");
+        generation.write("lo");
+        generation.finish();
+
+        const events = await collect(stream);
+        expect(events.map((event) => event.type)).toEqual(["started", "text", "text", "done"]);
+        expect(events.at(-1)).toMatchObject({type: "done", text: "Hello", tokens: 2, truncated: false});
+        expect(generation.request.prompt).toBe("Alice: hi");
+        expect(generation.request.conversationId).toBe("1");
+    });
+
+    it("given thought segments, then they arrive as thinking events, apart from the answer", async () => {
+        const {engine, chat} = createService();
+        const stream = accepted(chat.ask({channelId: "1", text: "why?"}));
+        const generation = await engine.started(1);
+        generation.think("hmm");
+        generation.write("because");
+        generation.finish("maxTokens");
+
+        const events = await collect(stream);
+        expect(events).toContainEqual({type: "thinking", text: "hmm"});
+        expect(events.at(-1)).toMatchObject({type: "done", text: "because", truncated: true});
+    });
+
+    it("given several prompts in one channel, then they run one at a time in order, with their places in line", async () => {
+        const {engine, chat} = createService();
+        const streams = ["a", "b", "c"].map((text) => accepted(chat.ask({channelId: "1", text})));
+        const results = streams.map(collect);
+
+        const first = await engine.started(1);
+        await Promise.resolve();
+        expect(engine.running).toBe(1);
+        first.write("A");
+        first.finish();
+        const second = await engine.started(2);
+        expect(second.request.prompt).toBe("b");
+        second.finish();
+        const third = await engine.started(3);
+        expect(third.request.prompt).toBe("c");
+        third.finish();
+
+        const [a, b, c] = await Promise.all(results);
+        expect(a?.[0]).toEqual({type: "started"});
+        expect(b?.[0]).toEqual({type: "queued", position: 1});
+        expect(c?.[0]).toEqual({type: "queued", position: 2});
+    });
+
+    it("given two channels, then they generate at the same time up to the engine's parallelism", async () => {
+        const {engine, chat} = createService({parallelism: 2});
+        const streams = ["1", "2", "3"].map((channelId) => accepted(chat.ask({channelId, text: "x"})));
+        await engine.started(2);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(engine.running).toBe(2);
+        expect(engine.generations).toHaveLength(2);
+
+        engine.generations[0]!.finish();
+        const third = await engine.started(3);
+        expect(third.request.conversationId).toBe("3");
+        engine.generations[1]!.finish();
+        third.finish();
+        const events = await Promise.all(streams.map(collect));
+        expect(events[2]?.[0]).toEqual({type: "queued", position: 1});
+    });
+
+    it("given a full channel queue, then the next prompt is refused at once as busy, and other channels still work", async () => {
+        const {engine, chat} = createService({queuePerChannel: 2});
+        accepted(chat.ask({channelId: "1", text: "a"}));
+        accepted(chat.ask({channelId: "1", text: "b"}));
+        const refused = chat.ask({channelId: "1", text: "c"});
+        expect(refused).toMatchObject({accepted: false, reason: "channel"});
+        expect(refused.accepted ? "" : refused.userMessage).toMatch(/already has 2 questions/);
+
+        accepted(chat.ask({channelId: "2", text: "d"}));
+        await engine.started(2);
+        expect(chat.pendingCount).toBe(3);
+    });
+
+    it("given the global limit reached, then any channel is refused as busy until a prompt ends", async () => {
+        const {engine, chat} = createService({queuePerChannel: 2, queueTotal: 2});
+        accepted(chat.ask({channelId: "1", text: "a"}));
+        const second = accepted(chat.ask({channelId: "2", text: "b"}));
+        expect(chat.ask({channelId: "3", text: "c"})).toMatchObject({accepted: false, reason: "global"});
+
+        (await engine.started(2)).finish();
+        await second.final;
+        expect(chat.ask({channelId: "3", text: "c"}).accepted).toBe(true);
+    });
+
+    it("given a stop while generating, then the stream ends stopped with the partial text", async () => {
+        const {engine, chat} = createService();
+        const controller = new AbortController();
+        const stream = accepted(chat.ask({channelId: "1", text: "a", signal: controller.signal}));
+        const generation = await engine.started(1);
+        generation.write("partial");
+        controller.abort();
+
+        expect(await stream.final).toEqual({type: "stopped", text: "partial", reason: "user"});
+        expect(chat.pendingCount).toBe(0);
+    });
+
+    it("given a stop while queued, then the prompt never reaches the model and frees its place at once", async () => {
+        const {engine, chat} = createService({queuePerChannel: 2});
+        accepted(chat.ask({channelId: "1", text: "a"}));
+        const controller = new AbortController();
+        const queued = accepted(chat.ask({channelId: "1", text: "b", signal: controller.signal}));
+        controller.abort();
+
+        expect(await queued.final).toEqual({type: "stopped", text: "", reason: "user"});
+        expect(chat.pendingCount).toBe(1);
+        expect(chat.ask({channelId: "1", text: "c"}).accepted).toBe(true);
+
+        (await engine.started(1)).finish();
+        const third = await engine.started(2);
+        expect(third.request.prompt).toBe("c");
+    });
+
+    it("given an already aborted signal, then the prompt ends stopped without generating", async () => {
+        const {engine, chat} = createService();
+        const stream = accepted(chat.ask({channelId: "1", text: "a", signal: AbortSignal.abort()}));
+        expect(await stream.final).toMatchObject({type: "stopped", reason: "user"});
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(engine.generations).toHaveLength(0);
+    });
+
+    it("given a reset, then the running answer and the queued prompts end stopped with reason reset, and only that channel is reset", async () => {
+        const {engine, chat} = createService();
+        const running = accepted(chat.ask({channelId: "1", text: "a"}));
+        const queued = accepted(chat.ask({channelId: "1", text: "b"}));
+        const other = accepted(chat.ask({channelId: "2", text: "c"}));
+        (await engine.started(2)).write("x");
+
+        expect(await chat.reset("1")).toBe(2);
+        expect(await running.final).toMatchObject({type: "stopped", reason: "reset"});
+        expect(await queued.final).toMatchObject({type: "stopped", reason: "reset", text: ""});
+        expect(engine.resets).toEqual(["1"]);
+        expect(other.ended).toBe(false);
+    });
+
+    it("given a prompt that is too long, then the stream ends with that error in plain words", async () => {
+        const {engine, chat} = createService();
+        const stream = accepted(chat.ask({channelId: "1", text: "long"}));
+        (await engine.started(1)).fail(new PromptTooLongError(5000, 1800));
+        const final = await stream.final;
+        expect(final.type).toBe("error");
+        expect(final.type === "error" && final.error.userMessage).toMatch(/5,000 tokens.*at most 1,800/);
+    });
+
+    it("given the model failing, then the user gets a plain message, the log gets the cause, and the channel keeps working", async () => {
+        const {engine, chat, logger} = createService();
+        const stream = accepted(chat.ask({channelId: "1", text: "a"}));
+        (await engine.started(1)).fail(new Error("ggml exploded"));
+        const final = await stream.final;
+        expect(final.type === "error" && final.error.userMessage).toMatch(/failed while answering/);
+        expect(final.type === "error" && final.error.userMessage).not.toMatch(/ggml/);
+        expect(logger.lines.join("")).toMatch(/ggml exploded/);
+
+        const next = accepted(chat.ask({channelId: "1", text: "b"}));
+        (await engine.started(2)).finish();
+        expect((await next.final).type).toBe("done");
+    });
+
+    it("given close, then every prompt ends stopped with reason shutdown and new prompts are refused", async () => {
+        const {engine, chat} = createService();
+        const running = accepted(chat.ask({channelId: "1", text: "a"}));
+        const queued = accepted(chat.ask({channelId: "1", text: "b"}));
+        await engine.started(1);
+
+        await chat.close();
+        expect(await running.final).toMatchObject({type: "stopped", reason: "shutdown"});
+        expect(await queued.final).toMatchObject({type: "stopped", reason: "shutdown"});
+        expect(chat.ask({channelId: "2", text: "c"})).toMatchObject({accepted: false, reason: "closed"});
+    });
+});

@@ -1,0 +1,102 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {describe, expect, it} from "vitest";
+import {ConfigError, defaultModelUri, loadConfig, parseConfig} from "../../src/config.js";
+
+function problemsOf(env: Record<string, string>, requireToken = true): string[] {
+    try {
+        parseConfig(env, {requireToken});
+    } catch (error) {
+        if (error instanceof ConfigError)
+            return [...error.problems];
+        throw error;
+    }
+    return [];
+}
+
+describe("parseConfig", () => {
+    it("given only a token, then every setting has its documented default", () => {
+        const config = parseConfig({DISCORD_TOKEN: "abc"}, {requireToken: true});
+        expect(config).toMatchObject({
+            discordToken: "abc",
+            discordApiUrl: "https://discord.com/api",
+            devGuildId: undefined,
+            model: defaultModelUri,
+            modelsDir: "models",
+            contextSize: 2048,
+            batchSize: 512,
+            threads: undefined,
+            gpuLayers: "auto",
+            temperature: 0.7,
+            dataDir: "data",
+            logLevel: "info",
+            resetPermission: "manage-messages",
+            showThinking: false
+        });
+    });
+
+    it("given empty values, then they mean the default", () => {
+        const config = parseConfig({DISCORD_TOKEN: "abc", CONTEXT_SIZE: "", THREADS: " ", GPU_LAYERS: ""}, {requireToken: true});
+        expect(config.contextSize).toBe(2048);
+        expect(config.threads).toBeUndefined();
+        expect(config.gpuLayers).toBe("auto");
+    });
+
+    it("given numbers and choices, then they are parsed to their types", () => {
+        const config = parseConfig({
+            DISCORD_TOKEN: "abc", CONTEXT_SIZE: "4096", THREADS: "3", GPU_LAYERS: "20", TEMPERATURE: "0",
+            SHOW_THINKING: "true", RESET_PERMISSION: "everyone", DISCORD_API_URL: "http://127.0.0.1:3000/api/"
+        }, {requireToken: true});
+        expect(config).toMatchObject({
+            contextSize: 4096, threads: 3, gpuLayers: 20, temperature: 0, showThinking: true,
+            resetPermission: "everyone", discordApiUrl: "http://127.0.0.1:3000/api"
+        });
+        expect(parseConfig({GPU_LAYERS: "max"}, {requireToken: false}).gpuLayers).toBe("max");
+    });
+
+    it("given several bad values, then one error names every one of them", () => {
+        const problems = problemsOf({
+            CONTEXT_SIZE: "abc", SEQUENCES: "0", TEMPERATURE: "hot", GPU_LAYERS: "some", MODEL: "/nope/model.gguf",
+            DEV_GUILD_ID: "guild", LOG_LEVEL: "loud"
+        });
+        const text = problems.join("\n");
+        expect(text).toMatch(/CONTEXT_SIZE="abc": must be a whole number/);
+        expect(text).toMatch(/SEQUENCES="0": must be at least 1/);
+        expect(text).toMatch(/TEMPERATURE="hot"/);
+        expect(text).toMatch(/GPU_LAYERS="some"/);
+        expect(text).toMatch(/MODEL="\/nope\/model.gguf": no such file/);
+        expect(text).toMatch(/DEV_GUILD_ID="guild"/);
+        expect(text).toMatch(/LOG_LEVEL="loud"/);
+        expect(text).toMatch(/DISCORD_TOKEN is missing/);
+        expect(problems).toHaveLength(8);
+    });
+
+    it("given no token, then only the bot needs one, not the terminal chat", () => {
+        expect(problemsOf({}, true)).toEqual([expect.stringMatching(/DISCORD_TOKEN is missing/)]);
+        expect(problemsOf({}, false)).toEqual([]);
+    });
+
+    it("given a global queue smaller than the channel queue, then it is refused", () => {
+        expect(problemsOf({QUEUE_PER_CHANNEL: "10", QUEUE_TOTAL: "5"}, false)).toEqual([expect.stringMatching(/QUEUE_TOTAL=5/)]);
+    });
+
+    it("given a .env file and the environment, then the environment wins and process.env is untouched", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "config-"));
+        const envFile = path.join(dir, ".env");
+        fs.writeFileSync(envFile, "CONTEXT_SIZE=1024\nBATCH_SIZE=128\nTEST_ONLY_SETTING=1\n");
+        const before = process.env.BATCH_SIZE;
+        process.env.BATCH_SIZE = "64";
+        try {
+            const config = loadConfig({requireToken: false}, envFile);
+            expect(config.contextSize).toBe(1024);
+            expect(config.batchSize).toBe(64);
+            expect(process.env.TEST_ONLY_SETTING).toBeUndefined();
+        } finally {
+            if (before === undefined)
+                delete process.env.BATCH_SIZE;
+            else
+                process.env.BATCH_SIZE = before;
+        }
+    });
+});
