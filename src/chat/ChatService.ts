@@ -28,7 +28,8 @@ export type AskRequest = {
 export type BusyReason = "channel" | "global" | "closed";
 
 export type AskResult =
-    | {readonly accepted: true, readonly stream: ChatStream}
+    /** position: 0 when the prompt starts at once, else its place in line (1 = next). */
+    | {readonly accepted: true, readonly stream: ChatStream, readonly position: number}
     | {readonly accepted: false, readonly reason: BusyReason, readonly userMessage: string};
 
 type Ticket = {
@@ -118,7 +119,7 @@ export class ChatService {
         }
 
         void channel.queue.add(() => this.#run(ticket));
-        return {accepted: true, stream: ticket.stream};
+        return {accepted: true, stream: ticket.stream, position};
     }
 
     /**

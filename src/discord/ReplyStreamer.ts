@@ -367,7 +367,7 @@ function withNote(partialText: string, note: string): string {
  * so that a code fence in the thoughts cannot swallow the answer below them.
  */
 function quoteTail(thoughts: string, room: number): string {
-    const text = thoughts.trim().replace(/\r\n?/g, "\n").replace(/\n{2,}/g, "\n").replace(/`/g, "\\`");
+    const text = thoughts.trim().replace(/\r\n?/g, "\n").replace(/\n{2,}/g, "\n");
     let from = 0;
     while (from < text.length) {
         const quoted = quote(from === 0 ? text : "…" + text.slice(from));
@@ -382,7 +382,7 @@ function quoteTail(thoughts: string, room: number): string {
 }
 
 function quote(text: string): string {
-    return text.split("\n").map((line) => "> " + line).join("\n");
+    return text.replace(/`/g, "\\`").split("\n").map((line) => "> " + line).join("\n");
 }
 
 function isLowSurrogate(code: number): boolean {

@@ -195,24 +195,20 @@ function isAwkward(text: string, start: number, at: number, fences: readonly Fen
     return fence.closed && text.slice(at, fence.closeStart).trim() === "";
 }
 
-/** The latest mid-word cut whose chunk fits, or `undefined` when none does. */
+/** The latest mid-word cut whose chunk fits (never inside a fence line), or `undefined` when none does. */
 function hardCutWithin(
     text: string, start: number, maxLength: number, costOf: (end: number) => number, fences: readonly Fence[]
 ): number | undefined {
-    let limit = Math.min(text.length, start + maxLength);
-    while (limit > start && costOf(limit) > maxLength)
-        limit--;
+    const fits = (at: number): boolean => at > start && !insideFenceLine(fences, at) && costOf(at) <= maxLength;
+    for (let limit = Math.min(text.length, start + maxLength); limit > start; limit--) {
+        if (!fits(limit))
+            continue;
 
-    const inLine = fences.find((fence) =>
-        (fence.openStart < limit && limit < fence.openEnd) || (fence.closeStart < limit && limit < fence.closeEnd));
-    if (inLine !== undefined)
-        limit = limit < inLine.openEnd ? inLine.openStart : inLine.closeStart;
-
-    if (limit <= start)
-        return undefined;
-
-    const cut = hardCut(text, start, limit);
-    return cut <= limit && costOf(cut) <= maxLength ? cut : undefined;
+        const cut = hardCut(text, start, limit);
+        if (fits(cut))
+            return cut;
+    }
+    return undefined;
 }
 
 let graphemes: Intl.Segmenter | undefined;

@@ -1,0 +1,20 @@
+import type {ChatService} from "../chat/ChatService.js";
+import type {Cooldown} from "../chat/Cooldown.js";
+import type {ResetPermission} from "../config.js";
+import type {Logger} from "../logger.js";
+import type {ActiveAnswers} from "./ActiveAnswers.js";
+import type {DiscordErrorReporter} from "./DiscordErrorReporter.js";
+
+/** What the Discord handlers share: the chat layer and the bot's own bookkeeping. */
+export type BotContext = {
+    readonly chat: ChatService;
+    readonly answers: ActiveAnswers;
+    readonly cooldown: Cooldown;
+    readonly logger: Logger;
+    readonly errors: DiscordErrorReporter;
+    readonly settings: {
+        readonly editIntervalMs: number;
+        readonly showThinking: boolean;
+        readonly resetPermission: ResetPermission;
+    };
+};

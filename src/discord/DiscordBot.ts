@@ -1,0 +1,129 @@
+import {once} from "node:events";
+import {Client, Events, GatewayIntentBits, OAuth2Scopes, Partials, PermissionsBitField, PermissionFlagsBits} from "discord.js";
+import type {ClientOptions} from "discord.js";
+import type {ChatService} from "../chat/ChatService.js";
+import {Cooldown} from "../chat/Cooldown.js";
+import type {Config} from "../config.js";
+import type {Logger} from "../logger.js";
+import {ActiveAnswers} from "./ActiveAnswers.js";
+import type {BotContext} from "./BotContext.js";
+import {commandDefinitions} from "./commands/index.js";
+import {DiscordErrorReporter} from "./DiscordErrorReporter.js";
+import {handleInteraction} from "./events/interactionCreate.js";
+import {handleMessage} from "./events/messageCreate.js";
+import {noMentions} from "./payloads.js";
+
+/** The permissions the bot uses, and nothing more: read the channel, reply, reply in threads, reply to a message. */
+export const botPermissions = new PermissionsBitField([
+    PermissionFlagsBits.ViewChannel,
+    PermissionFlagsBits.SendMessages,
+    PermissionFlagsBits.SendMessagesInThreads,
+    PermissionFlagsBits.ReadMessageHistory
+]);
+
+export type DiscordBotSettings = Pick<Config,
+    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs">;
+
+export type DiscordBotOptions = {
+    readonly settings: DiscordBotSettings;
+    readonly chat: ChatService;
+    readonly logger: Logger;
+    /** Extra discord.js client options (tests use them to go faster against a local server). */
+    readonly clientOptions?: Partial<ClientOptions>;
+};
+
+export type StartedBot = {
+    readonly tag: string;
+    readonly applicationId: string;
+    readonly inviteUrl: string;
+};
+
+/**
+ * The discord.js client with the bot's handlers. No privileged intent: without MESSAGE_CONTENT a
+ * bot still receives the content of messages that mention it, of replies to it, and of DMs.
+ */
+export class DiscordBot {
+    readonly client: Client;
+    readonly #context: BotContext;
+    readonly #settings: DiscordBotSettings;
+    readonly #logger: Logger;
+
+    constructor({settings, chat, logger, clientOptions}: DiscordBotOptions) {
+        this.#settings = settings;
+        this.#logger = logger;
+        this.client = new Client({
+            intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
+            partials: [Partials.Channel],
+            allowedMentions: noMentions,
+            ...clientOptions,
+            rest: {api: settings.discordApiUrl, ...clientOptions?.rest}
+        });
+        this.#context = {
+            chat,
+            answers: new ActiveAnswers(),
+            cooldown: new Cooldown(settings.userCooldownMs),
+            logger,
+            errors: new DiscordErrorReporter(logger),
+            settings
+        };
+    }
+
+    /** Answers being written right now. */
+    get activeAnswers(): number {
+        return this.#context.answers.size;
+    }
+
+    /** Logs in, waits until ready, registers the slash commands. */
+    async start(): Promise<StartedBot> {
+        this.#listen();
+        const ready = once(this.client, Events.ClientReady);
+        await this.client.login(this.#settings.discordToken);
+        await ready;
+
+        const application = this.client.application;
+        if (application == null)
+            throw new Error("Discord did not tell the bot its application");
+        const definitions = commandDefinitions(this.#settings.resetPermission);
+        if (this.#settings.devGuildId != null)
+            await application.commands.set(definitions, this.#settings.devGuildId);
+        else
+            await application.commands.set(definitions);
+
+        return {
+            tag: this.client.user?.tag ?? "unknown",
+            applicationId: application.id,
+            inviteUrl: this.client.generateInvite({
+                scopes: [OAuth2Scopes.Bot, OAuth2Scopes.ApplicationsCommands],
+                permissions: botPermissions
+            })
+        };
+    }
+
+    /** Waits for running answers to write their last edit (after the chat layer has stopped them). */
+    async drain(timeoutMs: number): Promise<void> {
+        await this.#context.answers.drain(timeoutMs);
+    }
+
+    async destroy(): Promise<void> {
+        await this.client.destroy();
+    }
+
+    #listen(): void {
+        const logger = this.#logger;
+        const guard = (what: string) => (error: unknown) => logger.error(`Handling ${what} failed.`, error);
+        this.client.on(Events.MessageCreate, (message) => {
+            handleMessage(message, this.#context).catch(guard("a message"));
+        });
+        this.client.on(Events.InteractionCreate, (interaction) => {
+            handleInteraction(interaction, this.#context).catch(guard("an interaction"));
+        });
+        this.client.on(Events.Error, (error) => logger.error("Discord client error.", error));
+        this.client.on(Events.Warn, (message) => logger.warn(`Discord: ${message}`));
+        this.client.on(Events.ShardDisconnect, (event) => logger.warn(`Disconnected from the Discord gateway (code ${event.code}).`));
+        this.client.on(Events.ShardReconnecting, () => logger.info("Reconnecting to the Discord gateway…"));
+        this.client.on(Events.ShardResume, () => logger.info("Reconnected to the Discord gateway."));
+        this.client.rest.on("rateLimited", (info) => {
+            logger.debug(`Rate limited on ${info.method} ${info.route} for ${info.timeToReset} ms (global: ${info.global}).`);
+        });
+    }
+}

@@ -1,0 +1,31 @@
+import {ApplicationIntegrationType, InteractionContextType, MessageFlags, PermissionFlagsBits, SlashCommandBuilder} from "discord.js";
+import type {SlashCommand} from "./SlashCommand.js";
+
+export const reset: SlashCommand = {
+    data: new SlashCommandBuilder()
+        .setName("reset")
+        .setDescription("Forget this channel's conversation with the model")
+        .setDefaultMemberPermissions(PermissionFlagsBits.ManageMessages)
+        .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
+        .setIntegrationTypes(ApplicationIntegrationType.GuildInstall),
+
+    async execute(interaction, context) {
+        const allowed = !interaction.inGuild() ||
+            context.settings.resetPermission === "everyone" ||
+            interaction.memberPermissions.has(PermissionFlagsBits.ManageMessages);
+        if (!allowed) {
+            await interaction.reply({
+                content: "You need the Manage Messages permission to reset this channel's conversation.",
+                flags: MessageFlags.Ephemeral
+            });
+            return;
+        }
+
+        await interaction.deferReply({flags: MessageFlags.Ephemeral});
+        const stopped = await context.chat.reset(interaction.channelId);
+        await interaction.editReply(
+            "Done: I forgot this channel's conversation" +
+            (stopped > 0 ? `, and stopped or dropped ${stopped} answer${stopped === 1 ? "" : "s"}.` : ".")
+        );
+    }
+};

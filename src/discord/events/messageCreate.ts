@@ -1,0 +1,101 @@
+import type {Message} from "discord.js";
+import type {BotContext} from "../BotContext.js";
+import {cleanPrompt} from "../cleanPrompt.js";
+import type {MentionNames} from "../cleanPrompt.js";
+import {noMentions, toMessagePayload} from "../payloads.js";
+import {formatQueued, THINKING_TEXT} from "../ReplyStreamer.js";
+import type {ReplyPayload} from "../ReplyStreamer.js";
+import {messageReplyTransport} from "../transports.js";
+import {streamReply} from "../streamReply.js";
+
+export const emptyPromptHint = "Ask me something after the mention, for example: `@me what is a GGUF file?`";
+
+/**
+ * A message is a prompt when it mentions the bot, replies to one of the bot's messages, or is a
+ * DM. The bot's own messages, other bots' and webhooks' never are.
+ */
+export function isPromptFor(message: Message, botId: string): boolean {
+    if (message.author.bot || message.author.id === botId || message.webhookId != null || message.system)
+        return false;
+
+    return !message.inGuild() ||
+        message.mentions.users.has(botId) ||
+        message.mentions.repliedUser?.id === botId;
+}
+
+export async function handleMessage(message: Message, context: BotContext): Promise<void> {
+    const botId = message.client.user.id;
+    if (!isPromptFor(message, botId))
+        return;
+
+    const channel = message.channel;
+    if (!channel.isSendable())
+        return;
+
+    const reply = async (content: string) => {
+        await message.reply({content, allowedMentions: noMentions}).catch((error: unknown) => {
+            context.errors.report(error, message.channelId, "a reply");
+        });
+    };
+
+    const text = cleanPrompt(message.content, botId, mentionNames(message));
+    if (text === "")
+        return reply(emptyPromptHint);
+
+    const cooldown = context.cooldown.check(message.author.id);
+    if (!cooldown.allowed) {
+        if (cooldown.firstRefusal)
+            await reply(`Slow down a little: you can ask again in ${Math.ceil(cooldown.retryAfterMs / 1000)} s.`);
+        return;
+    }
+
+    const controller = new AbortController();
+    const result = context.chat.ask({
+        channelId: message.channelId,
+        speaker: message.member?.displayName ?? message.author.displayName,
+        text,
+        signal: controller.signal
+    });
+    if (!result.accepted)
+        return reply(result.userMessage);
+
+    const answerId = message.id;
+    const firstPagePayload: ReplyPayload = {
+        content: result.position > 0 ? formatQueued(result.position) : THINKING_TEXT,
+        stopButton: true
+    };
+    let placeholder: Message;
+    try {
+        placeholder = await message.reply(toMessagePayload(firstPagePayload, answerId));
+    } catch (error) {
+        // nowhere to show the answer: do not spend the model on it
+        controller.abort();
+        context.errors.report(error, message.channelId, "the reply to a mention");
+        return;
+    }
+
+    await streamReply({
+        context,
+        answerId,
+        askerId: message.author.id,
+        channelId: message.channelId,
+        stream: result.stream,
+        controller,
+        transport: messageReplyTransport(placeholder, channel, answerId),
+        firstPageShownAt: performance.now(),
+        firstPagePayload,
+        sendTyping: () => channel.sendTyping()
+    });
+}
+
+function mentionNames(message: Message): MentionNames {
+    const {client, mentions, guild} = message;
+    return {
+        user: (id) => mentions.members?.get(id)?.displayName ?? mentions.users.get(id)?.displayName ?? client.users.cache.get(id)?.displayName,
+        role: (id) => mentions.roles.get(id)?.name ?? guild?.roles.cache.get(id)?.name,
+        channel: (id) => {
+            const channel = client.channels.cache.get(id);
+            return channel != null && "name" in channel && typeof channel.name === "string" ? channel.name : undefined;
+        }
+    };
+}

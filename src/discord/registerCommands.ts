@@ -1,0 +1,26 @@
+/**
+ * `npm run register`: registers the slash commands without starting the bot (to DEV_GUILD_ID when
+ * set, else globally). Registration replaces the whole list, so running it twice changes nothing.
+ */
+import {REST, Routes} from "discord.js";
+import type {APIApplication} from "discord.js";
+import {ConfigError, loadConfig} from "../config.js";
+import {commandDefinitions} from "./commands/index.js";
+
+try {
+    const config = loadConfig({requireToken: true});
+    const rest = new REST({api: config.discordApiUrl}).setToken(config.discordToken ?? "");
+    const application = await rest.get(Routes.currentApplication()) as APIApplication;
+    const definitions = commandDefinitions(config.resetPermission);
+    await rest.put(
+        config.devGuildId == null
+            ? Routes.applicationCommands(application.id)
+            : Routes.applicationGuildCommands(application.id, config.devGuildId),
+        {body: definitions}
+    );
+    process.stdout.write(`Registered ${definitions.map((command) => `/${command.name}`).join(", ")} ` +
+        `${config.devGuildId == null ? "globally" : `in guild ${config.devGuildId}`}.\n`);
+} catch (error) {
+    process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `Registering the commands failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+}

@@ -1,0 +1,55 @@
+import type {ChatStream} from "../chat/ChatStream.js";
+import type {FinalChatEvent} from "../chat/events.js";
+import type {BotContext} from "./BotContext.js";
+import {renderAnswer} from "./renderAnswer.js";
+import {ReplyStreamer} from "./ReplyStreamer.js";
+import type {ReplyPayload, ReplyTransport} from "./ReplyStreamer.js";
+
+/** Discord's typing indicator lasts 10 s; refreshed a little before it runs out. */
+export const typingRefreshMs = 8000;
+
+export type StreamReplyOptions = {
+    readonly context: BotContext;
+    /** The id of the message or interaction that asked; the Stop button names it. */
+    readonly answerId: string;
+    readonly askerId: string;
+    readonly channelId: string;
+    readonly stream: ChatStream;
+    /** Aborting it stops the answer (the Stop button). */
+    readonly controller: AbortController;
+    readonly transport: ReplyTransport;
+    /** When the first page appeared, and what it shows, if known. */
+    readonly firstPageShownAt: number;
+    readonly firstPagePayload?: ReplyPayload;
+    /** Shows the typing indicator; called at once and every {@link typingRefreshMs} until the answer ends. */
+    readonly sendTyping?: () => Promise<unknown>;
+};
+
+/**
+ * Streams an accepted prompt's answer into Discord: throttled edits through the reply streamer,
+ * the typing indicator kept alive, and the answer registered so its Stop button works.
+ */
+export function streamReply(options: StreamReplyOptions): Promise<FinalChatEvent> {
+    const {context, answerId, askerId, channelId, stream, controller, transport, sendTyping} = options;
+    const streamer = new ReplyStreamer(transport, {
+        editIntervalMs: context.settings.editIntervalMs,
+        showThinking: context.settings.showThinking,
+        firstPageShownAt: options.firstPageShownAt,
+        firstPagePayload: options.firstPagePayload,
+        onError: (error) => context.errors.report(error, channelId, "an edit of an answer")
+    });
+
+    const stopTyping = sendTyping == null ? () => {} : keepTyping(sendTyping, (error) => context.errors.report(error, channelId, "the typing indicator"));
+    const finished = renderAnswer(stream, streamer).finally(stopTyping);
+    context.answers.track(answerId, {askerId, channelId, controller}, finished);
+    return finished;
+}
+
+function keepTyping(sendTyping: () => Promise<unknown>, onError: (error: unknown) => void): () => void {
+    const send = () => {
+        sendTyping().catch(onError);
+    };
+    send();
+    const timer = setInterval(send, typingRefreshMs);
+    return () => clearInterval(timer);
+}

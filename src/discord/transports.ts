@@ -1,0 +1,71 @@
+import type {ChatInputCommandInteraction, Message, SendableChannels} from "discord.js";
+import {toMessagePayload} from "./payloads.js";
+import type {ReplyPage, ReplyTransport} from "./ReplyStreamer.js";
+
+/**
+ * An interaction token lives 15 minutes; past this age the reply goes on in channel messages.
+ * A little early, so that a write started just before the deadline still lands.
+ */
+export const interactionTokenLifetimeMs = 14.5 * 60 * 1000;
+
+/** Thrown instead of using an interaction token that has (nearly) expired; the code is Discord's "Invalid Webhook Token". */
+export class InteractionExpiredError extends Error {
+    readonly code = 50027;
+
+    constructor() {
+        super("The interaction token has expired; the answer goes on in channel messages");
+        this.name = "InteractionExpiredError";
+    }
+}
+
+function messagePage(message: Message, answerId: string): ReplyPage {
+    return {
+        async edit(payload) {
+            await message.edit(toMessagePayload(payload, answerId));
+        }
+    };
+}
+
+/** A reply to a user's message: the placeholder reply first, further pages as channel messages. */
+export function messageReplyTransport(placeholder: Message, channel: SendableChannels, answerId: string): ReplyTransport {
+    return {
+        first: messagePage(placeholder, answerId),
+        async sendNext(payload) {
+            return messagePage(await channel.send(toMessagePayload(payload, answerId)), answerId);
+        }
+    };
+}
+
+/**
+ * A reply to a slash command: the deferred reply first, further pages as follow-ups, and once the
+ * interaction token is about to expire, channel messages.
+ */
+export function interactionTransport(
+    interaction: ChatInputCommandInteraction,
+    answerId: string,
+    fallbackChannel: () => Promise<SendableChannels>
+): ReplyTransport {
+    const expired = () => Date.now() - interaction.createdTimestamp > interactionTokenLifetimeMs;
+    const followUpPage = (message: Message): ReplyPage => ({
+        async edit(payload) {
+            if (expired())
+                throw new InteractionExpiredError();
+            await interaction.webhook.editMessage(message, toMessagePayload(payload, answerId));
+        }
+    });
+
+    return {
+        first: {
+            async edit(payload) {
+                if (expired())
+                    throw new InteractionExpiredError();
+                await interaction.editReply(toMessagePayload(payload, answerId));
+            }
+        },
+        async sendNext(payload) {
+            if (expired())
+                return messagePage(await (await fallbackChannel()).send(toMessagePayload(payload, answerId)), answerId);
+            return followUpPage(await interaction.followUp(toMessagePayload(payload, answerId)));
+        }
+    };
+}

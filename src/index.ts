@@ -1,0 +1,90 @@
+/**
+ * The composition root: config -> chat runtime (node-llama-cpp, sessions, saved histories, chat
+ * service) -> Discord bot, and a graceful shutdown on SIGINT/SIGTERM.
+ */
+import {ChatRuntime} from "./ChatRuntime.js";
+import {ConfigError, loadConfig} from "./config.js";
+import {DiscordBot} from "./discord/DiscordBot.js";
+import {UserFacingError} from "./errors.js";
+import {createLogger} from "./logger.js";
+import type {Logger} from "./logger.js";
+
+/** Running answers get this long to write their final "interrupted" edit when the bot stops. */
+const shutdownDrainMs = 5000;
+
+async function main(): Promise<void> {
+    let config;
+    try {
+        config = loadConfig({requireToken: true});
+    } catch (error) {
+        if (error instanceof ConfigError) {
+            process.stderr.write(`${error.message}\nSee .env.example for every setting and its meaning.\n`);
+            process.exit(1);
+        }
+        throw error;
+    }
+
+    const logger = createLogger({level: config.logLevel, secrets: config.discordToken == null ? [] : [config.discordToken]});
+    // a bug in one handler must not take every conversation down with it
+    process.on("unhandledRejection", (reason) => logger.error("Unhandled rejection; the bot keeps running.", reason));
+    let runtime: ChatRuntime;
+    try {
+        runtime = await ChatRuntime.start(config, logger);
+    } catch (error) {
+        exitWithStartError(logger, error);
+    }
+
+    const {info} = runtime.engine;
+    logger.info(`Model: ${info.modelName} (${info.modelPath})`);
+    logger.info(`Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
+        `${info.threads} threads, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`);
+
+    const bot = new DiscordBot({settings: config, chat: runtime.chat, logger});
+    let stopping = false;
+    const stop = async (signal: string) => {
+        if (stopping)
+            return;
+        stopping = true;
+        logger.info(`${signal}: taking no new questions, closing running answers, saving conversations…`);
+        const forceExit = setTimeout(() => {
+            logger.error("Shutdown took too long; exiting anyway.");
+            process.exit(1);
+        }, 10_000);
+        forceExit.unref();
+        try {
+            await runtime.chat.close();
+            await bot.drain(shutdownDrainMs);
+            await runtime.close();
+            await bot.destroy();
+            logger.info("Stopped cleanly.");
+            process.exit(0);
+        } catch (error) {
+            logger.error("Shutdown failed.", error);
+            process.exit(1);
+        }
+    };
+    process.once("SIGINT", () => void stop("SIGINT"));
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+
+    try {
+        const started = await bot.start();
+        logger.info(`Logged in as ${started.tag}; slash commands registered ${config.devGuildId == null ? "globally (may take up to an hour to appear)" : `to guild ${config.devGuildId}`}.`);
+        logger.info(`Invite the bot: ${started.inviteUrl}`);
+    } catch (error) {
+        await runtime.close();
+        await bot.destroy();
+        exitWithStartError(logger, error);
+    }
+}
+
+function exitWithStartError(logger: Logger, error: unknown): never {
+    if (error instanceof UserFacingError)
+        logger.error(error.userMessage);
+    else if (error instanceof Error && "code" in error && error.code === "TokenInvalid")
+        logger.error("Discord refused the bot token: check DISCORD_TOKEN in .env (Developer Portal -> your app -> Bot -> Reset Token).");
+    else
+        logger.error("Start-up failed.", error);
+    process.exit(1);
+}
+
+await main();
