@@ -110,6 +110,8 @@ export class SessionPool implements ConversationEngine {
                 seed: this.#generation.seed,
                 onResponseChunk(chunk) {
                     tokens += chunk.tokens.length;
+                    if (chunk.text === "")
+                        return;
                     if (chunk.type === "segment") {
                         if (chunk.segmentType === "thought")
                             onThought(chunk.text);

@@ -228,3 +228,18 @@ describe("the chat runtime on a real model", () => {
         expect((await fs.readdir(folder)).some((name) => name.startsWith("100.json.corrupt-"))).toBe(true);
     });
 });
+
+describe("a reasoning model", () => {
+    it("streams its thoughts as thinking events, apart from the answer, and keeps them out of the answer text", async () => {
+        const {runtime} = await start({modelOptions: {thinking: true}, maxTokens: 48});
+        const events = (await ask(runtime.chat, "100", "think about it")).map(({event}) => event);
+        const thoughts = events.flatMap((event) => (event.type === "thinking" ? [event.text] : [])).join("");
+        const answer = events.flatMap((event) => (event.type === "text" ? [event.text] : [])).join("");
+        const final = events.at(-1);
+
+        expect(thoughts.length).toBeGreaterThan(0);
+        expect(events.find((event) => event.type === "thinking" || event.type === "text")?.type).toBe("thinking");
+        expect(final?.type === "done" && final.text).toBe(answer);
+        expect(answer).not.toContain(thoughts);
+    });
+});

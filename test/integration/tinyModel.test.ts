@@ -1,0 +1,172 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {
+    ChatMLChatWrapper,
+    getLlama,
+    LlamaChatSession,
+    QwenChatWrapper,
+    type Llama,
+    type LlamaChatResponseChunk,
+    type LlamaContext,
+    type LlamaModel,
+    type Token
+} from "node-llama-cpp";
+import {createTinyModelFile, thinkingTokens, tinyModelTokens, writeTinyModel} from "../fixtures/tinyModel.js";
+
+const systemPrompt = "You are a test bot.";
+
+describe("tiny generated GGUF model", () => {
+    let llama: Llama;
+    let model: LlamaModel;
+    let context: LlamaContext;
+    let modelPath: string;
+    /** Temp dirs to remove in afterAll (the cached models of createTinyModelFile stay, shared with other tests). */
+    const dirs: string[] = [];
+
+    beforeAll(async () => {
+        modelPath = await createTinyModelFile();
+        llama = await getLlama({build: "never", gpu: false});
+        model = await llama.loadModel({modelPath});
+        context = await model.createContext({contextSize: 512, threads: 1});
+    });
+
+    afterAll(async () => {
+        await context?.dispose();
+        await model?.dispose();
+        await llama?.dispose();
+        await Promise.all(dirs.map((dir) => fs.rm(dir, {recursive: true, force: true})));
+    });
+
+    /** Prompts a fresh session on a fresh sequence and frees the sequence afterwards. */
+    async function promptOnce(targetContext: LlamaContext, text: string, maxTokens = 32) {
+        const session = new LlamaChatSession({contextSequence: targetContext.getSequence(), systemPrompt, autoDisposeSequence: true});
+        try {
+            return await session.promptWithMeta(text, {temperature: 0, seed: 42, maxTokens});
+        } finally {
+            session.dispose();
+        }
+    }
+
+    it("given the generated file, then node-llama-cpp loads it without warnings", () => {
+        expect(model.fileInfo.metadata.general.architecture).toBe("llama");
+        expect(model.tokens.bos).toBe(tinyModelTokens.endOfText);
+        expect(model.tokens.eos).toBe(tinyModelTokens.imEnd);
+        expect(model.tokens.eot).toBe(tinyModelTokens.imEnd);
+        expect(model.trainContextSize).toBe(4096);
+        expect(model.getWarnings()).toEqual([]);
+    });
+
+    it("given its ChatML template, then a chat session resolves ChatMLChatWrapper", () => {
+        const session = new LlamaChatSession({contextSequence: context.getSequence(), systemPrompt, autoDisposeSequence: true});
+        try {
+            expect(session.chatWrapper).toBeInstanceOf(ChatMLChatWrapper);
+        } finally {
+            session.dispose();
+        }
+    });
+
+    it("given text with UTF-8 and an emoji, then it round-trips through tokenize/detokenize byte by byte", () => {
+        const text = "Hello, wörld! Ça va? 日本語 👋🏽\n\tend";
+        const tokens = model.tokenize(text);
+        expect(tokens).toHaveLength(Buffer.byteLength(text, "utf8")); // one token per byte: no merges
+        expect(model.detokenize(tokens)).toBe(text);
+    });
+
+    it("given <|im_end|>, then it is one special end-of-generation token", () => {
+        const tokens = model.tokenize("<|im_end|>", true);
+        expect(tokens).toEqual([tinyModelTokens.imEnd as Token]);
+        expect(model.isSpecialToken(tokens[0])).toBe(true);
+        expect(model.isEogToken(tokens[0])).toBe(true);
+        // as plain text it stays text
+        expect(model.tokenize("<|im_end|>")).toHaveLength("<|im_end|>".length);
+        expect(model.tokenize("<|im_start|>", true)).toEqual([tinyModelTokens.imStart as Token]);
+    });
+
+    it("given temperature 0 and a fixed seed, then two fresh sessions give the same printable answer", async () => {
+        const first = await promptOnce(context, "Hello there!");
+        const second = await promptOnce(context, "Hello there!");
+        expect(first.responseText.length).toBeGreaterThan(0);
+        expect(second.responseText).toBe(first.responseText);
+        expect(second.stopReason).toBe(first.stopReason);
+        expect(first.responseText).toMatch(/^[\x20-\x7e\n]*$/);
+    });
+
+    it("given different prompts, then the answers differ", async () => {
+        const first = await promptOnce(context, "Hello there!");
+        const second = await promptOnce(context, "What is 2+2?");
+        expect(second.responseText).not.toBe(first.responseText);
+    });
+
+    it("given endOfTurnBias 0 or a big one, then answers run to maxTokens or end early", async () => {
+        const neverEnds = await createTinyModelFile({endOfTurnBias: 0});
+        const endsEarly = await createTinyModelFile({endOfTurnBias: 10});
+
+        for (const [file, expected] of [[neverEnds, "maxTokens"], [endsEarly, "eogToken"]] as const) {
+            const biasedModel = await llama.loadModel({modelPath: file});
+            const biasedContext = await biasedModel.createContext({contextSize: 512, threads: 1});
+            try {
+                const answer = await promptOnce(biasedContext, "Hello there!", 24);
+                expect(answer.stopReason).toBe(expected);
+                if (expected === "eogToken")
+                    expect(answer.responseText.length).toBeLessThan(8);
+            } finally {
+                await biasedContext.dispose();
+                await biasedModel.dispose();
+            }
+        }
+    });
+
+    it("given thinking: true, then QwenChatWrapper is resolved and every answer opens with a thought segment", async () => {
+        const file = await createTinyModelFile({thinking: true});
+        const thinkingModel = await llama.loadModel({modelPath: file});
+        const thinkingContext = await thinkingModel.createContext({contextSize: 512, threads: 1});
+        try {
+            expect(thinkingModel.fileInfo.metadata.general.architecture).toBe("qwen3");
+            expect(thinkingModel.tokenize(thinkingTokens.thinkStartText, true)).toEqual([thinkingTokens.thinkStart as Token]);
+            expect(thinkingModel.tokenize(thinkingTokens.thinkEndText, true)).toEqual([thinkingTokens.thinkEnd as Token]);
+
+            for (const prompt of ["Hello there!", "What is 2+2?"]) {
+                const session = new LlamaChatSession({
+                    contextSequence: thinkingContext.getSequence(), systemPrompt, autoDisposeSequence: true
+                });
+                try {
+                    expect(session.chatWrapper).toBeInstanceOf(QwenChatWrapper);
+                    const chunks: LlamaChatResponseChunk[] = [];
+                    const answer = await session.promptWithMeta(prompt, {
+                        temperature: 0, seed: 42, maxTokens: 24, onResponseChunk: (chunk) => chunks.push(chunk)
+                    });
+                    const firstText = chunks.find((chunk) => chunk.text !== "");
+                    expect(firstText).toMatchObject({type: "segment", segmentType: "thought"});
+                    expect(answer.response).toContainEqual(expect.objectContaining({type: "segment", segmentType: "thought"}));
+                } finally {
+                    session.dispose();
+                }
+            }
+        } finally {
+            await thinkingContext.dispose();
+            await thinkingModel.dispose();
+        }
+    });
+
+    it("given the same options, then the files are byte-identical, and a different seed changes them", async () => {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "same-"));
+        dirs.push(dir);
+        const [again, f16, otherSeed] = await Promise.all([
+            writeTinyModel(path.join(dir, "again.gguf")),
+            writeTinyModel(path.join(dir, "nested", "f16.gguf"), {weightType: "f16"}),
+            writeTinyModel(path.join(dir, "seed2.gguf"), {seed: 2})
+        ]);
+        const original = await fs.readFile(modelPath);
+        expect((await fs.readFile(again)).equals(original)).toBe(true);
+        expect((await fs.readFile(otherSeed)).equals(original)).toBe(false);
+        const fresh = await createTinyModelFile();
+        expect((await fs.readFile(fresh)).equals(original)).toBe(true);
+
+        // f16 halves the big matrices; the norms stay f32
+        const f16Size = (await fs.stat(f16)).size;
+        expect(f16Size).toBeLessThan(original.length * 0.55);
+        expect(f16Size).toBeGreaterThan(original.length * 0.45);
+    });
+});
