@@ -1,0 +1,139 @@
+import type {ChatHistoryItem} from "node-llama-cpp";
+import {afterEach, describe, expect, it} from "vitest";
+import {startBotHarness, streamingModelOptions} from "../fixtures/botHarness.js";
+import type {BotHarness, BotHarnessOptions} from "../fixtures/botHarness.js";
+import type {RecordedRequest, StoredMessage} from "../fixtures/fakeDiscord.js";
+
+const harnesses: BotHarness[] = [];
+
+async function start(options: BotHarnessOptions = {}): Promise<BotHarness> {
+    const harness = await startBotHarness({...options, runtime: {modelOptions: {endOfTurnBias: 0}, maxTokens: 60, ...options.runtime}});
+    harnesses.push(harness);
+    return harness;
+}
+
+afterEach(async () => {
+    await Promise.all(harnesses.splice(0).map((harness) => harness.close()));
+});
+
+function lastModelAnswer(history: readonly ChatHistoryItem[] | undefined): string {
+    const item = history?.filter((entry) => entry.type === "model").at(-1);
+    return item?.type === "model" ? item.response.filter((part) => typeof part === "string").join("") : "";
+}
+
+/** The bot's reply to a user message, once it no longer has a Stop button (the answer ended). */
+async function finishedReply(harness: BotHarness, question: StoredMessage): Promise<StoredMessage> {
+    return harness.discord.waitFor(() => harness.discord.messagesIn(question.channel_id)
+        .find((message) => message.message_reference?.message_id === question.id && message.author.id === harness.discord.botUser.id &&
+            message.components.length === 0 && message.edits.length > 0), 20_000);
+}
+
+function writesTo(requests: readonly RecordedRequest[], channelId: string): RecordedRequest[] {
+    return requests.filter((request) => request.path.startsWith(`/channels/${channelId}/messages`) && (request.method === "POST" || request.method === "PATCH"));
+}
+
+describe("a user who mentions the bot", () => {
+    it("gets one reply at once, then edits as the model writes, the last one exactly the model's answer", async () => {
+        const harness = await start({bot: {editIntervalMs: 100}, runtime: {modelOptions: streamingModelOptions, maxTokens: 300}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[0]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "hello bot", mentionsBot: true});
+
+        const reply = await finishedReply(harness, question);
+        const requests = writesTo(discord.requests, channelId);
+        const posts = requests.filter((request) => request.method === "POST");
+        const patches = requests.filter((request) => request.method === "PATCH");
+        expect(posts).toHaveLength(1);
+        expect(patches.length).toBeGreaterThanOrEqual(2);
+
+        const answer = lastModelAnswer(await harness.runtime.store.load(channelId));
+        expect(answer.length).toBeGreaterThan(20);
+        expect(reply.content).toBe(answer);
+        // the user's turn reached the model with the speaker's name and without the bot's mention
+        const history = await harness.runtime.store.load(channelId);
+        expect(history?.find((item) => item.type === "user")).toEqual({type: "user", text: `${discord.users.alice.global_name ?? discord.users.alice.username}: hello bot`});
+    });
+
+    it("sees edits at least EDIT_INTERVAL_MS apart, never two in flight, never one with unchanged text", async () => {
+        const harness = await start({bot: {editIntervalMs: 300}, runtime: {modelOptions: streamingModelOptions, maxTokens: 600}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[0]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "write a lot", mentionsBot: true});
+        const reply = await finishedReply(harness, question);
+
+        const edits = reply.edits;
+        expect(edits.length).toBeGreaterThanOrEqual(3);
+        for (let index = 1; index < edits.length; index++) {
+            expect(edits[index]!.at - edits[index - 1]!.at).toBeGreaterThanOrEqual(300 - 5);
+            expect(edits[index]!.content).not.toBe(edits[index - 1]!.content);
+        }
+        const patches = writesTo(discord.requests, channelId).filter((request) => request.method === "PATCH");
+        expect(patches.length).toBe(edits.length);
+    });
+
+    it("never pings: every POST and PATCH carries allowed_mentions that parse nothing", async () => {
+        const harness = await start();
+        const {discord} = harness;
+        const channelId = discord.channelIds[1]!;
+        const question = await discord.userSays({channelId, author: discord.users.bob, content: "repeat after me: @everyone <@&123456789012345678>", mentionsBot: true});
+        await finishedReply(harness, question);
+
+        const writes = writesTo(discord.requests, channelId);
+        expect(writes.length).toBeGreaterThan(1);
+        for (const write of writes) {
+            const body = write.body as {allowed_mentions?: {parse?: unknown[], users?: unknown[], roles?: unknown[], replied_user?: boolean}};
+            expect(body.allowed_mentions).toBeDefined();
+            expect(body.allowed_mentions?.parse).toEqual([]);
+            expect(body.allowed_mentions?.users ?? []).toEqual([]);
+            expect(body.allowed_mentions?.roles ?? []).toEqual([]);
+            expect(body.allowed_mentions?.replied_user ?? false).toBe(false);
+        }
+    });
+
+    it("with only the mention, gets a short hint and no model call", async () => {
+        const harness = await start();
+        const {discord} = harness;
+        const channelId = discord.channelIds[2]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "", mentionsBot: true});
+        const hint = await discord.waitFor(() => discord.messagesIn(channelId).find((message) => message.message_reference?.message_id === question.id));
+        expect(hint.content).toMatch(/Ask me something/);
+        expect(await harness.runtime.store.load(channelId)).toBeUndefined();
+    });
+
+    it("is answered in a DM too, and messages of bots (and the bot itself) are ignored", async () => {
+        const harness = await start();
+        const {discord} = harness;
+        const dmId = discord.openDm(discord.users.alice);
+        const question = await discord.userSays({channelId: dmId, author: discord.users.alice, content: "hi in private"});
+        const reply = await finishedReply(harness, question);
+        expect(reply.content.length).toBeGreaterThan(0);
+
+        const channelId = discord.channelIds[3]!;
+        await discord.userSays({channelId, author: discord.users.otherBot, content: "bots talking", mentionsBot: true});
+        await discord.userSays({channelId, author: discord.botUser, content: "myself", mentionsBot: true});
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(writesTo(discord.requests, channelId)).toHaveLength(0);
+    });
+
+    it("in two channels at once, gets both answers streamed at the same time; in one channel, in order", async () => {
+        const harness = await start({runtime: {maxTokens: 120, sequences: 2}, bot: {editIntervalMs: 100}});
+        const {discord} = harness;
+        const [first, second] = [discord.channelIds[4]!, discord.channelIds[5]!];
+        const questions = await Promise.all([
+            discord.userSays({channelId: first, author: discord.users.alice, content: "one", mentionsBot: true}),
+            discord.userSays({channelId: second, author: discord.users.bob, content: "two", mentionsBot: true})
+        ]);
+        const replies = await Promise.all(questions.map((question) => finishedReply(harness, question)));
+        const [a, b] = replies.map((reply) => reply.edits.map((edit) => edit.at));
+        expect(a![0]!).toBeLessThan(b!.at(-1)!);
+        expect(b![0]!).toBeLessThan(a!.at(-1)!);
+
+        const inOrder = await Promise.all(["third", "fourth"].map((content) =>
+            discord.userSays({channelId: first, author: discord.users.alice, content, mentionsBot: true})));
+        const [third, fourth] = await Promise.all(inOrder.map((question) => finishedReply(harness, question)));
+        expect(fourth!.edits.at(-1)!.at).toBeGreaterThan(third!.edits.at(-1)!.at);
+        const history = await harness.runtime.store.load(first);
+        expect(history?.filter((item) => item.type === "user").map((item) => item.type === "user" ? item.text.split(": ")[1] : ""))
+            .toEqual(["one", "third", "fourth"]);
+    });
+});
