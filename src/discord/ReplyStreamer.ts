@@ -153,7 +153,7 @@ export class ReplyStreamer {
 
         this.#queuedPosition = position;
         this.#thinkingNow = false;
-        this.#pump();
+        this.#update();
     }
 
     /** Reasoning text arrived (shown only as "💭 thinking…" unless showThinking). */
@@ -163,8 +163,9 @@ export class ReplyStreamer {
 
         this.#queuedPosition = undefined;
         this.#thinkingNow = true;
-        this.#thoughts += text;
-        this.#pump();
+        if (this.#showThinking)
+            this.#thoughts = (this.#thoughts + text).slice(-4 * MAX_THOUGHTS_LENGTH);
+        this.#update();
     }
 
     /** Answer text arrived (appended). */
@@ -175,7 +176,7 @@ export class ReplyStreamer {
         this.#queuedPosition = undefined;
         this.#thinkingNow = false;
         this.#answer += chunk;
-        this.#pump();
+        this.#update();
     }
 
     /** Finishes: the final edit(s) show exactly `fullText` (which wins over the appended chunks), no Stop button. */
@@ -205,13 +206,22 @@ export class ReplyStreamer {
         if (this.#final === undefined) {
             const chunks = splitMessage(finalText, this.#maxLength);
             this.#final = chunks.length === 0 ? [NO_ANSWER_TEXT] : chunks;
-            this.#pump();
+            this.#update();
         }
         return this.idle();
     }
 
     #isIdle(): boolean {
         return !this.#inFlight && this.#timer === undefined && this.#nextWrite() === undefined;
+    }
+
+    /**
+     * Reacts to new state. While a write is in flight or the timer is armed, nothing needs doing: what is
+     * written is computed when the write is issued. This keeps splitting off the per-token path.
+     */
+    #update(): void {
+        if (!this.#inFlight && this.#timer === undefined)
+            this.#pump();
     }
 
     /** Issues the next write now, or arms the one timer for when it is due, or reports idle. */

@@ -230,7 +230,7 @@ function hardCut(text: string, start: number, limit: number): number {
         const at = windowStart + segment.index;
         if (at > limit)
             break;
-        if (false)
+        if (at > start && (windowStart === start || segment.index > 0))
             boundary = at;
     }
     if (boundary !== undefined)

@@ -46,11 +46,11 @@ describe("a user who mentions the bot", () => {
         expect(posts).toHaveLength(1);
         expect(patches.length).toBeGreaterThanOrEqual(2);
 
-        const answer = lastModelAnswer(await harness.runtime.store.load(channelId));
+        const answer = lastModelAnswer(await harness.runtime!.store.load(channelId));
         expect(answer.length).toBeGreaterThan(20);
         expect(reply.content).toBe(answer);
         // the user's turn reached the model with the speaker's name and without the bot's mention
-        const history = await harness.runtime.store.load(channelId);
+        const history = await harness.runtime!.store.load(channelId);
         expect(history?.find((item) => item.type === "user")).toEqual({type: "user", text: `${discord.users.alice.global_name ?? discord.users.alice.username}: hello bot`});
     });
 
@@ -97,7 +97,7 @@ describe("a user who mentions the bot", () => {
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "", mentionsBot: true});
         const hint = await discord.waitFor(() => discord.messagesIn(channelId).find((message) => message.message_reference?.message_id === question.id));
         expect(hint.content).toMatch(/Ask me something/);
-        expect(await harness.runtime.store.load(channelId)).toBeUndefined();
+        expect(await harness.runtime!.store.load(channelId)).toBeUndefined();
     });
 
     it("is answered in a DM too, and messages of bots (and the bot itself) are ignored", async () => {
@@ -132,7 +132,7 @@ describe("a user who mentions the bot", () => {
             discord.userSays({channelId: first, author: discord.users.alice, content, mentionsBot: true})));
         const [third, fourth] = await Promise.all(inOrder.map((question) => finishedReply(harness, question)));
         expect(fourth!.edits.at(-1)!.at).toBeGreaterThan(third!.edits.at(-1)!.at);
-        const history = await harness.runtime.store.load(first);
+        const history = await harness.runtime!.store.load(first);
         expect(history?.filter((item) => item.type === "user").map((item) => item.type === "user" ? item.text.split(": ")[1] : ""))
             .toEqual(["one", "third", "fourth"]);
     });
