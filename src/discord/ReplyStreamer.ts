@@ -44,6 +44,9 @@ export const ANSWER_ABOVE_TEXT = "*(the answer ends above)*";
 /** Discord error codes after which a page can never be written again (message, channel or webhook gone; no access). */
 export const LOST_PAGE_CODES: ReadonlySet<number> = new Set([10003, 10008, 10015, 10062, 50001, 50013, 50027]);
 
+/** Discord's "Unknown Message": the page was deleted. */
+const DELETED_MESSAGE_CODE = 10008;
+
 /** Failed writes in a row after which a page (or sending a new page) is given up. */
 const MAX_FAILURES = 3;
 
@@ -101,7 +104,9 @@ type Write =
  * {@link MAX_FAILURES} times in a row, is lost: it is never written again. Once a page is lost, live
  * updates stop (no new pages while the answer runs). The final write then lays the answer over the pages
  * still alive, in order, and sends new pages for what does not fit, so the user still gets the whole
- * answer. Sending a new page is given up after the same number of failures.
+ * answer. Sending a new page is given up after the same number of failures. One exception: a page that
+ * was deleted (10008) means someone removed the answer on purpose, so the streamer writes nothing more
+ * at all (the answer is still in the conversation's history).
  */
 export class ReplyStreamer {
     readonly #transport: ReplyTransport;
@@ -124,6 +129,8 @@ export class ReplyStreamer {
     #sendFailures = 0;
     #lastSendFailureAt = -Infinity;
     #sendingGivenUp = false;
+    /** A page of the answer was deleted: someone removed the answer on purpose, so nothing more is written. */
+    #abandoned = false;
 
     public constructor(transport: ReplyTransport, options: ReplyStreamerOptions) {
         const {editIntervalMs, maxLength = DISCORD_MESSAGE_LIMIT} = options;
@@ -262,6 +269,9 @@ export class ReplyStreamer {
 
     /** The first page that does not show what it should, and when it may be written; `undefined` when all do. */
     #nextWrite(): Write | undefined {
+        if (this.#abandoned)
+            return undefined;
+
         const finished = this.#final !== undefined;
         if (!finished && this.#pages.some((page) => page.lost))
             return undefined;
@@ -338,6 +348,7 @@ export class ReplyStreamer {
         } catch (error) {
             page.failures++;
             page.lost = isLostPageError(error) || page.failures >= MAX_FAILURES;
+            this.#abandoned ||= errorCode(error) === DELETED_MESSAGE_CODE;
             this.#report(error);
         } finally {
             page.lastWriteAt = performance.now();
@@ -403,9 +414,14 @@ function samePayload(shown: ReplyPayload | undefined, payload: ReplyPayload): bo
     return shown !== undefined && shown.content === payload.content && shown.stopButton === payload.stopButton;
 }
 
-function isLostPageError(error: unknown): boolean {
+function errorCode(error: unknown): number | undefined {
     if (typeof error !== "object" || error === null || !("code" in error))
-        return false;
+        return undefined;
 
-    return typeof error.code === "number" && LOST_PAGE_CODES.has(error.code);
+    return typeof error.code === "number" ? error.code : undefined;
+}
+
+function isLostPageError(error: unknown): boolean {
+    const code = errorCode(error);
+    return code !== undefined && LOST_PAGE_CODES.has(code);
 }

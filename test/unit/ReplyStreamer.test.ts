@@ -369,9 +369,9 @@ describe("ReplyStreamer", () => {
         expect(empty.transport.first.payload).toEqual({content: "⚠️ The model ran out of memory.", stopButton: false});
     });
 
-    it("given a deleted message (10008), then it is not retried, and the final write sends the whole answer in a new page", async () => {
+    it("given an expired interaction token (50027), then the page is not retried, and the final write sends the whole answer in a new page", async () => {
         const {transport, streamer, stream, errors, settle} = createStreamer();
-        const deleted = codedError(10008, "Unknown Message");
+        const deleted = codedError(50027, "Invalid Webhook Token");
         transport.first.failure = deleted;
         for (let index = 0; index < 50; index++) {
             stream(`token${index} `);
@@ -384,7 +384,22 @@ describe("ReplyStreamer", () => {
         expect(transport.pages[1]!.payload).toEqual({content: transport.streamedSoFar.trim(), stopButton: false});
     });
 
-    it("given the first of two pages deleted at the final write, then the answer is laid over the page left and a new one", async () => {
+    it("given a deleted message (10008), then the answer was removed on purpose: nothing more is written anywhere", async () => {
+        const {transport, streamer, stream, errors, settle} = createStreamer();
+        const deleted = codedError(10008, "Unknown Message");
+        transport.first.failure = deleted;
+        for (let index = 0; index < 50; index++) {
+            stream(`token${index} `);
+            await vi.advanceTimersByTimeAsync(200);
+        }
+        await settle(streamer.done(transport.streamedSoFar.trim()));
+
+        expect(transport.writes.map((write) => [write.kind, write.page, write.failed])).toEqual([["edit", 0, true]]);
+        expect(errors).toEqual([deleted]);
+        expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it("given the first of two pages deleted at the final write, then neither page is written again", async () => {
         const {transport, streamer, stream, errors, settle} = createStreamer();
         const full = paragraphs(20, 148).join("\n\n");
         for (let offset = 0; offset < full.length; offset += 300) {
@@ -392,17 +407,14 @@ describe("ReplyStreamer", () => {
             await vi.advanceTimersByTimeAsync(500);
         }
         expect(transport.pages.length).toBe(2);
-        const shownBefore = transport.first.payload;
+        const shownBefore = transport.pages.map((page) => page.payload);
+        const writesBefore = transport.writes.length;
         transport.first.failure = codedError(10008, "Unknown Message");
         await settle(streamer.done("Intro.\n\n" + full));
 
-        const [first, second] = splitMessage("Intro.\n\n" + full);
         expect(errors.length).toBe(1);
-        expect(transport.first.payload).toBe(shownBefore);
-        expect(transport.pages.slice(1).map((page) => page.payload)).toEqual([
-            {content: first, stopButton: false},
-            {content: second, stopButton: false}
-        ]);
+        expect(transport.writes.length).toBe(writesBefore + 1);
+        expect(transport.pages.map((page) => page.payload)).toEqual(shownBefore);
     });
 
     it("given a page that fails twice with a transient error, then it is retried after the interval and recovers", async () => {
@@ -438,7 +450,7 @@ describe("ReplyStreamer", () => {
 
     it("given sending a new page fails for good, then done still resolves and nothing is retried in a loop", async () => {
         const {transport, streamer, errors, settle} = createStreamer();
-        transport.first.failure = codedError(10008, "Unknown Message");
+        transport.first.failure = codedError(50027, "Invalid Webhook Token");
         transport.sendFailure = codedError(10003, "Unknown Channel");
         streamer.text("Hi");
         await settle(streamer.done("x ".repeat(1500).trim()));
