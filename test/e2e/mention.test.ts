@@ -13,7 +13,10 @@ async function start(options: BotHarnessOptions = {}): Promise<BotHarness> {
 }
 
 afterEach(async () => {
-    await Promise.all(harnesses.splice(0).map((harness) => harness.close()));
+    const closing = harnesses.splice(0);
+    await Promise.all(closing.map((harness) => harness.close()));
+    for (const harness of closing)
+        expect(harness.unsafeWrites()).toEqual([]);
 });
 
 function lastModelAnswer(history: readonly ChatHistoryItem[] | undefined): string {

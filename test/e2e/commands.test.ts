@@ -1,0 +1,192 @@
+import {afterEach, describe, expect, it} from "vitest";
+import {splitMessage} from "../../src/discord/splitMessage.js";
+import {startBotHarness, streamingModelOptions} from "../fixtures/botHarness.js";
+import type {BotHarness, BotHarnessOptions} from "../fixtures/botHarness.js";
+import {moderatorPermissions} from "../fixtures/fakeDiscord.js";
+import type {StoredMessage} from "../fixtures/fakeDiscord.js";
+import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
+
+const harnesses: BotHarness[] = [];
+
+async function start(options: BotHarnessOptions = {}): Promise<BotHarness> {
+    const harness = await startBotHarness(options);
+    harnesses.push(harness);
+    return harness;
+}
+
+afterEach(async () => {
+    const closing = harnesses.splice(0);
+    await Promise.all(closing.map((harness) => harness.close()));
+    for (const harness of closing)
+        expect(harness.unsafeWrites()).toEqual([]);
+});
+
+const ephemeralFlag = 64;
+
+/** The text of an ephemeral reply (type 4 callback) or of an ephemeral deferred reply's edit. */
+function ephemeralText(harness: BotHarness, interactionId: string): string | undefined {
+    const {callbacks, messages} = harness.discord.interactionResponses(interactionId);
+    const direct = callbacks.find((callback) => callback.type === 4);
+    const data = direct?.data as {content?: string, flags?: number} | undefined;
+    if (data != null && ((data.flags ?? 0) & ephemeralFlag) !== 0)
+        return data.content;
+
+    const deferred = callbacks.find((callback) => callback.type === 5);
+    const deferredFlags = (deferred?.data as {flags?: number} | undefined)?.flags ?? 0;
+    const message = messages.find((stored) => stored.ephemeral || (deferredFlags & ephemeralFlag) !== 0);
+    return message?.edits.length === 0 ? undefined : message?.content;
+}
+
+/** Every message of an interaction's answer, once the last one has lost its Stop button. */
+async function finishedAnswer(harness: BotHarness, interactionId: string, minimumPages = 1): Promise<StoredMessage[]> {
+    return harness.discord.waitFor(() => {
+        const {messages} = harness.discord.interactionResponses(interactionId);
+        const shown = messages.filter((message) => message.content !== "");
+        return shown.length >= minimumPages && shown.every((message) => message.components.length === 0) && shown.at(-1)!.edits.length + 1 > 0
+            ? shown
+            : undefined;
+    }, 20_000);
+}
+
+const codeHeavyAnswer = [
+    "Here is the plan. @everyone should read it, <@&123456789012345678> too, and <@234567890123456789>.",
+    ...Array.from({length: 7}, (_, index) => [
+        `Step ${index + 1}: some explanation that goes on for a while so that the answer is long enough to need several messages.`,
+        "```ts",
+        ...Array.from({length: 12}, (_, line) => `const value${index}_${line} = compute(${index}, ${line}); // keep going`),
+        "```"
+    ].join("\n"))
+].join("\n\n");
+
+describe("/ask", () => {
+    it("is deferred at once, then the deferred reply is edited as the answer streams, ending exactly in the answer", async () => {
+        const harness = await start({runtime: {modelOptions: streamingModelOptions, maxTokens: 300}, bot: {editIntervalMs: 100}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[0]!;
+        const started = performance.now();
+        const {id} = await discord.slashCommand({channelId, user: discord.users.alice, name: "ask", options: [{name: "question", type: 3, value: "hello"}]});
+        const [answer] = await finishedAnswer(harness, id);
+
+        const {callbacks} = discord.interactionResponses(id);
+        expect(callbacks[0]?.type).toBe(5);
+        expect(callbacks[0]!.at - started).toBeLessThan(3000);
+        expect(answer!.edits.length).toBeGreaterThanOrEqual(2);
+        const history = await harness.runtime!.store.load(channelId);
+        const model = history?.find((item) => item.type === "model");
+        expect(answer!.content).toBe(model?.type === "model" ? model.response.join("") : "(no answer saved)");
+    });
+
+    it("delivers a 4500-character answer complete over several messages, every code fence balanced, pinging no one", async () => {
+        const engine = new ScriptedEngine(() => codeHeavyAnswer, {chunkSize: 200});
+        const harness = await start({engine, bot: {editIntervalMs: 50}});
+        const {discord} = harness;
+        expect(codeHeavyAnswer.length).toBeGreaterThan(4500);
+        const {id} = await discord.slashCommand({channelId: discord.channelIds[1]!, user: discord.users.alice, name: "ask", options: [{name: "question", type: 3, value: "plan?"}]});
+
+        const expected = splitMessage(codeHeavyAnswer);
+        const pages = await finishedAnswer(harness, id, expected.length);
+        expect(pages.map((page) => page.content)).toEqual(expected);
+        for (const page of pages) {
+            expect(page.content.length).toBeLessThanOrEqual(2000);
+            expect((page.content.match(/^```/gm) ?? []).length % 2).toBe(0);
+        }
+        expect(harness.unsafeWrites()).toEqual([]);
+    });
+
+    it("over the channel's queue limit, is refused at once with an ephemeral busy note", async () => {
+        const engine = new ScriptedEngine(() => "slow answer ".repeat(200), {chunkSize: 5, delayMs: 20});
+        const harness = await start({engine, runtime: {queuePerChannel: 1}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[2]!;
+        await discord.slashCommand({channelId, user: discord.users.alice, name: "ask", options: [{name: "question", type: 3, value: "first"}]});
+        const {id} = await discord.slashCommand({channelId, user: discord.users.bob, name: "ask", options: [{name: "question", type: 3, value: "second"}]});
+
+        const note = await discord.waitFor(() => ephemeralText(harness, id));
+        expect(note).toMatch(/already has 1 question/);
+        expect(engine.prompts).toHaveLength(1);
+    });
+});
+
+describe("the Stop button", () => {
+    it("stops the answer for the asker; the partial answer stays, marked stopped, and the button goes away", async () => {
+        const engine = new ScriptedEngine(() => "word ".repeat(2000), {chunkSize: 5, delayMs: 5});
+        const harness = await start({engine, bot: {editIntervalMs: 50}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[3]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "talk", mentionsBot: true});
+        const reply = await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
+            message.message_reference?.message_id === question.id && message.content.includes("word")));
+
+        const {id: refusedId} = await discord.pressButton({messageId: reply.id, user: discord.users.bob, customId: `stop:${question.id}`});
+        expect(await discord.waitFor(() => ephemeralText(harness, refusedId))).toMatch(/Only the person who asked/);
+        expect(reply.components.length).toBe(1);
+
+        await discord.pressButton({messageId: reply.id, user: discord.users.alice, customId: `stop:${question.id}`});
+        const stopped = await discord.waitFor(() => (reply.components.length === 0 ? reply : undefined));
+        expect(stopped.content).toMatch(/word\s*\n\n\*⏹ stopped\*$/);
+        expect(stopped.content.length).toBeLessThan("word ".repeat(2000).length);
+    });
+
+    it("can be pressed by a moderator, and a stale button from before a restart is just removed", async () => {
+        const engine = new ScriptedEngine(() => "word ".repeat(2000), {chunkSize: 5, delayMs: 5});
+        const harness = await start({engine, bot: {editIntervalMs: 50}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[4]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "talk", mentionsBot: true});
+        const reply = await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
+            message.message_reference?.message_id === question.id && message.content.includes("word")));
+        await discord.pressButton({messageId: reply.id, user: discord.users.bob, customId: `stop:${question.id}`, permissions: moderatorPermissions.toString()});
+        await discord.waitFor(() => reply.components.length === 0 && reply.content.includes("stopped"));
+
+        const stale = await discord.userSays({channelId, author: discord.botUser, content: "an old answer"});
+        stale.components.push({type: 1, components: [{type: 2, style: 2, label: "Stop", custom_id: "stop:123456789012345678"}]});
+        const {id} = await discord.pressButton({messageId: stale.id, user: discord.users.alice, customId: "stop:123456789012345678"});
+        await discord.waitFor(() => discord.interactionResponses(id).callbacks.find((callback) => callback.type === 7));
+        expect(stale.components).toEqual([]);
+    });
+});
+
+describe("/reset", () => {
+    it("clears only its channel, stops the running answer and drops queued ones, each with a note, and confirms ephemerally", async () => {
+        const engine = new ScriptedEngine(() => "word ".repeat(3000), {chunkSize: 5, delayMs: 5});
+        const harness = await start({engine, bot: {editIntervalMs: 50}});
+        const {discord} = harness;
+        const [channelId, otherId] = [discord.channelIds[5]!, discord.channelIds[6]!];
+        const running = await discord.userSays({channelId, author: discord.users.alice, content: "first", mentionsBot: true});
+        const queued = await discord.userSays({channelId, author: discord.users.bob, content: "second", mentionsBot: true});
+        await discord.userSays({channelId: otherId, author: discord.users.bob, content: "elsewhere", mentionsBot: true});
+        await discord.waitFor(() => engine.prompts.length === 2);
+
+        const {id} = await discord.slashCommand({channelId, user: discord.users.bob, name: "reset", permissions: moderatorPermissions.toString()});
+        expect(await discord.waitFor(() => ephemeralText(harness, id))).toMatch(/forgot this channel's conversation, and stopped or dropped 2 answers/);
+        expect(engine.resets).toEqual([channelId]);
+
+        const replyTo = (question: StoredMessage) => discord.messagesIn(channelId).find((message) => message.message_reference?.message_id === question.id);
+        const runningReply = await discord.waitFor(() => (replyTo(running)?.components.length === 0 ? replyTo(running) : undefined));
+        const queuedReply = await discord.waitFor(() => (replyTo(queued)?.components.length === 0 ? replyTo(queued) : undefined));
+        expect(runningReply.content).toMatch(/⏹ stopped: the conversation was reset/);
+        expect(queuedReply.content).toMatch(/⏹ dropped: the conversation was reset/);
+        expect(harness.chat.pendingCount).toBe(1);
+    });
+
+    it("is refused without Manage Messages in a server, and allowed to anyone in a DM", async () => {
+        const engine = new ScriptedEngine(() => "ok");
+        const harness = await start({engine});
+        const {discord} = harness;
+        const {id} = await discord.slashCommand({channelId: discord.channelIds[7]!, user: discord.users.alice, name: "reset"});
+        expect(await discord.waitFor(() => ephemeralText(harness, id))).toMatch(/need the Manage Messages permission/);
+        expect(engine.resets).toEqual([]);
+
+        const dmId = discord.openDm(discord.users.alice);
+        const {id: dmResetId} = await discord.slashCommand({channelId: dmId, user: discord.users.alice, name: "reset"});
+        expect(await discord.waitFor(() => ephemeralText(harness, dmResetId))).toMatch(/forgot this channel's conversation/);
+        expect(engine.resets).toEqual([dmId]);
+    });
+
+    it("registers /ask and /reset on start, /reset hidden from members without Manage Messages", async () => {
+        const harness = await start({engine: new ScriptedEngine(() => "ok")});
+        const commands = harness.discord.registeredCommands() as {name: string, default_member_permissions?: string | null}[];
+        expect(commands.map((command) => command.name).sort()).toEqual(["ask", "reset"]);
+        expect(commands.find((command) => command.name === "reset")?.default_member_permissions).toBe("8192");
+    });
+});
