@@ -1,0 +1,102 @@
+import {afterEach, describe, expect, it} from "vitest";
+import {startBotHarness} from "../fixtures/botHarness.js";
+import type {BotHarness, BotHarnessOptions} from "../fixtures/botHarness.js";
+import type {StoredMessage} from "../fixtures/fakeDiscord.js";
+import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
+
+const harnesses: BotHarness[] = [];
+
+async function start(options: BotHarnessOptions = {}): Promise<BotHarness> {
+    const harness = await startBotHarness(options);
+    harnesses.push(harness);
+    return harness;
+}
+
+afterEach(async () => {
+    const closing = harnesses.splice(0);
+    await Promise.all(closing.map((harness) => harness.close()));
+    for (const harness of closing)
+        expect(harness.unsafeWrites()).toEqual([]);
+});
+
+const answerFor = (prompt: string) => `You said: ${prompt.split(": ").slice(1).join(": ")}. ${"More words to stream. ".repeat(30)}`.trim();
+
+/** Asks by mention and waits for the reply to show exactly the whole answer without a Stop button. */
+async function askAndWait(harness: BotHarness, channelId: string, content: string): Promise<StoredMessage> {
+    const {discord} = harness;
+    const question = await discord.userSays({channelId, author: discord.users.alice, content, mentionsBot: true});
+    const expected = answerFor(`Alice: ${content}`);
+    return discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
+        message.message_reference?.message_id === question.id && message.content === expected && message.components.length === 0), 15_000);
+}
+
+function slowEngine(): ScriptedEngine {
+    return new ScriptedEngine(answerFor, {chunkSize: 10, delayMs: 15});
+}
+
+describe("Discord faults", () => {
+    it("a 429 with Retry-After on an edit: discord.js waits it out and the answer still completes", async () => {
+        const harness = await start({engine: slowEngine(), bot: {editIntervalMs: 100}});
+        const {discord} = harness;
+        discord.failNext({method: "PATCH", path: /^\/channels\/\d+\/messages\/\d+$/, status: 429, retryAfterSeconds: 0.3, times: 2});
+        await askAndWait(harness, discord.channelIds[0]!, "rate limited");
+        expect(discord.stats.rateLimited).toBe(2);
+    });
+
+    it("a 404 (10008) on an edit: nothing more is sent to the deleted reply, and the next prompt works", async () => {
+        const harness = await start({engine: slowEngine(), bot: {editIntervalMs: 50}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[1]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "then deleted", mentionsBot: true});
+        const reply = await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
+            message.message_reference?.message_id === question.id && message.edits.length > 0));
+        discord.deleteMessage(reply.id);
+        const patchesOf = () => discord.requests.filter((request) => request.method === "PATCH" && request.path.endsWith(`/${reply.id}`));
+        await discord.waitFor(() => patchesOf().some((request) => request.status === 404));
+        await discord.waitFor(() => harness.bot.activeAnswers === 0, 15_000);
+        expect(patchesOf().filter((request) => request.status === 404)).toHaveLength(1);
+
+        await askAndWait(harness, channelId, "still there?");
+        expect(harness.logLines.join("")).not.toMatch(/Unhandled/);
+    });
+
+    it("a reply refused for missing permissions (50013): logged once for the channel, nothing retried there, other channels work", async () => {
+        const engine = slowEngine();
+        const harness = await start({engine});
+        const {discord} = harness;
+        const channelId = discord.channelIds[2]!;
+        discord.failNext({method: "POST", path: new RegExp(`^/channels/${channelId}/messages$`), status: 403, code: 50013, times: 2});
+        for (const content of ["one", "two"]) {
+            await discord.userSays({channelId, author: discord.users.alice, content, mentionsBot: true});
+            await discord.waitFor(() => discord.requests.filter((request) => request.status === 403).length === (content === "one" ? 1 : 2));
+        }
+        await askAndWait(harness, discord.channelIds[3]!, "elsewhere");
+
+        expect(harness.logLines.filter((line) => line.includes("Missing permissions in channel"))).toHaveLength(1);
+        const writesThere = discord.requests.filter((request) => request.path.startsWith(`/channels/${channelId}/messages`));
+        expect(writesThere.map((request) => [request.method, request.status])).toEqual([["POST", 403], ["POST", 403]]);
+        expect(harness.chat.pendingCount).toBe(0);
+    });
+
+    it("a gateway closed with 4000 in the middle of an answer: the answer finishes, the bot resumes and answers the next mention", async () => {
+        const harness = await start({engine: slowEngine(), bot: {editIntervalMs: 50}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[4]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "before the drop", mentionsBot: true});
+        await discord.waitFor(() => discord.messagesIn(channelId).find((message) => message.message_reference?.message_id === question.id));
+        discord.closeGateway(4000);
+        const expected = answerFor("Alice: before the drop");
+        await discord.waitFor(() => discord.messagesIn(channelId).find((message) => message.content === expected && message.components.length === 0), 15_000);
+        await discord.waitFor(() => discord.stats.resumes >= 1, 15_000);
+
+        await askAndWait(harness, channelId, "after the drop");
+        expect(discord.stats.identifies).toBe(1);
+    });
+
+    it("500s on an edit are retried by discord.js and the final text still lands", async () => {
+        const harness = await start({engine: slowEngine(), bot: {editIntervalMs: 100}});
+        const {discord} = harness;
+        discord.failNext({method: "PATCH", path: /^\/channels\/\d+\/messages\/\d+$/, status: 500, times: 2});
+        await askAndWait(harness, discord.channelIds[5]!, "server errors");
+    });
+});
