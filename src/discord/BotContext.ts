@@ -4,6 +4,7 @@ import type {ResetPermission} from "../config.js";
 import type {Logger} from "../logger.js";
 import type {ActiveAnswers} from "./ActiveAnswers.js";
 import type {DiscordErrorReporter} from "./DiscordErrorReporter.js";
+import type {InterruptedReplies} from "./InterruptedReplies.js";
 
 /** What the Discord handlers share: the chat layer and the bot's own bookkeeping. */
 export type BotContext = {
@@ -12,6 +13,7 @@ export type BotContext = {
     readonly cooldown: Cooldown;
     readonly logger: Logger;
     readonly errors: DiscordErrorReporter;
+    readonly interrupted: InterruptedReplies;
     readonly settings: {
         readonly editIntervalMs: number;
         readonly showThinking: boolean;

@@ -1,4 +1,5 @@
 import {once} from "node:events";
+import path from "node:path";
 import {Client, Events, GatewayIntentBits, OAuth2Scopes, Partials, PermissionsBitField, PermissionFlagsBits} from "discord.js";
 import type {ClientOptions} from "discord.js";
 import type {ChatService} from "../chat/ChatService.js";
@@ -9,6 +10,7 @@ import {ActiveAnswers} from "./ActiveAnswers.js";
 import type {BotContext} from "./BotContext.js";
 import {commandDefinitions} from "./commands/index.js";
 import {DiscordErrorReporter} from "./DiscordErrorReporter.js";
+import {InterruptedReplies} from "./InterruptedReplies.js";
 import {handleInteraction} from "./events/interactionCreate.js";
 import {handleMessage} from "./events/messageCreate.js";
 import {noMentions} from "./payloads.js";
@@ -22,7 +24,7 @@ export const botPermissions = new PermissionsBitField([
 ]);
 
 export type DiscordBotSettings = Pick<Config,
-    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs">;
+    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir">;
 
 export type DiscordBotOptions = {
     readonly settings: DiscordBotSettings;
@@ -64,6 +66,7 @@ export class DiscordBot {
             cooldown: new Cooldown(settings.userCooldownMs),
             logger,
             errors: new DiscordErrorReporter(logger),
+            interrupted: new InterruptedReplies(path.join(settings.dataDir, "discord"), logger),
             settings
         };
     }
@@ -89,6 +92,10 @@ export class DiscordBot {
         else
             await application.commands.set(definitions);
 
+        const corrected = await this.#context.interrupted.correctLeftovers(this.client);
+        if (corrected > 0)
+            this.#logger.info(`Marked ${corrected} answer${corrected === 1 ? "" : "s"} cut off by the last stop as interrupted.`);
+
         return {
             tag: this.client.user?.tag ?? "unknown",
             applicationId: application.id,
@@ -102,6 +109,7 @@ export class DiscordBot {
     /** Waits for running answers to write their last edit (after the chat layer has stopped them). */
     async drain(timeoutMs: number): Promise<void> {
         await this.#context.answers.drain(timeoutMs);
+        await this.#context.interrupted.flush();
     }
 
     async destroy(): Promise<void> {

@@ -1,6 +1,7 @@
 import type {ChatStream} from "../chat/ChatStream.js";
 import type {FinalChatEvent} from "../chat/events.js";
 import type {BotContext} from "./BotContext.js";
+import type {PendingReply} from "./InterruptedReplies.js";
 import {renderAnswer} from "./renderAnswer.js";
 import {ReplyStreamer} from "./ReplyStreamer.js";
 import type {ReplyPayload, ReplyTransport} from "./ReplyStreamer.js";
@@ -18,6 +19,8 @@ export type StreamReplyOptions = {
     /** Aborting it stops the answer (the Stop button). */
     readonly controller: AbortController;
     readonly transport: ReplyTransport;
+    /** Where the reply is, saved until the answer ends so that a crash leaves a trace the next start can correct. */
+    readonly pending: PendingReply;
     /** When the first page appeared, and what it shows, if known. */
     readonly firstPageShownAt: number;
     readonly firstPagePayload?: ReplyPayload;
@@ -40,7 +43,11 @@ export function streamReply(options: StreamReplyOptions): Promise<FinalChatEvent
     });
 
     const stopTyping = sendTyping == null ? () => {} : keepTyping(sendTyping, (error) => context.errors.report(error, channelId, "the typing indicator"));
-    const finished = renderAnswer(stream, streamer).finally(stopTyping);
+    context.interrupted.add(options.pending);
+    const finished = renderAnswer(stream, streamer).finally(() => {
+        stopTyping();
+        context.interrupted.remove(answerId);
+    });
     context.answers.track(answerId, {askerId, channelId, controller}, finished);
     return finished;
 }

@@ -82,6 +82,7 @@ describe("fake Discord with the real discord.js client", () => {
         client = await loggedIn(fake);
     });
     afterAll(async () => {
+        expect(fake.internalErrors).toEqual([]);
         await client?.destroy();
         await fake?.close();
     });
@@ -208,6 +209,42 @@ describe("fake Discord with the real discord.js client", () => {
             .rejects.toMatchObject({code: 40060});
     });
 
+    test("a DM slash command carries user, not member; reply withResponse returns the message", async () => {
+        const dmId = fake.openDm(fake.users.alice);
+        await expect(fake.slashCommand({channelId: fake.channelIds[0] ?? "", user: fake.users.alice, name: "ask", guild: false}))
+            .rejects.toThrow(/openDm/);
+        const received = nextEvent(client, Events.InteractionCreate, (interaction) => interaction.channelId === dmId);
+        const {id} = await fake.slashCommand({channelId: dmId, user: fake.users.alice, name: "ask", guild: false});
+        const [interaction] = await received;
+        if (!interaction.isChatInputCommand())
+            throw new Error("not a chat input command");
+
+        expect(interaction.inGuild()).toBe(false);
+        expect(interaction.user.id).toBe(fake.users.alice.id);
+        expect(interaction.member).toBeNull();
+        const response = await interaction.reply({content: "hi in DM", withResponse: true});
+        expect(response.resource?.message?.content).toBe("hi in DM");
+        expect(fake.interactionResponses(id)).toMatchObject({
+            callbacks: [{type: 4}],
+            messages: [{content: "hi in DM", channel_id: dmId, guild_id: null, ephemeral: false}]
+        });
+    });
+
+    test("an ephemeral deferReply stays ephemeral through editReply", async () => {
+        const received = nextEvent(client, Events.InteractionCreate, (interaction) => interaction.isChatInputCommand());
+        const {id} = await fake.slashCommand({channelId: fake.channelIds[9] ?? "", user: fake.users.bob, name: "ask"});
+        const [interaction] = await received;
+        if (!interaction.isChatInputCommand())
+            throw new Error("not a chat input command");
+
+        await interaction.deferReply({flags: MessageFlags.Ephemeral});
+        await interaction.editReply("only you can see this");
+        expect(fake.interactionResponses(id).messages).toMatchObject([
+            {content: "only you can see this", ephemeral: true, flags: MessageFlags.Ephemeral}
+        ]);
+        expect(fake.interactionResponses(id).callbacks).toMatchObject([{type: 5, data: {flags: MessageFlags.Ephemeral}}]);
+    });
+
     test("a button press arrives as a ButtonInteraction and update() edits its message", async () => {
         const channel = textChannel(client, fake.channelIds[3] ?? "");
         const stop = new ButtonBuilder().setCustomId("stop").setLabel("Stop").setStyle(ButtonStyle.Danger);
@@ -268,12 +305,22 @@ describe("fake Discord with the real discord.js client", () => {
         const missed = nextEvent(client, Events.MessageCreate, (message) => message.content.endsWith("while you were away"));
         await fake.userSays({channelId, author: fake.users.bob, content: "while you were away", mentionsBot: true});
         await missed;
-        await resumed;
+        const [, replayed] = await resumed;
+        expect(replayed).toBeGreaterThanOrEqual(1);
         expect(fake.stats).toMatchObject({identifies, resumes: resumes + 1});
 
         const next = nextEvent(client, Events.MessageCreate, (message) => message.content.endsWith("still there?"));
         await fake.userSays({channelId, author: fake.users.bob, content: "still there?", mentionsBot: true});
         await next;
+    });
+
+    test("attachments arrive as multipart: payload_json is the body, files are listed", async () => {
+        const channel = textChannel(client, fake.channelIds[10] ?? "");
+        const sent = await channel.send({content: "log attached", files: [{attachment: Buffer.from("hello"), name: "log.txt"}]});
+        const post = fake.requests.find((request) => request.method === "POST" && request.path === `/channels/${channel.id}/messages`);
+        expect(post).toMatchObject({body: {content: "log attached"}, files: [{name: "log.txt", size: 5}]});
+        expect(fake.message(sent.id)?.attachments).toMatchObject([{filename: "log.txt", size: 5}]);
+        expect(sent.attachments.first()?.name).toBe("log.txt");
     });
 
     test("unknown routes answer 404 and are recorded", async () => {
@@ -313,24 +360,24 @@ describe("fake Discord options and faults", () => {
     });
 
     test("channelRateLimit answers 429s when exceeded; discord.js waits them out and every message lands", async () => {
-        const limited = await startFakeDiscord({channelRateLimit: {limit: 2, windowMs: 300}});
-        fake = limited;
-        const channel = textChannel(client = await loggedIn(limited), limited.channelIds[0] ?? "");
+        const limited = fake = await startFakeDiscord({channelRateLimit: {limit: 2, windowMs: 300}});
+        client = await loggedIn(limited);
+        const channel = textChannel(client, limited.channelIds[0] ?? "");
 
         await Promise.all([1, 2, 3, 4, 5].map((index) => channel.send(`message ${index}`)));
         expect(limited.messagesIn(channel.id).map((message) => message.content))
             .toEqual(["message 1", "message 2", "message 3", "message 4", "message 5"]);
         expect(limited.stats.rateLimited).toBeGreaterThan(0);
 
-        // Raw requests show what the 429 carries (the channel allows 2 per 300 ms: the third at the latest is refused).
-        const post = () => fetch(`${limited.apiUrl}/v10/channels/${channel.id}/messages`, {
+        // Raw requests show what the 429 carries: of three at once, at least one is over the limit of 2.
+        const answers = await Promise.all([1, 2, 3].map(() => fetch(`${limited.apiUrl}/v10/channels/${channel.id}/messages`, {
             method: "POST",
             headers: {"Authorization": `Bot ${limited.token}`, "Content-Type": "application/json"},
             body: JSON.stringify({content: "raw"})
-        });
-        let refused = await post();
-        for (let attempt = 0; attempt < 2 && refused.status !== 429; attempt++)
-            refused = await post();
+        })));
+        const refused = answers.find((answer) => answer.status === 429);
+        if (refused == null)
+            throw new Error(`no 429 among ${answers.map((answer) => answer.status).join(", ")}`);
 
         expect(refused.status).toBe(429);
         expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
@@ -338,9 +385,33 @@ describe("fake Discord options and faults", () => {
         expect(await refused.json()).toMatchObject({code: 20028, global: false});
     });
 
+    test("a first callback after the interaction deadline answers 404 code 10062", async () => {
+        const current = fake = await startFakeDiscord({interactionDeadlineMs: 50});
+        client = await loggedIn(current);
+        const received = nextEvent(client, Events.InteractionCreate);
+        await current.slashCommand({channelId: current.channelIds[0] ?? "", user: current.users.alice, name: "ask"});
+        const [interaction] = await received;
+        if (!interaction.isChatInputCommand())
+            throw new Error("not a chat input command");
+
+        await new Promise((resolve) => setTimeout(resolve, 80));
+        await expect(interaction.deferReply()).rejects.toMatchObject({code: 10062, status: 404});
+    });
+
+    test("closeGateway(4007) ends the session: the client identifies again", async () => {
+        const current = fake = await startFakeDiscord();
+        client = await loggedIn(current);
+        current.closeGateway(4007);
+        await current.waitFor(() => current.stats.identifies === 2, 5_000);
+
+        const received = nextEvent(client, Events.MessageCreate, (message) => message.content.endsWith("back?"));
+        await current.userSays({channelId: current.channelIds[0] ?? "", author: current.users.alice, content: "back?", mentionsBot: true});
+        await received;
+        expect(current.stats.resumes).toBe(0);
+    });
+
     test("a zombie connection (no heartbeat ACKs) is resumed", async () => {
-        const zombie = await startFakeDiscord({heartbeatIntervalMs: 100});
-        fake = zombie;
+        const zombie = fake = await startFakeDiscord({heartbeatIntervalMs: 100});
         client = await loggedIn(zombie);
         zombie.ackHeartbeats(false);
         await zombie.waitFor(() => zombie.stats.resumes >= 1, 5_000);
@@ -353,8 +424,7 @@ describe("fake Discord options and faults", () => {
     });
 
     test("without the MESSAGE_CONTENT intent only mentions, replies to the bot and DMs carry content", async () => {
-        fake = await startFakeDiscord();
-        const current = fake;
+        const current = fake = await startFakeDiscord();
         client = await loggedIn(current, defaultIntents);
         const channelId = current.channelIds[0] ?? "";
 

@@ -64,6 +64,13 @@ export const ask: SlashCommand = {
             stream: result.stream,
             controller,
             transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId)),
+            pending: {
+                kind: "interaction",
+                answerId: interaction.id,
+                applicationId: interaction.applicationId,
+                token: interaction.token,
+                createdAt: interaction.createdTimestamp
+            },
             firstPageShownAt: performance.now()
         });
     }

@@ -82,6 +82,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         stream: result.stream,
         controller,
         transport: messageReplyTransport(placeholder, channel, answerId),
+        pending: {kind: "message", answerId, channelId: message.channelId, messageId: placeholder.id},
         firstPageShownAt: performance.now(),
         firstPagePayload,
         sendTyping: () => channel.sendTyping()

@@ -1,0 +1,110 @@
+import {Routes} from "discord.js";
+import type {APIMessage, Client} from "discord.js";
+import type {Logger} from "../logger.js";
+import {HistoryStore} from "../store/HistoryStore.js";
+import {noMentions} from "./payloads.js";
+import {formatQueued, STREAMING_MARKER, THINKING_TEXT} from "./ReplyStreamer.js";
+import {interactionTokenLifetimeMs} from "./transports.js";
+
+/** A reply on screen whose answer is still being written. */
+export type PendingReply =
+    | {readonly kind: "message", readonly answerId: string, readonly channelId: string, readonly messageId: string}
+    | {readonly kind: "interaction", readonly answerId: string, readonly applicationId: string, readonly token: string, readonly createdAt: number};
+
+export const interruptedNote = "*⚠️ interrupted by a restart; please ask again*";
+
+const storeKey = "pending-replies";
+
+function isPendingReplyList(value: unknown): value is PendingReply[] {
+    return Array.isArray(value) && value.every((entry: unknown) => typeof entry === "object" && entry != null && "kind" in entry &&
+        "answerId" in entry && typeof entry.answerId === "string" &&
+        (entry.kind === "message" || entry.kind === "interaction"));
+}
+
+/**
+ * Remembers on disk which replies are being written, so that after a crash the next start can mark
+ * them as interrupted (and take their Stop buttons away) instead of leaving "thinking…" forever.
+ */
+export class InterruptedReplies {
+    readonly #store: HistoryStore<PendingReply[]>;
+    readonly #logger: Logger;
+    readonly #pending = new Map<string, PendingReply>();
+
+    constructor(directory: string, logger: Logger) {
+        this.#store = new HistoryStore({directory, isValid: isPendingReplyList, logger});
+        this.#logger = logger;
+    }
+
+    add(reply: PendingReply): void {
+        this.#pending.set(reply.answerId, reply);
+        this.#save();
+    }
+
+    remove(answerId: string): void {
+        if (this.#pending.delete(answerId))
+            this.#save();
+    }
+
+    /** Marks the replies a previous run left unfinished as interrupted, then forgets them. Never throws. */
+    async correctLeftovers(client: Client): Promise<number> {
+        const leftovers = await this.#store.load(storeKey).catch(() => undefined) ?? [];
+        let corrected = 0;
+        for (const reply of leftovers) {
+            if (this.#pending.has(reply.answerId))
+                continue;
+            try {
+                if (await correct(client, reply))
+                    corrected++;
+            } catch (error) {
+                this.#logger.debug(`Could not mark an interrupted reply (${reply.answerId}).`, error);
+            }
+        }
+        this.#save();
+        return corrected;
+    }
+
+    /** Resolves when the list on disk is up to date. */
+    flush(): Promise<void> {
+        return this.#store.flush();
+    }
+
+    #save(): void {
+        this.#store.save(storeKey, [...this.#pending.values()]).catch((error: unknown) => {
+            this.#logger.warn("Could not save the list of replies being written.", error);
+        });
+    }
+}
+
+async function correct(client: Client, reply: PendingReply): Promise<boolean> {
+    if (reply.kind === "message") {
+        const channel = await client.channels.fetch(reply.channelId);
+        if (channel == null || !channel.isTextBased())
+            return false;
+        const message = await channel.messages.fetch(reply.messageId);
+        await message.edit({content: withInterruptedNote(message.content), components: [], allowedMentions: noMentions});
+        return true;
+    }
+
+    if (Date.now() - reply.createdAt > interactionTokenLifetimeMs)
+        return false;
+    const route = Routes.webhookMessage(reply.applicationId, reply.token, "@original");
+    const message = await client.rest.get(route, {auth: false}) as APIMessage;
+    await client.rest.patch(route, {
+        auth: false,
+        body: {content: withInterruptedNote(message.content), components: [], allowed_mentions: {parse: []}}
+    });
+    return true;
+}
+
+/** The text shown so far, without the status line and the streaming marker, and the note below it. */
+export function withInterruptedNote(content: string): string {
+    const marker = STREAMING_MARKER.trim();
+    let text = content.trimEnd();
+    if (text.endsWith(marker))
+        text = text.slice(0, -marker.length).trimEnd();
+    if (text.startsWith(THINKING_TEXT) || text.startsWith(formatQueued(0).replace(/0$/, ""))) {
+        const statusEnd = text.indexOf("\n\n");
+        text = statusEnd === -1 ? "" : text.slice(statusEnd + 2);
+    }
+    return text === "" ? interruptedNote : `${text}\n\n${interruptedNote}`;
+}
