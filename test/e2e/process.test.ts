@@ -1,0 +1,161 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import {afterEach, describe, expect, it} from "vitest";
+import {interruptedNote} from "../../src/discord/InterruptedReplies.js";
+import {stopNotes} from "../../src/discord/renderAnswer.js";
+import {streamingModelOptions} from "../fixtures/botHarness.js";
+import {startEntryPoint} from "../fixtures/botProcess.js";
+import type {RunningProcess} from "../fixtures/botProcess.js";
+import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
+import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
+import {createDataDir} from "../fixtures/testRuntime.js";
+import {createTinyModelFile} from "../fixtures/tinyModel.js";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+async function fakeDiscord(): Promise<FakeDiscord> {
+    const discord = await startFakeDiscord();
+    cleanups.push(() => discord.close());
+    return discord;
+}
+
+/** The real bot, `node dist/index.js`, against the fake Discord, on the slow tiny model. */
+async function startBot(discord: FakeDiscord, dataDir: string, settings: Record<string, string> = {}): Promise<RunningProcess> {
+    const bot = startEntryPoint("index.js", {
+        DISCORD_TOKEN: discord.token,
+        DISCORD_API_URL: discord.apiUrl,
+        MODEL: await createTinyModelFile(streamingModelOptions),
+        THREADS: "1",
+        GPU_LAYERS: "0",
+        CONTEXT_SIZE: "4096",
+        SEQUENCES: "3",
+        TEMPERATURE: "0",
+        EDIT_INTERVAL_MS: "200",
+        USER_COOLDOWN_MS: "0",
+        LOG_LEVEL: "debug",
+        DATA_DIR: dataDir,
+        ...settings
+    });
+    cleanups.push(async () => {
+        bot.child.kill("SIGKILL");
+        await bot.exited;
+    });
+    const identifiesBefore = discord.stats.identifies;
+    await Promise.race([
+        discord.waitFor(() => discord.stats.identifies > identifiesBefore && discord.registeredCommands().length === 2, 30_000),
+        bot.exited.then((code) => {
+            throw new Error(`the bot exited with ${code} before it was ready:\n${bot.output()}`);
+        })
+    ]);
+    return bot;
+}
+
+function replyTo(discord: FakeDiscord, question: StoredMessage): StoredMessage | undefined {
+    return discord.messagesIn(question.channel_id).find((message) => message.message_reference?.message_id === question.id);
+}
+
+async function savedHistory(dataDir: string, channelId: string): Promise<{type: string, text?: string, response?: unknown[]}[]> {
+    const document = JSON.parse(await fs.readFile(path.join(dataDir, "conversations", `${channelId}.json`), "utf8")) as {value: {type: string}[]};
+    return document.value;
+}
+
+const userTexts = (history: {type: string, text?: string}[]) => history.filter((item) => item.type === "user").map((item) => item.text?.split(": ").slice(1).join(": "));
+
+describe("the bot process", () => {
+    it("on SIGTERM closes the running answer with a note, saves the history and exits 0 within 10 s", async () => {
+        const discord = await fakeDiscord();
+        const dataDir = await createDataDir();
+        const bot = await startBot(discord, dataDir, {MAX_TOKENS: "5000"});
+        const channelId = discord.channelIds[0]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "a long story please", mentionsBot: true});
+        await discord.waitFor(() => (replyTo(discord, question)?.edits.length ?? 0) >= 2, 20_000);
+
+        const signalledAt = performance.now();
+        bot.child.kill("SIGTERM");
+        expect(await bot.exited).toBe(0);
+        expect(performance.now() - signalledAt).toBeLessThan(10_000);
+
+        const reply = replyTo(discord, question)!;
+        expect(reply.content.endsWith(`*⏹ ${stopNotes.shutdown}*`)).toBe(true);
+        expect(reply.components).toEqual([]);
+        const history = await savedHistory(dataDir, channelId);
+        expect(userTexts(history)).toEqual(["a long story please"]);
+        const answer = history.find((item) => item.type === "model")?.response?.join("") ?? "";
+        expect(answer.length).toBeGreaterThan(10);
+        expect(reply.content.startsWith(answer.trimEnd().slice(0, 50))).toBe(true);
+        expect(bot.output()).not.toContain(discord.token);
+    });
+
+    it("after kill -9 mid-answer, keeps every completed turn of every channel, marks the cut-off replies, and answers again", async () => {
+        const discord = await fakeDiscord();
+        const dataDir = await createDataDir();
+        const channels = discord.channelIds.slice(1, 4);
+        let bot = await startBot(discord, dataDir, {MAX_TOKENS: "60"});
+
+        // a burst of completed turns in three channels at once
+        const completed = new Map<string, string[]>(channels.map((channelId) => [channelId, []]));
+        for (const round of [1, 2, 3]) {
+            const questions = await Promise.all(channels.map((channelId) =>
+                discord.userSays({channelId, author: discord.users.alice, content: `round ${round}`, mentionsBot: true})));
+            await discord.waitFor(() => questions.every((question) => {
+                const reply = replyTo(discord, question);
+                return reply != null && reply.edits.length > 0 && reply.components.length === 0;
+            }), 30_000);
+            for (const channelId of channels)
+                completed.get(channelId)!.push(`round ${round}`);
+        }
+        bot.child.kill("SIGKILL");
+        await bot.exited;
+
+        // now answers that are cut off in the middle
+        bot = await startBot(discord, dataDir, {MAX_TOKENS: "5000"});
+        const cutOff = await Promise.all(channels.map((channelId) =>
+            discord.userSays({channelId, author: discord.users.bob, content: "never finished", mentionsBot: true})));
+        await discord.waitFor(() => cutOff.every((question) => (replyTo(discord, question)?.edits.length ?? 0) >= 1), 20_000);
+        bot.child.kill("SIGKILL");
+        await bot.exited;
+
+        for (const channelId of channels) {
+            const history = await savedHistory(dataDir, channelId);
+            expect(userTexts(history)).toEqual(completed.get(channelId));
+        }
+
+        bot = await startBot(discord, dataDir, {MAX_TOKENS: "20"});
+        for (const question of cutOff) {
+            const reply = await discord.waitFor(() => {
+                const found = replyTo(discord, question);
+                return found?.content.endsWith(interruptedNote) ? found : undefined;
+            }, 10_000);
+            expect(reply.components).toEqual([]);
+        }
+
+        const again = await discord.userSays({channelId: channels[0]!, author: discord.users.alice, content: "are you back?", mentionsBot: true});
+        await discord.waitFor(() => {
+            const reply = replyTo(discord, again);
+            return reply != null && reply.edits.length > 0 && reply.components.length === 0;
+        }, 20_000);
+        expect(userTexts(await savedHistory(dataDir, channels[0]!))).toEqual([...completed.get(channels[0]!)!, "are you back?"]);
+        expect(bot.output()).not.toContain(discord.token);
+    });
+
+    it("refuses a wrong token with a clear message that does not contain the token", async () => {
+        const discord = await fakeDiscord();
+        const token = "definitely-not-the-right-token-123456789";
+        const bot = startEntryPoint("index.js", {
+            DISCORD_TOKEN: token,
+            DISCORD_API_URL: discord.apiUrl,
+            MODEL: await createTinyModelFile(),
+            THREADS: "1",
+            GPU_LAYERS: "0",
+            LOG_LEVEL: "debug",
+            DATA_DIR: await createDataDir()
+        });
+        expect(await bot.exited).toBe(1);
+        expect(bot.output()).toMatch(/Discord refused the bot token/);
+        expect(bot.output()).not.toContain(token);
+    });
+});
