@@ -99,4 +99,39 @@ describe("Discord faults", () => {
         discord.failNext({method: "PATCH", path: /^\/channels\/\d+\/messages\/\d+$/, status: 500, times: 2});
         await askAndWait(harness, discord.channelIds[5]!, "server errors");
     });
+
+    it("a storm of per-route and global 429s: waited out, never retried in a loop, the answer completes", async () => {
+        const harness = await start({engine: slowEngine(), bot: {editIntervalMs: 50}});
+        const {discord} = harness;
+        discord.failNext({method: "PATCH", path: /^\/channels\/\d+\/messages\/\d+$/, status: 429, retryAfterSeconds: 0.1, times: 8});
+        discord.failNext({method: "POST", path: /^\/channels\/\d+\/messages$/, status: 429, retryAfterSeconds: 0.2, global: true, times: 2});
+        await askAndWait(harness, discord.channelIds[6]!, "storm");
+
+        // each injected 429 costs exactly one request: far below Discord's 10,000 invalid requests per 10 minutes
+        expect(discord.stats.rateLimited).toBe(10);
+        expect(discord.stats.invalidRequests).toBe(10);
+    });
+
+    for (const [name, drop] of [
+        ["closed with 1001", (discord: BotHarness["discord"]) => discord.closeGateway(1001)],
+        ["silent (no heartbeat ACK)", (discord: BotHarness["discord"]) => {
+            discord.ackHeartbeats(false);
+            setTimeout(() => discord.ackHeartbeats(true), 400);
+        }]
+    ] as const) {
+        it(`a gateway ${name} in the middle of an answer: the answer finishes and later prompts work`, async () => {
+            const harness = await start({engine: slowEngine(), bot: {editIntervalMs: 50}, discord: {heartbeatIntervalMs: 100}});
+            const {discord} = harness;
+            const channelId = discord.channelIds[7]!;
+            const question = await discord.userSays({channelId, author: discord.users.alice, content: "during the drop", mentionsBot: true});
+            await discord.waitFor(() => discord.messagesIn(channelId).find((message) => message.message_reference?.message_id === question.id));
+            const resumesBefore = discord.stats.resumes + discord.stats.identifies;
+            drop(discord);
+            const expected = answerFor("Alice: during the drop");
+            await discord.waitFor(() => discord.messagesIn(channelId).find((message) => message.content === expected && message.components.length === 0), 15_000);
+            await discord.waitFor(() => discord.stats.resumes + discord.stats.identifies > resumesBefore, 15_000);
+
+            await askAndWait(harness, channelId, "after the drop");
+        });
+    }
 });
