@@ -1,23 +1,10 @@
-import {afterEach, describe, expect, it} from "vitest";
-import {startBotHarness} from "../fixtures/botHarness.js";
-import type {BotHarness, BotHarnessOptions} from "../fixtures/botHarness.js";
+import {describe, expect, it} from "vitest";
+import type {BotHarness} from "../fixtures/botHarness.js";
+import {harnessPerTest} from "../fixtures/harnessPerTest.js";
 import type {FakeUser, StoredMessage} from "../fixtures/fakeDiscord.js";
 import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
 
-const harnesses: BotHarness[] = [];
-
-async function start(options: BotHarnessOptions = {}): Promise<BotHarness> {
-    const harness = await startBotHarness(options);
-    harnesses.push(harness);
-    return harness;
-}
-
-afterEach(async () => {
-    const closing = harnesses.splice(0);
-    await Promise.all(closing.map((harness) => harness.close()));
-    for (const harness of closing)
-        expect(harness.unsafeWrites()).toEqual([]);
-});
+const start = harnessPerTest();
 
 /** Answers by repeating what it was asked (without the speaker's name), like a model told "repeat after me". */
 const echo = () => new ScriptedEngine((prompt) => `Sure: ${prompt.split(": ").slice(1).join(": ")}`, {chunkSize: 50, delayMs: 1});

@@ -1,25 +1,13 @@
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {splitMessage} from "../../src/discord/splitMessage.js";
-import {startBotHarness, streamingModelOptions} from "../fixtures/botHarness.js";
-import type {BotHarness, BotHarnessOptions} from "../fixtures/botHarness.js";
+import {streamingModelOptions} from "../fixtures/botHarness.js";
+import type {BotHarness} from "../fixtures/botHarness.js";
+import {harnessPerTest} from "../fixtures/harnessPerTest.js";
 import {moderatorPermissions} from "../fixtures/fakeDiscord.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";
 import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
 
-const harnesses: BotHarness[] = [];
-
-async function start(options: BotHarnessOptions = {}): Promise<BotHarness> {
-    const harness = await startBotHarness(options);
-    harnesses.push(harness);
-    return harness;
-}
-
-afterEach(async () => {
-    const closing = harnesses.splice(0);
-    await Promise.all(closing.map((harness) => harness.close()));
-    for (const harness of closing)
-        expect(harness.unsafeWrites()).toEqual([]);
-});
+const start = harnessPerTest();
 
 const ephemeralFlag = 64;
 

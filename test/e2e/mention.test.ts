@@ -1,23 +1,11 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
-import {afterEach, describe, expect, it} from "vitest";
-import {startBotHarness, streamingModelOptions} from "../fixtures/botHarness.js";
-import type {BotHarness, BotHarnessOptions} from "../fixtures/botHarness.js";
+import {describe, expect, it} from "vitest";
+import {streamingModelOptions} from "../fixtures/botHarness.js";
+import type {BotHarness} from "../fixtures/botHarness.js";
+import {harnessPerTest} from "../fixtures/harnessPerTest.js";
 import type {RecordedRequest, StoredMessage} from "../fixtures/fakeDiscord.js";
 
-const harnesses: BotHarness[] = [];
-
-async function start(options: BotHarnessOptions = {}): Promise<BotHarness> {
-    const harness = await startBotHarness({...options, runtime: {modelOptions: {endOfTurnBias: 0}, maxTokens: 60, ...options.runtime}});
-    harnesses.push(harness);
-    return harness;
-}
-
-afterEach(async () => {
-    const closing = harnesses.splice(0);
-    await Promise.all(closing.map((harness) => harness.close()));
-    for (const harness of closing)
-        expect(harness.unsafeWrites()).toEqual([]);
-});
+const start = harnessPerTest((options) => ({...options, runtime: {modelOptions: {endOfTurnBias: 0}, maxTokens: 60, ...options.runtime}}));
 
 function lastModelAnswer(history: readonly ChatHistoryItem[] | undefined): string {
     const item = history?.filter((entry) => entry.type === "model").at(-1);
