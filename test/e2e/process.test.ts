@@ -66,11 +66,13 @@ async function savedHistory(dataDir: string, channelId: string): Promise<{type: 
 const userTexts = (history: {type: string, text?: string}[]) => history.filter((item) => item.type === "user").map((item) => item.text?.split(": ").slice(1).join(": "));
 
 describe("the bot process", () => {
-    it("on SIGTERM closes the running answer with a note, saves the history and exits 0 within 10 s", async () => {
+    it("on SIGTERM closes the running answer with a note, saves the history and exits 0 within 10 s; the log never shows the token", async () => {
         const discord = await fakeDiscord();
         const dataDir = await createDataDir();
         const bot = await startBot(discord, dataDir, {MAX_TOKENS: "5000"});
         const channelId = discord.channelIds[0]!;
+        // an error on the way, so the log has something to say about a failed request
+        discord.failNext({method: "POST", path: /\/typing$/, status: 400, code: 50035});
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "a long story please", mentionsBot: true});
         await discord.waitFor(() => (replyTo(discord, question)?.edits.length ?? 0) >= 2, 20_000);
 
@@ -87,6 +89,7 @@ describe("the bot process", () => {
         const answer = history.find((item) => item.type === "model")?.response?.join("") ?? "";
         expect(answer.length).toBeGreaterThan(10);
         expect(reply.content.startsWith(answer.trimEnd().slice(0, 50))).toBe(true);
+        expect(bot.output()).toMatch(/Discord refused the typing indicator/);
         expect(bot.output()).not.toContain(discord.token);
     });
 
