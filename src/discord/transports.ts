@@ -1,3 +1,4 @@
+import {DiscordAPIError} from "discord.js";
 import type {ChatInputCommandInteraction, Message, SendableChannels} from "discord.js";
 import {toMessagePayload} from "./payloads.js";
 import type {ReplyPage, ReplyTransport} from "./ReplyStreamer.js";
@@ -8,9 +9,11 @@ import type {ReplyPage, ReplyTransport} from "./ReplyStreamer.js";
  */
 export const interactionTokenLifetimeMs = 14.5 * 60 * 1000;
 
+const invalidWebhookTokenCode = 50027;
+
 /** Thrown instead of using an interaction token that has (nearly) expired; the code is Discord's "Invalid Webhook Token". */
 export class InteractionExpiredError extends Error {
-    readonly code = 50027;
+    readonly code = invalidWebhookTokenCode;
 
     constructor() {
         super("The interaction token has expired; the answer goes on in channel messages");
@@ -38,34 +41,46 @@ export function messageReplyTransport(placeholder: Message, channel: SendableCha
 
 /**
  * A reply to a slash command: the deferred reply first, further pages as follow-ups, and once the
- * interaction token is about to expire, channel messages.
+ * interaction token has expired (by its age, or because Discord said so), channel messages.
  */
 export function interactionTransport(
     interaction: ChatInputCommandInteraction,
     answerId: string,
     fallbackChannel: () => Promise<SendableChannels>
 ): ReplyTransport {
-    const expired = () => Date.now() - interaction.createdTimestamp > interactionTokenLifetimeMs;
+    let refused = false;
+    const expired = () => refused || Date.now() - interaction.createdTimestamp > interactionTokenLifetimeMs;
+    /** Runs a write with the interaction token, noting when Discord says the token is no longer valid. */
+    const withToken = async <T>(write: () => Promise<T>): Promise<T> => {
+        if (expired())
+            throw new InteractionExpiredError();
+        try {
+            return await write();
+        } catch (error) {
+            refused ||= isInvalidTokenError(error);
+            throw error;
+        }
+    };
     const followUpPage = (message: Message): ReplyPage => ({
         async edit(payload) {
-            if (expired())
-                throw new InteractionExpiredError();
-            await interaction.webhook.editMessage(message, toMessagePayload(payload, answerId));
+            await withToken(() => interaction.webhook.editMessage(message, toMessagePayload(payload, answerId)));
         }
     });
 
     return {
         first: {
             async edit(payload) {
-                if (expired())
-                    throw new InteractionExpiredError();
-                await interaction.editReply(toMessagePayload(payload, answerId));
+                await withToken(() => interaction.editReply(toMessagePayload(payload, answerId)));
             }
         },
         async sendNext(payload) {
             if (expired())
                 return messagePage(await (await fallbackChannel()).send(toMessagePayload(payload, answerId)), answerId);
-            return followUpPage(await interaction.followUp(toMessagePayload(payload, answerId)));
+            return followUpPage(await withToken(() => interaction.followUp(toMessagePayload(payload, answerId))));
         }
     };
+}
+
+function isInvalidTokenError(error: unknown): boolean {
+    return error instanceof DiscordAPIError && (Number(error.code) === invalidWebhookTokenCode || error.status === 401);
 }

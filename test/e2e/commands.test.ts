@@ -81,6 +81,22 @@ describe("/ask", () => {
         expect(harness.unsafeWrites()).toEqual([]);
     });
 
+    it("outliving the interaction token, continues in channel messages: nothing is lost", async () => {
+        const answer = "A long answer. ".repeat(60).trim();
+        const engine = new ScriptedEngine(() => answer, {chunkSize: 15, delayMs: 10});
+        const harness = await start({engine, bot: {editIntervalMs: 50}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[8]!;
+        const {id} = await discord.slashCommand({channelId, user: discord.users.alice, name: "ask", options: [{name: "question", type: 3, value: "long"}]});
+        await discord.waitFor(() => discord.interactionResponses(id).messages.find((message) => message.content.includes("A long")));
+        discord.expireInteraction(id);
+
+        const continued = await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
+            message.interactionToken == null && message.author.id === discord.botUser.id && message.content === answer), 15_000);
+        expect(continued.components).toEqual([]);
+        await discord.waitFor(() => harness.bot.activeAnswers === 0);
+    });
+
     it("over the channel's queue limit, is refused at once with an ephemeral busy note", async () => {
         const engine = new ScriptedEngine(() => "slow answer ".repeat(200), {chunkSize: 5, delayMs: 20});
         const harness = await start({engine, runtime: {queuePerChannel: 1}});
