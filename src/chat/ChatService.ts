@@ -38,6 +38,8 @@ type Ticket = {
     readonly stream: ChatStream;
     readonly controller: AbortController;
     state: "waiting" | "running" | "finished";
+    /** The place in line last announced (0: none). */
+    position: number;
     stopReason?: StopReason;
     removeSignalListener?: () => void;
 };
@@ -101,10 +103,11 @@ export class ChatService {
             prompt: formatPrompt(speaker, text),
             stream: new ChatStream(),
             controller: new AbortController(),
-            state: "waiting"
+            state: "waiting",
+            position: this.#placeInLine(channel)
         };
 
-        const position = this.#placeInLine(channel);
+        const {position} = ticket;
         channel.tickets.add(ticket);
         this.#ticketCount++;
         if (position > 0)
@@ -235,8 +238,23 @@ export class ChatService {
         ticket.state = "finished";
         ticket.removeSignalListener?.();
         this.#ticketCount--;
-        this.#channels.get(ticket.channelId)?.tickets.delete(ticket);
+        const channel = this.#channels.get(ticket.channelId);
+        channel?.tickets.delete(ticket);
         ticket.stream.push(finalEvent ?? {type: "stopped", text: "", reason: ticket.stopReason ?? "shutdown"});
+        if (channel != null)
+            this.#announceMovedUp(channel);
+    }
+
+    /** Tells the prompts still waiting in a channel their new places in line. */
+    #announceMovedUp(channel: Channel): void {
+        let ahead = 0;
+        for (const waiting of channel.tickets) {
+            if (waiting.state === "waiting" && ahead > 0 && waiting.position !== ahead) {
+                waiting.position = ahead;
+                waiting.stream.push({type: "queued", position: ahead});
+            }
+            ahead++;
+        }
     }
 }
 

@@ -78,6 +78,17 @@ describe("ChatService", () => {
         expect(c?.[0]).toEqual({type: "queued", position: 2});
     });
 
+    it("given prompts waiting in line, then each is told its new place as the line moves", async () => {
+        const {engine, chat} = createService({queuePerChannel: 4});
+        const streams = ["a", "b", "c", "d"].map((text) => accepted(chat.ask({channelId: "1", text})));
+        const results = streams.map(collect);
+        for (let index = 1; index <= 4; index++)
+            (await engine.started(index)).finish();
+
+        const places = (await Promise.all(results)).map((events) => events.flatMap((event) => (event.type === "queued" ? [event.position] : [])));
+        expect(places).toEqual([[], [1], [2, 1], [3, 2, 1]]);
+    });
+
     it("given two channels, then they generate at the same time up to the engine's parallelism", async () => {
         const {engine, chat} = createService({parallelism: 2});
         const streams = ["1", "2", "3"].map((channelId) => accepted(chat.ask({channelId, text: "x"})));
