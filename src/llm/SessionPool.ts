@@ -204,7 +204,9 @@ export class SessionPool implements ConversationEngine {
     }
 
     async #takeSequence(): Promise<LlamaContextSequence> {
-        if (this.#context.sequencesLeft === 0) {
+        // a loop, not an if: while this release is awaited, another conversation being opened can take
+        // the freed sequence first (found by the soak test: "No sequences left"), so check again
+        while (this.#context.sequencesLeft === 0) {
             const idle = [...this.#active.values()].find((active) => !active.busy);
             if (idle == null)
                 throw new Error("Every sequence is busy; the chat layer should not start more prompts than there are sequences");
