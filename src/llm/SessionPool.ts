@@ -3,7 +3,8 @@ import type {ChatHistoryItem, LlamaContext, LlamaContextSequence, LlamaModel} fr
 import {GenerationFailedError, PromptTooLongError} from "../errors.js";
 import type {Logger} from "../logger.js";
 import type {HistoryStore} from "../store/HistoryStore.js";
-import {withSystemPrompt} from "./chatHistory.js";
+import {historyExceeds, historyItemText, trimHistory, withSystemPrompt} from "./chatHistory.js";
+import type {HistoryItemSize} from "./chatHistory.js";
 import type {ConversationEngine, GenerateRequest, GenerateResult} from "./types.js";
 
 export type GenerationSettings = {
@@ -21,12 +22,6 @@ export type SessionPoolOptions = {
     readonly generation: GenerationSettings;
     readonly store: HistoryStore<ChatHistoryItem[]>;
     readonly logger: Logger;
-    /**
-     * Tokens erased from the start of a conversation when it outgrows the context.
-     * default: half the context. Erasing that much at once means a shift (and a re-read of what is
-     * left) happens every few turns, instead of on every turn as with node-llama-cpp's default 10%.
-     */
-    readonly contextShiftSize?: number;
 };
 
 type ActiveSession = {
@@ -54,22 +49,19 @@ export class SessionPool implements ConversationEngine {
     /** Sessions being created, so two prompts of one conversation never get two sequences. */
     readonly #opening = new Map<string, Promise<ActiveSession>>();
     readonly #maxPromptTokens: number;
-    readonly #contextShiftSize: number;
+    readonly #answerRoom: number;
     #closed = false;
 
-    constructor({model, context, systemPrompt, generation, store, logger, contextShiftSize}: SessionPoolOptions) {
+    constructor({model, context, systemPrompt, generation, store, logger}: SessionPoolOptions) {
         this.#model = model;
         this.#context = context;
         this.#systemPrompt = systemPrompt;
         this.#generation = generation;
         this.#store = store;
         this.#logger = logger;
-        this.#contextShiftSize = contextShiftSize ?? Math.floor(context.contextSize / 2);
-        this.#maxPromptTokens = maxPromptTokens({
-            contextSize: context.contextSize,
-            systemPromptTokens: model.tokenize(systemPrompt).length,
-            maxTokens: generation.maxTokens
-        });
+        this.#answerRoom = answerRoom(context.contextSize, generation.maxTokens);
+        this.#maxPromptTokens = Math.max(0, context.contextSize - this.#answerRoom - this.#tokensOf({type: "system", text: systemPrompt}) -
+            turnOverheadTokens);
     }
 
     get parallelism(): number {
@@ -96,6 +88,7 @@ export class SessionPool implements ConversationEngine {
             return {text: "", tokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
 
         const active = await this.#acquire(conversationId);
+        this.#fitHistory(active.session, promptTokens);
         const {tokenMeter} = active.sequence;
         const inputTokensBefore = tokenMeter.usedInputTokens;
         const evaluatedTokens = () => tokenMeter.usedInputTokens - inputTokensBefore;
@@ -120,7 +113,7 @@ export class SessionPool implements ConversationEngine {
                 }
             });
 
-            await this.#store.save(conversationId, active.session.getChatHistory());
+            await this.#save(conversationId, active.session.getChatHistory());
             return {
                 text: responseText,
                 tokens,
@@ -160,6 +153,31 @@ export class SessionPool implements ConversationEngine {
         await this.#store.flush();
     }
 
+    /**
+     * Makes room for the prompt and its answer before node-llama-cpp reads them: when the history no
+     * longer fits, it is cut to the newest turns filling half the room, so the cut (and the re-read of
+     * what is kept) happens once every few turns rather than on every turn: amortized, a turn costs
+     * about one extra turn of reading.
+     */
+    #fitHistory(session: LlamaChatSession, promptTokens: number): void {
+        const room = this.#context.contextSize - this.#answerRoom - promptTokens - turnOverheadTokens;
+        const history = session.getChatHistory();
+        if (historyExceeds(history, room, this.#tokensOf))
+            session.setChatHistory(trimHistory(history, Math.floor(room / 2), this.#tokensOf));
+    }
+
+    /** An item's tokens, with what the chat template wraps it in. */
+    readonly #tokensOf: HistoryItemSize = (item) => this.#model.tokenize(historyItemText(item)).length + turnOverheadTokens;
+
+    /** A failed save is logged, not thrown: the user has the answer, and the next turn saves again. */
+    async #save(conversationId: string, history: ChatHistoryItem[]): Promise<void> {
+        try {
+            await this.#store.save(conversationId, history);
+        } catch (error) {
+            this.#logger.warn(`Could not save the conversation of channel ${conversationId}; it is kept in memory.`, error);
+        }
+    }
+
     /** Returns the conversation's session marked busy, so that it cannot be evicted while it answers. */
     async #acquire(conversationId: string): Promise<ActiveSession> {
         if (this.#closed)
@@ -186,11 +204,9 @@ export class SessionPool implements ConversationEngine {
         const sequence = await this.#takeSequence();
         try {
             const history = await this.#store.load(conversationId);
-            const session = new LlamaChatSession({
-                contextSequence: sequence,
-                systemPrompt: this.#systemPrompt,
-                contextShift: {size: this.#contextShiftSize}
-            });
+            // node-llama-cpp's own context shift is left to answers that outgrow their room: at prompt
+            // time it can drop the new prompt itself once a conversation is long, so #fitHistory makes room first
+            const session = new LlamaChatSession({contextSequence: sequence, systemPrompt: this.#systemPrompt});
             if (history != null)
                 session.setChatHistory(withSystemPrompt(history, this.#systemPrompt));
 
@@ -225,17 +241,10 @@ export class SessionPool implements ConversationEngine {
     }
 }
 
-/**
- * The longest user turn that still leaves room for the system prompt and an answer. The answer's
- * room is MAX_TOKENS, but at most a quarter of the context so that short contexts still take prompts.
- */
-export function maxPromptTokens({contextSize, systemPromptTokens, maxTokens}: {
-    contextSize: number,
-    systemPromptTokens: number,
-    maxTokens: number
-}): number {
-    const answerRoom = Math.min(maxTokens, Math.floor(contextSize / 4));
-    // the chat template wraps each turn in a few tokens of its own
-    const templateOverhead = 32;
-    return Math.max(0, contextSize - systemPromptTokens - answerRoom - templateOverhead);
+/** What the chat template adds around one turn (role markers, separators), rounded up. */
+const turnOverheadTokens = 16;
+
+/** Room kept for the answer: MAX_TOKENS, but at most a quarter of the context so that prompts still fit. */
+export function answerRoom(contextSize: number, maxTokens: number): number {
+    return Math.min(maxTokens, Math.floor(contextSize / 4));
 }

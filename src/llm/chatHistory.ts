@@ -27,3 +27,45 @@ export function withSystemPrompt(history: readonly ChatHistoryItem[], systemProm
     const turns = first?.type === "system" ? rest : history;
     return [{type: "system", text: systemPrompt}, ...turns];
 }
+
+/** How big a history item is, in whatever unit the caller budgets (tokens). */
+export type HistoryItemSize = (item: ChatHistoryItem) => number;
+
+/** The text of a history item, as the model reads it (function calls as their JSON). */
+export function historyItemText(item: ChatHistoryItem): string {
+    if (item.type === "model")
+        return item.response.map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join("");
+    return typeof item.text === "string" ? item.text : JSON.stringify(item.text);
+}
+
+/**
+ * The system item (when there is one) and the newest turns that fit in `budget` together with it,
+ * starting at a user turn so the history never opens with an answer.
+ */
+export function trimHistory(history: readonly ChatHistoryItem[], budget: number, sizeOf: HistoryItemSize): ChatHistoryItem[] {
+    const [first, ...rest] = history;
+    const system = first?.type === "system" ? [first] : [];
+    const turns = first?.type === "system" ? rest : [...history];
+
+    let start = turns.length;
+    let size = system.reduce((sum, item) => sum + sizeOf(item), 0);
+    while (start > 0 && size + sizeOf(turns[start - 1]!) <= budget) {
+        start--;
+        size += sizeOf(turns[start]!);
+    }
+    while (start < turns.length && turns[start]!.type !== "user")
+        start++;
+
+    return start === 0 ? [...history] : [...system, ...turns.slice(start)];
+}
+
+/** Whether a history is bigger than `budget`, measuring from the newest item and stopping as soon as it knows. */
+export function historyExceeds(history: readonly ChatHistoryItem[], budget: number, sizeOf: HistoryItemSize): boolean {
+    let size = 0;
+    for (let index = history.length - 1; index >= 0; index--) {
+        size += sizeOf(history[index]!);
+        if (size > budget)
+            return true;
+    }
+    return false;
+}
