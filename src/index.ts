@@ -7,10 +7,16 @@ import {ConfigError, loadConfig} from "./config.js";
 import {DiscordBot} from "./discord/DiscordBot.js";
 import {UserFacingError} from "./errors.js";
 import {createLogger} from "./logger.js";
+import {settlesWithin} from "./utils/settlesWithin.js";
 import type {Logger} from "./logger.js";
 
-/** Running answers get this long to write their final "interrupted" edit when the bot stops. */
-const shutdownDrainMs = 5000;
+/**
+ * Shutdown budget (10 s in all): running answers get this long to stop (node-llama-cpp checks the
+ * stop signal between tokens, not while it reads a long prompt), then to write their final edit.
+ */
+const stopAnswersMs = 5000;
+const finalEditsMs = 2500;
+const releaseModelMs = 1500;
 
 async function main(): Promise<void> {
     let config;
@@ -52,9 +58,13 @@ async function main(): Promise<void> {
         }, 10_000);
         forceExit.unref();
         try {
-            await runtime.chat.close();
-            await bot.drain(shutdownDrainMs);
-            await runtime.close();
+            const answersStopped = await settlesWithin(runtime.chat.close(), stopAnswersMs);
+            await bot.drain(finalEditsMs);
+            if (answersStopped)
+                await settlesWithin(runtime.close(), releaseModelMs);
+            else
+                logger.warn("The model is still reading a prompt; not waiting for it (every finished turn is saved, and the reply is marked interrupted on the next start).");
+            await runtime.store.flush();
             await bot.destroy();
             logger.info("Stopped cleanly.");
             process.exit(0);

@@ -37,6 +37,8 @@ type Ticket = {
     readonly prompt: string;
     readonly stream: ChatStream;
     readonly controller: AbortController;
+    /** Takes the prompt out of the line for a generation slot when it is stopped while waiting. */
+    readonly dequeue: AbortController;
     state: "waiting" | "running" | "finished";
     /** The place in line last announced (0: none). */
     position: number;
@@ -79,10 +81,6 @@ export class ChatService {
         return this.#ticketCount;
     }
 
-    get closed(): boolean {
-        return this.#closed;
-    }
-
     /**
      * Queues a prompt in its channel. Answers at once: either a stream of the prompt's events, or
      * busy (queue limits, or shutting down) with a message for the user.
@@ -103,6 +101,7 @@ export class ChatService {
             prompt: formatPrompt(speaker, text),
             stream: new ChatStream(),
             controller: new AbortController(),
+            dequeue: new AbortController(),
             state: "waiting",
             position: this.#placeInLine(channel)
         };
@@ -176,8 +175,15 @@ export class ChatService {
     }
 
     async #run(ticket: Ticket): Promise<void> {
+        // a prompt stopped while waiting never takes a place in the line for a slot, so a reset is
+        // not kept waiting for other channels' answers
+        if (ticket.state !== "waiting")
+            return;
         try {
-            await this.#slots.add(() => this.#generate(ticket));
+            await this.#slots.add(() => this.#generate(ticket), {signal: ticket.dequeue.signal});
+        } catch (error) {
+            if (!ticket.dequeue.signal.aborted)
+                throw error;
         } finally {
             this.#finish(ticket);
         }
@@ -227,6 +233,7 @@ export class ChatService {
             return;
         }
 
+        ticket.dequeue.abort();
         this.#finish(ticket, {type: "stopped", text: "", reason});
     }
 

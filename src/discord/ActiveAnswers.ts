@@ -1,3 +1,5 @@
+import {settlesWithin} from "../utils/settlesWithin.js";
+
 export type ActiveAnswer = {
     readonly askerId: string;
     readonly channelId: string;
@@ -42,13 +44,6 @@ export class ActiveAnswers {
 
     /** Resolves when every tracked answer has finished, or after timeoutMs. */
     async drain(timeoutMs: number): Promise<void> {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-            Promise.all(this.#finished.values()),
-            new Promise((resolve) => {
-                timer = setTimeout(resolve, timeoutMs);
-            })
-        ]);
-        clearTimeout(timer);
+        await settlesWithin(Promise.all(this.#finished.values()), timeoutMs);
     }
 }

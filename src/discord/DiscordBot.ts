@@ -78,6 +78,7 @@ export class DiscordBot {
 
     /** Logs in, waits until ready, registers the slash commands. */
     async start(): Promise<StartedBot> {
+        await this.#context.interrupted.loadLeftovers();
         this.#listen();
         const ready = once(this.client, Events.ClientReady);
         await this.client.login(this.#settings.discordToken);

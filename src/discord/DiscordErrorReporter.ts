@@ -2,7 +2,7 @@ import {DiscordAPIError} from "discord.js";
 import type {Logger} from "../logger.js";
 
 /** Discord's error codes the bot meets in normal operation. */
-export const DiscordErrorCode = {
+const DiscordErrorCode = {
     unknownMessage: 10008,
     missingAccess: 50001,
     missingPermissions: 50013

@@ -4,6 +4,7 @@ import type {Logger} from "../logger.js";
 import {HistoryStore} from "../store/HistoryStore.js";
 import {noMentions} from "./payloads.js";
 import {formatQueued, STREAMING_MARKER, THINKING_TEXT} from "./ReplyStreamer.js";
+import {closeOpenFence, DISCORD_MESSAGE_LIMIT} from "./splitMessage.js";
 import {interactionTokenLifetimeMs} from "./transports.js";
 
 /** A reply on screen whose answer is still being written. */
@@ -29,6 +30,8 @@ export class InterruptedReplies {
     readonly #store: HistoryStore<PendingReply[]>;
     readonly #logger: Logger;
     readonly #pending = new Map<string, PendingReply>();
+    /** What the previous run left unfinished: kept in the saved list until corrected. */
+    #leftovers: PendingReply[] = [];
 
     constructor(directory: string, logger: Logger) {
         this.#store = new HistoryStore({directory, isValid: isPendingReplyList, logger});
@@ -45,13 +48,16 @@ export class InterruptedReplies {
             this.#save();
     }
 
-    /** Marks the replies a previous run left unfinished as interrupted, then forgets them. Never throws. */
+    /** Reads what the previous run left unfinished; before any new answer starts, so that none of it is overwritten. */
+    async loadLeftovers(): Promise<void> {
+        this.#leftovers = await this.#store.load(storeKey).catch(() => undefined) ?? [];
+    }
+
+    /** Marks the replies the previous run left unfinished as interrupted, then forgets them. Never throws. */
     async correctLeftovers(client: Client): Promise<number> {
-        const leftovers = await this.#store.load(storeKey).catch(() => undefined) ?? [];
+        const leftovers = this.#leftovers;
         let corrected = 0;
         for (const reply of leftovers) {
-            if (this.#pending.has(reply.answerId))
-                continue;
             try {
                 if (await correct(client, reply))
                     corrected++;
@@ -59,6 +65,7 @@ export class InterruptedReplies {
                 this.#logger.debug(`Could not mark an interrupted reply (${reply.answerId}).`, error);
             }
         }
+        this.#leftovers = [];
         this.#save();
         return corrected;
     }
@@ -69,7 +76,7 @@ export class InterruptedReplies {
     }
 
     #save(): void {
-        this.#store.save(storeKey, [...this.#pending.values()]).catch((error: unknown) => {
+        this.#store.save(storeKey, [...this.#leftovers, ...this.#pending.values()]).catch((error: unknown) => {
             this.#logger.warn("Could not save the list of replies being written.", error);
         });
     }
@@ -106,5 +113,11 @@ export function withInterruptedNote(content: string): string {
         const statusEnd = text.indexOf("\n\n");
         text = statusEnd === -1 ? "" : text.slice(statusEnd + 2);
     }
-    return text === "" ? interruptedNote : `${text}\n\n${interruptedNote}`;
+    if (text === "")
+        return interruptedNote;
+
+    // a full page has no room for the note: the end of the text gives way to it
+    const room = DISCORD_MESSAGE_LIMIT - interruptedNote.length - 3;
+    const kept = text.length <= room ? text : closeOpenFence(text.slice(0, room - 8).trimEnd() + "…");
+    return `${kept}\n\n${interruptedNote}`;
 }

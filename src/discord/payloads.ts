@@ -10,7 +10,7 @@ export const noMentions: MessageMentionOptions = Object.freeze({parse: [], users
 
 const stopButtonPrefix = "stop:";
 
-export function stopButtonId(answerId: string): string {
+function stopButtonId(answerId: string): string {
     return stopButtonPrefix + answerId;
 }
 

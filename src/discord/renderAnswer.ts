@@ -15,12 +15,16 @@ export const stopNotes: Readonly<Record<StopReason, string>> = {
  */
 export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer): Promise<FinalChatEvent> {
     let written = "";
+    let started = false;
     for await (const event of stream) {
         switch (event.type) {
             case "queued":
                 streamer.queued(event.position);
                 break;
             case "started":
+                // the model reads the prompt: no longer queued
+                started = true;
+                streamer.thinking("");
                 break;
             case "thinking":
                 streamer.thinking(event.text);
@@ -33,7 +37,7 @@ export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer):
                 await streamer.done(event.text);
                 break;
             case "stopped":
-                await streamer.stopped(event.text, event.text === "" && event.reason !== "user"
+                await streamer.stopped(event.text, !started && event.reason !== "user"
                     ? stopNotes[event.reason].replace(/^stopped/, "dropped")
                     : stopNotes[event.reason]);
                 break;

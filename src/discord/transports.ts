@@ -74,9 +74,17 @@ export function interactionTransport(
             }
         },
         async sendNext(payload) {
+            const sendToChannel = async () => messagePage(await (await fallbackChannel()).send(toMessagePayload(payload, answerId)), answerId);
             if (expired())
-                return messagePage(await (await fallbackChannel()).send(toMessagePayload(payload, answerId)), answerId);
-            return followUpPage(await withToken(() => interaction.followUp(toMessagePayload(payload, answerId))));
+                return sendToChannel();
+            try {
+                return followUpPage(await withToken(() => interaction.followUp(toMessagePayload(payload, answerId))));
+            } catch (error) {
+                // the token died just now: this page, and the rest, go to the channel
+                if (expired())
+                    return sendToChannel();
+                throw error;
+            }
         }
     };
 }

@@ -101,10 +101,6 @@ export class LlamaEngine {
         }
     }
 
-    get disposed(): boolean {
-        return this.#disposed;
-    }
-
     /** Disposes the context, the model and llama, in that order. Safe to call twice. */
     async dispose(): Promise<void> {
         if (this.#disposed)

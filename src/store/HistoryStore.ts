@@ -48,10 +48,6 @@ export class HistoryStore<T> {
         this.#logger = logger;
     }
 
-    get directory(): string {
-        return this.#directory;
-    }
-
     async load(conversationId: string): Promise<T | undefined> {
         const filePath = this.#filePath(conversationId);
         await this.#pendingWrites.get(conversationId);

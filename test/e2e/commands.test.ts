@@ -97,6 +97,23 @@ describe("/ask", () => {
         await discord.waitFor(() => harness.bot.activeAnswers === 0);
     });
 
+    it("whose token dies just as a new page is sent, sends that page and the rest to the channel", async () => {
+        const answer = ["First part. ".repeat(150).trim(), "Second part. ".repeat(100).trim()].join("\n\n");
+        const engine = new ScriptedEngine(() => answer, {chunkSize: 40, delayMs: 5});
+        const harness = await start({engine, bot: {editIntervalMs: 50}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[9]!;
+        const {id} = await discord.slashCommand({channelId, user: discord.users.alice, name: "ask", options: [{name: "question", type: 3, value: "two pages"}]});
+        discord.failNext({method: "POST", path: /^\/webhooks\//, status: 401, code: 50027});
+        await discord.waitFor(() => discord.requests.some((request) => request.method === "POST" && request.path.startsWith("/webhooks/") && request.status === 401), 15_000);
+        discord.expireInteraction(id);
+
+        const [, second] = splitMessage(answer);
+        const continued = await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
+            message.interactionToken == null && message.author.id === discord.botUser.id && message.content === second && message.components.length === 0), 15_000);
+        expect(continued.content).toBe(second);
+    });
+
     it("over the channel's queue limit, is refused at once with an ephemeral busy note", async () => {
         const engine = new ScriptedEngine(() => "slow answer ".repeat(200), {chunkSize: 5, delayMs: 20});
         const harness = await start({engine, runtime: {queuePerChannel: 1}});

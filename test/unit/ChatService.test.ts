@@ -180,6 +180,18 @@ describe("ChatService", () => {
         expect(other.ended).toBe(false);
     });
 
+    it("given a reset while other channels hold every generation slot, then the reset does not wait for them", async () => {
+        const {engine, chat} = createService({parallelism: 1});
+        accepted(chat.ask({channelId: "busy", text: "long answer"}));
+        await engine.started(1);
+        const dropped = accepted(chat.ask({channelId: "1", text: "waiting for a slot"}));
+
+        expect(await chat.reset("1")).toBe(1);
+        expect(await dropped.final).toMatchObject({type: "stopped", reason: "reset"});
+        expect(engine.resets).toEqual(["1"]);
+        expect(engine.running).toBe(1);
+    });
+
     it("given a prompt that is too long, then the stream ends with that error in plain words", async () => {
         const {engine, chat} = createService();
         const stream = accepted(chat.ask({channelId: "1", text: "long"}));

@@ -14,3 +14,13 @@ describe("withInterruptedNote", () => {
         expect(withInterruptedNote("```ts\ncode\n```\n▌")).toBe(`\`\`\`ts\ncode\n\`\`\`\n\n${interruptedNote}`);
     });
 });
+
+describe("withInterruptedNote on a full page", () => {
+    it("given a page of 2000 characters, then the end of the text gives way and the result still fits, code fence closed", () => {
+        const page = "```ts\n" + "x".repeat(1990);
+        const result = withInterruptedNote(page);
+        expect(result.length).toBeLessThanOrEqual(2000);
+        expect(result.endsWith(interruptedNote)).toBe(true);
+        expect((result.match(/```/g) ?? []).length % 2).toBe(0);
+    });
+});

@@ -1,5 +1,5 @@
 import {ApplicationIntegrationType, InteractionContextType, MessageFlags, SlashCommandBuilder} from "discord.js";
-import type {SendableChannels} from "discord.js";
+import type {Client, SendableChannels} from "discord.js";
 import {streamReply} from "../streamReply.js";
 import {interactionTransport} from "../transports.js";
 import type {SlashCommand} from "./SlashCommand.js";
@@ -76,7 +76,7 @@ export const ask: SlashCommand = {
     }
 };
 
-async function sendableChannel(client: import("discord.js").Client, channelId: string): Promise<SendableChannels> {
+async function sendableChannel(client: Client, channelId: string): Promise<SendableChannels> {
     const channel = await client.channels.fetch(channelId);
     if (channel == null || !channel.isSendable())
         throw new Error(`Cannot send messages to channel ${channelId}`);

@@ -53,7 +53,9 @@ async function pressButton(interaction: ButtonInteraction, context: BotContext):
 }
 
 async function replyEphemeral(interaction: ChatInputCommandInteraction | ButtonInteraction, content: string): Promise<void> {
-    if (interaction.replied || interaction.deferred)
+    if (interaction.deferred && !interaction.replied && interaction.ephemeral === true)
+        await interaction.editReply(content);
+    else if (interaction.replied || interaction.deferred)
         await interaction.followUp({content, flags: MessageFlags.Ephemeral});
     else
         await interaction.reply({content, flags: MessageFlags.Ephemeral});

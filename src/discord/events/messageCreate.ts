@@ -38,16 +38,17 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         });
     };
 
-    const text = cleanPrompt(message.content, botId, mentionNames(message));
-    if (text === "")
-        return reply(emptyPromptHint);
-
+    // before anything else, so that spam gets one note, not one reply per message
     const cooldown = context.cooldown.check(message.author.id);
     if (!cooldown.allowed) {
         if (cooldown.firstRefusal)
             await reply(`Slow down a little: you can ask again in ${Math.ceil(cooldown.retryAfterMs / 1000)} s.`);
         return;
     }
+
+    const text = cleanPrompt(message.content, botId, mentionNames(message));
+    if (text === "")
+        return reply(emptyPromptHint);
 
     const controller = new AbortController();
     const result = context.chat.ask({
