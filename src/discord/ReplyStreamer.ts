@@ -96,7 +96,7 @@ type Write =
  *
  * Layout: the answer is split with {@link splitMessage}; page i shows chunk i. While the answer runs, the
  * last page carries the Stop button and a trailing {@link STREAMING_MARKER} (when it fits), and the full
- * pages before it are finalized. The final write lays `splitMessage(finalText)` over the pages, each page
+ * pages before it are finalized. The final write lays `splitMessage(finalText)` over the pages (see #finalLayout), each page
  * written at most once more.
  *
  * Failures: every failed write is reported to `onError`, and the streamer carries on. A page whose write
@@ -211,11 +211,22 @@ export class ReplyStreamer {
 
     #finish(finalText: string): Promise<void> {
         if (this.#final === undefined) {
-            const chunks = splitMessage(finalText, this.#maxLength);
+            const chunks = this.#finalLayout(finalText);
             this.#final = chunks.length === 0 ? [NO_ANSWER_TEXT] : chunks;
             this.#update();
         }
         return this.idle();
+    }
+
+    /**
+     * Full pages, unless that needs fewer pages than are already on screen (an answer within a few
+     * characters of a page boundary, streamed with room for the marker): then the streamed layout,
+     * so no page is left over.
+     */
+    #finalLayout(finalText: string): string[] {
+        const full = splitMessage(finalText, this.#maxLength);
+        const shownPages = this.#pages.filter((page) => !page.lost).length;
+        return full.length >= shownPages ? full : splitMessage(finalText, this.#maxLength - STREAMING_MARKER.length);
     }
 
     #isIdle(): boolean {
@@ -301,7 +312,9 @@ export class ReplyStreamer {
         if (this.#final !== undefined)
             return this.#final.map((content) => ({content, stopButton: false}));
 
-        const chunks = splitMessage(this.#answer, this.#maxLength);
+        // split with room for the streaming marker, so that every page being written shows it and the
+        // edit that finalizes a page always changes its text, never only its button
+        const chunks = splitMessage(this.#answer, this.#maxLength - STREAMING_MARKER.length);
         if (chunks.length === 0) {
             const status = this.#statusText("");
             return status === undefined ? [] : [{content: status, stopButton: true}];

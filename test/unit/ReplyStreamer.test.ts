@@ -153,6 +153,27 @@ describe("ReplyStreamer", () => {
         vi.useRealTimers();
     });
 
+    it("given answers crossing page boundaries at every offset, then no edit ever changes only the Stop button", async () => {
+        for (const length of [1995, 1997, 1998, 1999, 2000, 2001, 2003, 3998, 4000, 4002]) {
+            const {transport, streamer, stream, settle} = createStreamer({editIntervalMs: 100});
+            const text = "word ".repeat(Math.ceil(length / 5)).slice(0, length);
+            for (let offset = 0; offset < text.length; offset += 37) {
+                stream(text.slice(offset, offset + 37));
+                await vi.advanceTimersByTimeAsync(60);
+            }
+            await settle(streamer.done(text));
+
+            const shown = new Map<number, string | undefined>(transport.pages.map((page, index) => [index, index === 0 ? "⏳" : undefined]));
+            for (const write of transport.writes) {
+                if (write.kind === "edit")
+                    expect({length, page: write.page, content: write.payload.content}).not.toEqual({length, page: write.page, content: shown.get(write.page)});
+                shown.set(write.page, write.payload.content);
+            }
+            const final = transport.pages.map((page) => page.payload?.content);
+            expect([splitMessage(text), splitMessage(text, 2000 - STREAMING_MARKER.length)]).toContainEqual(final);
+        }
+    });
+
     it("given text arriving every 50 ms, then one write at a time, the interval after the previous one settled, with the newest text", async () => {
         const {transport, streamer, stream, settle} = createStreamer();
         transport.latencyMs = 300;
