@@ -114,6 +114,8 @@ export class DiscordBot {
     }
 
     async destroy(): Promise<void> {
+        // the client reports its own teardown as a disconnect; nobody needs to read that
+        this.client.removeAllListeners();
         await this.client.destroy();
     }
 
