@@ -1,6 +1,6 @@
 import {once} from "node:events";
 import path from "node:path";
-import {Client, Events, GatewayIntentBits, OAuth2Scopes, Partials, PermissionsBitField, PermissionFlagsBits} from "discord.js";
+import {Client, Events, GatewayIntentBits, OAuth2Scopes, Options, Partials, PermissionsBitField, PermissionFlagsBits} from "discord.js";
 import type {ClientOptions} from "discord.js";
 import type {ChatService} from "../chat/ChatService.js";
 import {Cooldown} from "../chat/Cooldown.js";
@@ -57,6 +57,9 @@ export class DiscordBot {
             intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
             partials: [Partials.Channel],
             allowedMentions: noMentions,
+            // the bot keeps the messages it writes to itself; discord.js's cache of every message seen
+            // (200 per channel) would only grow with the number of channels
+            makeCache: Options.cacheWithLimits({...Options.DefaultMakeCacheSettings, MessageManager: 0}),
             ...clientOptions,
             rest: {api: settings.discordApiUrl, ...clientOptions?.rest}
         });

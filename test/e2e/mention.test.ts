@@ -91,6 +91,20 @@ describe("a user who mentions the bot", () => {
         expect(await harness.runtime!.store.load(channelId)).toBeUndefined();
     });
 
+    it("who replies to one of the bot's messages (without mentioning it) is answered in the same conversation", async () => {
+        const harness = await start();
+        const {discord} = harness;
+        const channelId = discord.channelIds[6]!;
+        const first = await discord.userSays({channelId, author: discord.users.alice, content: "first question", mentionsBot: true});
+        const firstReply = await finishedReply(harness, first);
+
+        const followUp = await discord.userSays({channelId, author: discord.users.bob, content: "a follow-up", replyTo: firstReply.id});
+        await finishedReply(harness, followUp);
+        const history = await harness.runtime!.store.load(channelId);
+        expect(history?.filter((item) => item.type === "user").map((item) => (item.type === "user" ? item.text.split(": ")[1] : "")))
+            .toEqual(["first question", "a follow-up"]);
+    });
+
     it("is answered in a DM too, and messages of bots (and the bot itself) are ignored", async () => {
         const harness = await start();
         const {discord} = harness;
