@@ -47,6 +47,14 @@ export const LOST_PAGE_CODES: ReadonlySet<number> = new Set([10003, 10008, 10015
 /** Discord's "Unknown Message": the page was deleted. */
 const DELETED_MESSAGE_CODE = 10008;
 
+/**
+ * Discord's limit on message writes (creates and edits together) in one channel: 5 per 5 s. The
+ * streamer keeps the writes of an answer within it, and while the answer runs it leaves one write
+ * of it unused, so that the final write can land as soon as the answer ends instead of waiting out
+ * `editIntervalMs`.
+ */
+export const CHANNEL_WRITE_LIMIT: Readonly<{writes: number, windowMs: number}> = Object.freeze({writes: 5, windowMs: 5000});
+
 /** Failed writes in a row after which a page (or sending a new page) is given up. */
 const MAX_FAILURES = 3;
 
@@ -86,13 +94,15 @@ type Write =
 /**
  * One streamed answer, rendered into one or more messages ("pages") through a {@link ReplyTransport}.
  *
- * Writes: at most one write (edit or send) is in flight at any time. Edits of one page are at least
- * `editIntervalMs` apart, counted from when the previous write of that page SETTLED (resolved or
- * rejected), which keeps a slow API from being hammered. Updates are only recorded; what a write carries
- * is computed when it is issued, so it always shows the newest text, and it is skipped when the page
- * already shows exactly that payload (content and button). Pages are brought up to date in order: a page
- * is written only once every page before it is, so a new page appears after the previous one has lost
- * its Stop button.
+ * Writes: at most one write (edit or send) is in flight at any time. While the answer runs, edits of one
+ * page are at least `editIntervalMs` apart, counted from when the previous write of that page SETTLED
+ * (resolved or rejected), which keeps a slow API from being hammered, and the writes of the reply leave
+ * one write of Discord's per-channel limit ({@link CHANNEL_WRITE_LIMIT}) unused; the final writes use
+ * it, so the whole answer shows as soon as it ends instead of up to `editIntervalMs` later. Updates are
+ * only recorded; what a write carries is computed when it is issued, so it always shows the newest text,
+ * and it is skipped when the page already shows exactly that payload (content and button). Pages are
+ * brought up to date in order: a page is written only once every page before it is, so a new page
+ * appears after the previous one has lost its Stop button.
  *
  * Layout: the answer is split with {@link splitMessage}; page i shows chunk i. While the answer runs, the
  * last page carries the Stop button and a trailing {@link STREAMING_MARKER} (when it fits), and the full
@@ -123,6 +133,8 @@ export class ReplyStreamer {
     /** The final pages' contents, once finished. */
     #final: readonly string[] | undefined;
 
+    /** When the latest writes of the reply settled (the first page's creation included), oldest first. */
+    readonly #writeTimes: number[] = [];
     #inFlight = false;
     #timer: ReturnType<typeof setTimeout> | undefined;
     #idleWaiters: Array<() => void> = [];
@@ -151,6 +163,7 @@ export class ReplyStreamer {
             failures: 0,
             lost: false
         }];
+        this.#recordWrite(this.#pages[0]!.lastWriteAt);
     }
 
     /** The model is queued behind others: show "⏳ queued, #N". */
@@ -213,7 +226,8 @@ export class ReplyStreamer {
         if (this.#final === undefined) {
             const chunks = this.#finalLayout(finalText);
             this.#final = chunks.length === 0 ? [NO_ANSWER_TEXT] : chunks;
-            this.#update();
+            // the final write may be due before the timer armed for the next streaming edit
+            this.#pump();
         }
         return this.idle();
     }
@@ -294,17 +308,49 @@ export class ReplyStreamer {
             if (page === undefined) {
                 if (this.#sendingGivenUp)
                     return undefined;
-                return {kind: "send", payload, at: this.#lastSendFailureAt + this.#editIntervalMs};
+                return {kind: "send", payload, at: this.#writableAt(this.#lastSendFailureAt + this.#editIntervalMs, this.#sendFailures > 0)};
             }
             if (!samePayload(page.shown, payload))
-                return {kind: "edit", page, payload, at: page.lastWriteAt + this.#editIntervalMs};
+                return {kind: "edit", page, payload, at: this.#editableAt(page)};
         }
         if (!finished)
             return undefined;
 
         const leftOver: ReplyPayload = {content: ANSWER_ABOVE_TEXT, stopButton: false};
         const page = live.slice(targets.length).find((page) => !samePayload(page.shown, leftOver));
-        return page === undefined ? undefined : {kind: "edit", page, payload: leftOver, at: page.lastWriteAt + this.#editIntervalMs};
+        return page === undefined ? undefined : {kind: "edit", page, payload: leftOver, at: this.#editableAt(page)};
+    }
+
+    /**
+     * While the answer runs, a page is edited `editIntervalMs` after its previous write settled. The
+     * final writes do not wait for that (a retry after a failure still does), only for the channel's
+     * write limit.
+     */
+    #editableAt(page: Page): number {
+        return this.#writableAt(page.lastWriteAt + this.#editIntervalMs, page.failures > 0);
+    }
+
+    #writableAt(spacedAt: number, retry: boolean): number {
+        const finished = this.#final !== undefined;
+        return Math.max(finished && !retry ? -Infinity : spacedAt, this.#withinWriteLimitAt(finished ? 0 : 1));
+    }
+
+    /**
+     * The earliest time a write can start and leave `reserve` writes of the channel's limit unused.
+     * Writes are counted from when they settled, which is after Discord counted them, so a write
+     * started `windowMs` after another settled is never in the same window as it.
+     */
+    #withinWriteLimitAt(reserve: number): number {
+        const {writes, windowMs} = CHANNEL_WRITE_LIMIT;
+        const allowed = writes - reserve;
+        const recent = this.#writeTimes.filter((at) => at > performance.now() - windowMs);
+        return recent.length < allowed ? -Infinity : recent[recent.length - allowed]! + windowMs;
+    }
+
+    #recordWrite(at: number): void {
+        this.#writeTimes.push(at);
+        if (this.#writeTimes.length > CHANNEL_WRITE_LIMIT.writes)
+            this.#writeTimes.shift();
     }
 
     /** What each live page should show now, in order. */
@@ -365,6 +411,7 @@ export class ReplyStreamer {
             this.#report(error);
         } finally {
             page.lastWriteAt = performance.now();
+            this.#recordWrite(page.lastWriteAt);
         }
     }
 
@@ -378,6 +425,8 @@ export class ReplyStreamer {
             this.#lastSendFailureAt = performance.now();
             this.#sendingGivenUp = isLostPageError(error) || this.#sendFailures >= MAX_FAILURES;
             this.#report(error);
+        } finally {
+            this.#recordWrite(performance.now());
         }
     }
 

@@ -1,6 +1,6 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from "vitest";
 import {
-    NO_ANSWER_TEXT, ReplyStreamer, STREAMING_MARKER, THINKING_TEXT,
+    CHANNEL_WRITE_LIMIT, NO_ANSWER_TEXT, ReplyStreamer, STREAMING_MARKER, THINKING_TEXT,
     type ReplyPage, type ReplyPayload, type ReplyStreamerOptions, type ReplyTransport
 } from "../../src/discord/ReplyStreamer.js";
 import {splitMessage} from "../../src/discord/splitMessage.js";
@@ -114,13 +114,24 @@ function codedError(code: number, message: string): Error {
     return Object.assign(new Error(message), {code});
 }
 
-/** Asserts that consecutive writes of each page are at least `interval` apart (from settled to issued). */
-function expectSpacing(transport: FakeTransport, interval: number): void {
+/**
+ * Asserts that consecutive writes of each page made while the answer ran (the first `count` writes)
+ * are at least `interval` apart (from settled to issued). The final writes do not wait for it.
+ */
+function expectSpacing(transport: FakeTransport, interval: number, count = transport.writes.length): void {
+    const streaming = transport.writes.slice(0, count);
     for (const [index] of transport.pages.entries()) {
-        const writes = transport.writesTo(index);
+        const writes = streaming.filter((write) => write.page === index);
         for (let next = 1; next < writes.length; next++)
             expect(writes[next]!.startedAt - writes[next - 1]!.endedAt!).toBeGreaterThanOrEqual(interval);
     }
+}
+
+/** Asserts that no CHANNEL_WRITE_LIMIT.windowMs saw more writes land than the limit, the first page's creation (at 0) included. */
+function expectWithinWriteLimit(transport: FakeTransport): void {
+    const landed = [0, ...transport.writes.map((write) => write.endedAt!)];
+    for (let index = CHANNEL_WRITE_LIMIT.writes; index < landed.length; index++)
+        expect(landed[index]! - landed[index - CHANNEL_WRITE_LIMIT.writes]!).toBeGreaterThanOrEqual(CHANNEL_WRITE_LIMIT.windowMs);
 }
 
 function createStreamer(options: Partial<ReplyStreamerOptions> = {}) {
@@ -174,7 +185,7 @@ describe("ReplyStreamer", () => {
         }
     });
 
-    it("given text arriving every 50 ms, then one write at a time, the interval after the previous one settled, with the newest text", async () => {
+    it("given text arriving every 50 ms, then one write at a time, the interval after the previous one settled, with the newest text, and the final edit at once", async () => {
         const {transport, streamer, stream, settle} = createStreamer();
         transport.latencyMs = 300;
         for (let index = 0; index < 60; index++) {
@@ -183,9 +194,9 @@ describe("ReplyStreamer", () => {
         }
         await settle(streamer.done(transport.streamedSoFar.trim()));
 
-        expect(transport.writes.map((write) => write.startedAt)).toEqual([1000, 2300, 3600]);
+        expect(transport.writes.map((write) => write.startedAt)).toEqual([1000, 2300, 3000]);
         expect(transport.maxInFlight).toBe(1);
-        expectSpacing(transport, 1000);
+        expectSpacing(transport, 1000, 2);
         for (const write of transport.writes.slice(0, -1))
             expect(write.payload).toEqual({content: write.streamedSoFar.trim() + STREAMING_MARKER, stopButton: true});
         expect(transport.writes[0]!.payload.content).toMatch(/^word0 word1 .* word1[89] ▌$/);
@@ -200,16 +211,42 @@ describe("ReplyStreamer", () => {
         }
         await settle(streamer.done(transport.streamedSoFar.trim()));
 
-        expect(transport.writes.map((write) => write.startedAt)).toEqual([1000, 3500, 6000]);
+        // the final edit waits only for the write in flight
+        expect(transport.writes.map((write) => write.startedAt)).toEqual([1000, 3500, 5000]);
         expect(transport.maxInFlight).toBe(1);
     });
 
     it("given a first page shown 800 ms ago, then the first edit waits only the rest of the interval", async () => {
-        const {transport, streamer, stream, settle} = createStreamer({firstPageShownAt: performance.now() - 800});
+        const {transport, stream} = createStreamer({firstPageShownAt: performance.now() - 800});
         stream("Hi");
-        await settle(streamer.done("Hi"));
+        await vi.advanceTimersByTimeAsync(1000);
 
-        expect(transport.writes.map((write) => [write.startedAt, write.payload.content])).toEqual([[200, "Hi"]]);
+        expect(transport.writes.map((write) => [write.startedAt, write.payload.content])).toEqual([[200, "Hi ▌"]]);
+    });
+
+    it("given an answer done while its next edit waits for the interval, then the final edit goes at once", async () => {
+        const {transport, streamer, stream, settle} = createStreamer();
+        stream("Hel");
+        await vi.advanceTimersByTimeAsync(300);
+        stream("lo");
+        await settle(streamer.done("Hello"));
+
+        expect(transport.writes.map((write) => [write.startedAt, write.payload])).toEqual([[300, {content: "Hello", stopButton: false}]]);
+    });
+
+    it("given an interval shorter than Discord allows, then streaming edits leave one write of the channel's limit free, and the final edit uses it at once", async () => {
+        const {transport, streamer, stream, settle} = createStreamer({editIntervalMs: 100});
+        for (let index = 0; index < 70; index++) {
+            stream(`w${index} `);
+            await vi.advanceTimersByTimeAsync(100);
+        }
+        await settle(streamer.done(transport.streamedSoFar.trim()));
+
+        expectWithinWriteLimit(transport);
+        const starts = transport.writes.map((write) => write.startedAt);
+        // the first page's creation and 3 edits fill the first window but one write, then the edits wait for it to pass
+        expect(starts.slice(0, 4)).toEqual([100, 200, 300, 5000]);
+        expect(starts.at(-1)).toBe(7000);
     });
 
     it("given many updates while waiting, then they are coalesced into one edit carrying the newest text", async () => {
@@ -281,7 +318,8 @@ describe("ReplyStreamer", () => {
         expect(transport.pages.map((page) => page.payload?.stopButton)).toEqual([false, false, false]);
         expect(transport.buttonRuleBroken).toBe(false);
         expect(transport.maxInFlight).toBe(1);
-        expectSpacing(transport, 1000);
+        expectSpacing(transport, 1000, writesBeforeDone);
+        expectWithinWriteLimit(transport);
 
         const firstSend = transport.writes.findIndex((write) => write.kind === "send");
         expect(transport.writes[firstSend]!.payload.stopButton).toBe(true);
@@ -347,7 +385,8 @@ describe("ReplyStreamer", () => {
 
             expect(transport.maxInFlight).toBe(1);
             expect(transport.buttonRuleBroken).toBe(false);
-            expectSpacing(transport, interval);
+            expectSpacing(transport, interval, writesBeforeDone);
+            expectWithinWriteLimit(transport);
             const finalWrites = transport.writes.slice(writesBeforeDone).map((write) => write.page);
             expect(new Set(finalWrites).size).toBe(finalWrites.length);
             expect(transport.contents()).toEqual(splitMessage(full).length === 0 ? [NO_ANSWER_TEXT] : splitMessage(full));
@@ -427,6 +466,8 @@ describe("ReplyStreamer", () => {
             stream(full.slice(offset, offset + 300));
             await vi.advanceTimersByTimeAsync(500);
         }
+        // the channel's write limit spaces the writes a little more than the interval
+        await vi.advanceTimersByTimeAsync(2000);
         expect(transport.pages.length).toBe(2);
         const shownBefore = transport.pages.map((page) => page.payload);
         const writesBefore = transport.writes.length;

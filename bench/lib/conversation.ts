@@ -1,0 +1,117 @@
+import {formatPrompt} from "../../src/chat/formatPrompt.js";
+import {splitMessage} from "../../src/discord/splitMessage.js";
+import type {FakeUser, StoredMessage} from "../../test/fixtures/fakeDiscord.js";
+import type {BotRig} from "./botRig.js";
+import type {GenerationRecord} from "./generationProbe.js";
+
+/** One answer as a user in Discord saw it, with `performance.now()` times. */
+export type ObservedAnswer = {
+    readonly channelId: string;
+    /** Just before the user's message was dispatched to the bot. */
+    readonly mentionAt: number;
+    readonly question: StoredMessage;
+    /** The bot's reply (the first page). */
+    readonly reply: StoredMessage;
+    /** Every message of the answer, the reply first. */
+    readonly pages: StoredMessage[];
+    /** When the last write of the answer (its final edit) landed. */
+    readonly finalAt: number;
+    /** The engine's side of the same answer. */
+    readonly generation: GenerationRecord;
+};
+
+/** How the bot shows a user's name to the model: what node-llama-cpp alone must be given to read the same prompt. */
+export function displayName(user: FakeUser): string {
+    return user.global_name ?? user.username;
+}
+
+/** The user turn the bot builds from a mention, for the engine-alone side of a comparison. */
+export function promptAsTheBotBuildsIt(user: FakeUser, text: string): string {
+    return formatPrompt(displayName(user), text);
+}
+
+/** A user mentions the bot in a channel; resolves when the message has been dispatched. */
+export async function mention(rig: BotRig, channelId: string, text: string, author = rig.discord.users.alice): Promise<{mentionAt: number, question: StoredMessage}> {
+    const mentionAt = performance.now();
+    const question = await rig.discord.userSays({channelId, author, content: text, mentionsBot: true});
+    return {mentionAt, question};
+}
+
+/**
+ * Waits until the answer to `question` is complete in Discord: the engine has finished, the answer
+ * has as many pages as its final text needs, and none has a Stop button any more.
+ */
+export async function waitForAnswer(rig: BotRig, asked: {mentionAt: number, question: StoredMessage}, timeoutMs = 180_000): Promise<ObservedAnswer> {
+    const {question} = asked;
+    const channelId = question.channel_id;
+    return rig.discord.waitFor(() => {
+        const generation = rig.probe.records.find((record) => record.conversationId === channelId && record.startedAt >= asked.mentionAt);
+        if (generation?.endedAt === undefined)
+            return undefined;
+
+        const pages = answerPages(rig, question);
+        const reply = pages[0];
+        const expectedPages = Math.max(1, splitMessage(generation.result?.text ?? "").length);
+        if (reply === undefined || reply.edits.length === 0 || pages.length < expectedPages || pages.some((page) => page.components.length > 0))
+            return undefined;
+
+        return {channelId, mentionAt: asked.mentionAt, question, reply, pages, finalAt: lastWriteAt(pages), generation};
+    }, timeoutMs);
+}
+
+/** Mentions the bot and waits for the whole answer. */
+export async function ask(rig: BotRig, channelId: string, text: string, author = rig.discord.users.alice): Promise<ObservedAnswer> {
+    return waitForAnswer(rig, await mention(rig, channelId, text, author));
+}
+
+/** The bot's reply to `question` and the bot's messages after it in that channel. */
+export function answerPages(rig: BotRig, question: StoredMessage): StoredMessage[] {
+    const messages = rig.discord.messagesIn(question.channel_id);
+    const replyIndex = messages.findIndex((message) => message.message_reference?.message_id === question.id && message.author.id === rig.discord.botUser.id);
+    if (replyIndex < 0)
+        return [];
+
+    const pages: StoredMessage[] = [];
+    for (const message of messages.slice(replyIndex)) {
+        if (message.author.id !== rig.discord.botUser.id)
+            break;
+        pages.push(message);
+    }
+    return pages;
+}
+
+function lastWriteAt(pages: readonly StoredMessage[]): number {
+    return Math.max(...pages.map((page) => page.edits.at(-1)?.at ?? page.createdAt));
+}
+
+/**
+ * Mentions the bot and waits for the whole answer, but presses the answer's Stop button (as the
+ * asker) if the engine is still writing after `capMs`: for settings so slow that a full answer
+ * would take minutes. The partial answer still counts its tokens.
+ */
+export async function askWithin(rig: BotRig, channelId: string, text: string, capMs: number): Promise<ObservedAnswer> {
+    const asked = await mention(rig, channelId, text);
+    const answered = waitForAnswer(rig, asked);
+    const timer = setTimeout(() => {
+        const page = answerPages(rig, asked.question).find((candidate) => buttonIds(candidate.components).length > 0);
+        const stopButton = page === undefined ? undefined : buttonIds(page.components)[0];
+        if (page !== undefined && stopButton !== undefined)
+            void rig.discord.pressButton({messageId: page.id, user: asked.question.author, customId: stopButton, allowMissing: true});
+    }, capMs);
+    try {
+        return await answered;
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+/** The custom ids of the buttons in a message's components (action rows hold them). */
+function buttonIds(components: readonly unknown[]): string[] {
+    return components.flatMap((component) => {
+        if (typeof component !== "object" || component === null)
+            return [];
+        const ids = "custom_id" in component && typeof component.custom_id === "string" ? [component.custom_id] : [];
+        const nested = "components" in component && Array.isArray(component.components) ? buttonIds(component.components) : [];
+        return [...ids, ...nested];
+    });
+}

@@ -1,0 +1,79 @@
+import {LlamaChatSession} from "node-llama-cpp";
+import type {LlamaContext, LlamaModel} from "node-llama-cpp";
+
+export type BaselineSettings = {
+    readonly contextSize: number;
+    readonly batchSize: number;
+    readonly sequences: number;
+    readonly threads: number;
+    readonly systemPrompt: string;
+    readonly temperature: number;
+    readonly topP: number;
+    readonly maxTokens: number;
+    readonly seed: number;
+};
+
+export type BaselineRun = {
+    /** From before the first sequence was taken until the last answer was complete. */
+    readonly durationMs: number;
+    /** Tokens written, per prompt. */
+    readonly tokens: readonly number[];
+};
+
+/**
+ * node-llama-cpp alone, the way its documentation shows it: one context with the bot's settings,
+ * and for each prompt a `LlamaChatSession` on its own sequence, `session.prompt(...)`. Prompts given
+ * together run at the same time, so node-llama-cpp decodes them in one batch.
+ */
+export class EngineBaseline {
+    readonly #context: LlamaContext;
+    readonly #settings: BaselineSettings;
+
+    private constructor(context: LlamaContext, settings: BaselineSettings) {
+        this.#context = context;
+        this.#settings = settings;
+    }
+
+    /** A context of its own on an already loaded model (the bot's: same weights, same memory). */
+    static async create(model: LlamaModel, settings: BaselineSettings): Promise<EngineBaseline> {
+        const context = await model.createContext({
+            contextSize: settings.contextSize,
+            batchSize: settings.batchSize,
+            sequences: settings.sequences,
+            threads: settings.threads
+        });
+        return new EngineBaseline(context, settings);
+    }
+
+    /** Answers every prompt in a new conversation, all at the same time. */
+    async answerAtOnce(prompts: readonly string[]): Promise<BaselineRun> {
+        const settings = this.#settings;
+        const startedAt = performance.now();
+        const sequences = prompts.map(() => this.#context.getSequence());
+        const sessions = sequences.map((contextSequence) => new LlamaChatSession({contextSequence, systemPrompt: settings.systemPrompt}));
+        try {
+            const tokens = await Promise.all(sessions.map(async (session, index) => {
+                let written = 0;
+                await session.prompt(prompts[index] ?? "", {
+                    temperature: settings.temperature,
+                    topP: settings.topP,
+                    maxTokens: settings.maxTokens,
+                    seed: settings.seed,
+                    onResponseChunk(chunk) {
+                        written += chunk.tokens.length;
+                    }
+                });
+                return written;
+            }));
+            return {durationMs: performance.now() - startedAt, tokens};
+        } finally {
+            for (const session of sessions)
+                session.dispose();
+            await Promise.all(sequences.map((sequence) => sequence.dispose()));
+        }
+    }
+
+    async dispose(): Promise<void> {
+        await this.#context.dispose();
+    }
+}

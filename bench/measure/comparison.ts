@@ -1,0 +1,44 @@
+import type {BotRig} from "../lib/botRig.js";
+import {EngineBaseline} from "../lib/engineBaseline.js";
+import {benchSeed} from "../lib/botRig.js";
+import type {BenchSettings} from "../settings.js";
+
+/** node-llama-cpp alone with exactly the bot's model, context and sampling settings (a context of its own on the bot's loaded model). */
+export function baselineLikeTheBot(rig: BotRig, settings: BenchSettings): Promise<EngineBaseline> {
+    const {config, runtime} = rig;
+    return EngineBaseline.create(runtime.engine.model, {
+        contextSize: config.contextSize,
+        batchSize: config.batchSize,
+        sequences: config.sequences,
+        threads: settings.threads,
+        systemPrompt: config.systemPrompt,
+        temperature: config.temperature,
+        topP: config.topP,
+        maxTokens: config.maxTokens,
+        seed: benchSeed
+    });
+}
+
+/**
+ * Runs `a` and `b` alternately, `rounds` times, swapping which goes first every round, so the
+ * machine's noise (other work on a shared machine) hits both sides alike.
+ */
+export async function interleave<A, B>(rounds: number, a: (round: number) => Promise<A>, b: (round: number) => Promise<B>): Promise<{a: A[], b: B[]}> {
+    const results: {a: A[], b: B[]} = {a: [], b: []};
+    for (let round = 0; round < rounds; round++) {
+        const pair = await runPair(round % 2 === 0, () => a(round), () => b(round));
+        results.a.push(pair.a);
+        results.b.push(pair.b);
+    }
+    return results;
+}
+
+/** Runs `a` then `b`, or `b` then `a`. */
+export async function runPair<A, B>(aFirst: boolean, a: () => Promise<A>, b: () => Promise<B>): Promise<{a: A, b: B}> {
+    if (aFirst) {
+        const resultA = await a();
+        return {a: resultA, b: await b()};
+    }
+    const resultB = await b();
+    return {a: await a(), b: resultB};
+}

@@ -1,0 +1,88 @@
+import {startBotRig} from "../lib/botRig.js";
+import {progress, reportBotWarnings} from "../lib/logger.js";
+import {median, ratio} from "../lib/stats.js";
+import {botRun, ChannelSupply, engineRun, questions} from "../lib/widthRuns.js";
+import type {BotTimeSplit, BotWidthRun, WidthRun} from "../lib/widthRuns.js";
+import {engineEnvironment} from "../settings.js";
+import type {BenchSettings} from "../settings.js";
+import {baselineLikeTheBot, interleave} from "./comparison.js";
+
+export type OverheadResult = {
+    readonly maxTokens: number;
+    readonly sequences: number;
+    readonly editIntervalMs: number;
+    readonly bot: readonly BotWidthRun[];
+    readonly engine: readonly WidthRun[];
+    /** bot / engine tokens/s of each round (the two runs of a round are next to each other in time). */
+    readonly roundRatios: readonly number[];
+    readonly botTokensPerSecond: number;
+    readonly engineTokensPerSecond: number;
+    /** Median of the round ratios. */
+    readonly ratio: number;
+    /** Medians over the bot's runs. */
+    readonly botSplit: BotTimeSplit;
+    readonly target: number;
+    readonly met: boolean;
+};
+
+export const overheadTarget = 0.97;
+
+/**
+ * 1. Overhead: one channel, the whole bot (mention -> placeholder -> streamed edits -> final edit)
+ * against `LlamaChatSession.prompt` alone on the same model and settings, interleaved.
+ * The bot runs with its default settings (SEQUENCES, EDIT_INTERVAL_MS, ...), only the model,
+ * MAX_TOKENS and THREADS are set; every answer starts a new conversation on both sides.
+ */
+export async function measureOverhead(settings: BenchSettings, modelPath: string): Promise<OverheadResult> {
+    const rounds = settings.quick ? 3 : 6;
+    const maxTokens = settings.quick ? 128 : 256;
+    const rig = await startBotRig({
+        modelPath,
+        env: {...engineEnvironment(settings), MAX_TOKENS: String(maxTokens)},
+        discord: {channelCount: rounds + 2}
+    });
+    const baseline = await baselineLikeTheBot(rig, settings);
+    try {
+        const channels = new ChannelSupply(rig.discord.channelIds);
+        const alice = rig.discord.users.alice;
+        progress("overhead: warming up");
+        await botRun(rig, questions(channels, 1, "warm-up"));
+        await engineRun(baseline, questions(new ChannelSupply(["unused"]), 1, "warm-up"), alice);
+
+        const runs = await interleave(rounds,
+            async (round) => {
+                const run = await botRun(rig, questions(channels, 1, `round ${round + 1}`));
+                progress(`overhead: round ${round + 1}/${rounds} bot ${run.tokensPerSecond.toFixed(1)} tokens/s`);
+                return run;
+            },
+            async (round) => {
+                const run = await engineRun(baseline, questions(new ChannelSupply(["unused"]), 1, `round ${round + 1}`), alice);
+                progress(`overhead: round ${round + 1}/${rounds} node-llama-cpp ${run.tokensPerSecond.toFixed(1)} tokens/s`);
+                return run;
+            });
+        const roundRatios = runs.a.map((bot, index) => ratio(bot.tokensPerSecond, runs.b[index]?.tokensPerSecond ?? Number.NaN));
+        const result = median(roundRatios);
+        return {
+            maxTokens,
+            sequences: rig.config.sequences,
+            editIntervalMs: rig.config.editIntervalMs,
+            bot: runs.a,
+            engine: runs.b,
+            roundRatios,
+            botTokensPerSecond: median(runs.a.map((run) => run.tokensPerSecond)),
+            engineTokensPerSecond: median(runs.b.map((run) => run.tokensPerSecond)),
+            ratio: result,
+            botSplit: {
+                toEngineMs: median(runs.a.map((run) => run.split.toEngineMs)),
+                engineMs: median(runs.a.map((run) => run.split.engineMs)),
+                toFinalEditMs: median(runs.a.map((run) => run.split.toFinalEditMs))
+            },
+            target: overheadTarget,
+            met: result >= overheadTarget
+        };
+    } finally {
+        await baseline.dispose();
+        await rig.close();
+        reportBotWarnings(rig.logger.lines, "overhead");
+    }
+}

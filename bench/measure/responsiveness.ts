@@ -1,0 +1,107 @@
+import {THINKING_TEXT} from "../../src/discord/ReplyStreamer.js";
+import {startBotRig} from "../lib/botRig.js";
+import {ask} from "../lib/conversation.js";
+import type {ObservedAnswer} from "../lib/conversation.js";
+import {progress, reportBotWarnings} from "../lib/logger.js";
+import {max, median} from "../lib/stats.js";
+import {engineEnvironment} from "../settings.js";
+import type {BenchSettings} from "../settings.js";
+
+export type ResponsivenessSample = {
+    /** Mention dispatched -> the bot's reply message exists. */
+    readonly firstReplyMs: number;
+    /** The engine's first text -> the first edit that shows answer text. */
+    readonly firstEditMs: number;
+};
+
+export type ModelResponsiveness = {
+    readonly model: string;
+    readonly maxTokens: number;
+    readonly samples: readonly ResponsivenessSample[];
+    readonly firstReplyMedianMs: number;
+    readonly firstReplyMaxMs: number;
+    readonly firstEditMedianMs: number;
+    readonly firstEditMaxMs: number;
+};
+
+export type ResponsivenessResult = {
+    readonly editIntervalMs: number;
+    readonly models: readonly ModelResponsiveness[];
+    readonly firstReplyTargetMs: number;
+    readonly firstEditTargetMs: number;
+    /** Median of every model below the target. */
+    readonly firstReplyMet: boolean;
+    readonly firstEditMet: boolean;
+};
+
+export const firstReplyTargetMs = 250;
+/** The first edit may wait for EDIT_INTERVAL_MS after the placeholder, plus this. */
+export const firstEditSlackMs = 100;
+
+/**
+ * 4. Responsiveness on an idle bot: time from a mention to the bot's first reply message, and from
+ * the first generated token to the first edit that shows it (the bot's default EDIT_INTERVAL_MS).
+ * Each sample is a new conversation in a new channel, asked when the previous answer is complete.
+ * Run on each model given, because the reply must not wait for the model, whatever its size.
+ */
+export async function measureResponsiveness(settings: BenchSettings, models: readonly {label: string, path: string, maxTokens: number}[]): Promise<ResponsivenessResult> {
+    const results: ModelResponsiveness[] = [];
+    let editIntervalMs = Number.NaN;
+    for (const model of models) {
+        const measured = await measureModel(settings, model.label, model.path, model.maxTokens);
+        editIntervalMs = measured.editIntervalMs;
+        results.push(measured.result);
+    }
+    return {
+        editIntervalMs,
+        models: results,
+        firstReplyTargetMs,
+        firstEditTargetMs: editIntervalMs + firstEditSlackMs,
+        firstReplyMet: results.every((model) => model.firstReplyMedianMs < firstReplyTargetMs),
+        firstEditMet: results.every((model) => model.firstEditMedianMs <= editIntervalMs + firstEditSlackMs)
+    };
+}
+
+async function measureModel(settings: BenchSettings, model: string, modelPath: string, maxTokens: number): Promise<{result: ModelResponsiveness, editIntervalMs: number}> {
+    const sampleCount = settings.quick ? 3 : 4;
+    const rig = await startBotRig({
+        modelPath,
+        env: {...engineEnvironment(settings), MAX_TOKENS: String(maxTokens)},
+        discord: {channelCount: sampleCount}
+    });
+    try {
+        const samples: ResponsivenessSample[] = [];
+        for (const [index, channelId] of rig.discord.channelIds.slice(0, sampleCount).entries()) {
+            const sample = toSample(await ask(rig, channelId, `tell me something, please (${index + 1})`));
+            samples.push(sample);
+            progress(`responsiveness: ${model}: first reply ${sample.firstReplyMs.toFixed(0)} ms, first edit ${sample.firstEditMs.toFixed(0)} ms after the first token`);
+        }
+        return {
+            editIntervalMs: rig.config.editIntervalMs,
+            result: {
+                model,
+                maxTokens,
+                samples,
+                firstReplyMedianMs: median(samples.map((sample) => sample.firstReplyMs)),
+                firstReplyMaxMs: max(samples.map((sample) => sample.firstReplyMs)),
+                firstEditMedianMs: median(samples.map((sample) => sample.firstEditMs)),
+                firstEditMaxMs: max(samples.map((sample) => sample.firstEditMs))
+            }
+        };
+    } finally {
+        await rig.close();
+        reportBotWarnings(rig.logger.lines, "responsiveness");
+    }
+}
+
+function toSample(answer: ObservedAnswer): ResponsivenessSample {
+    const firstTextAt = answer.generation.firstTextAt;
+    const firstEdit = answer.reply.edits.find((edit) => edit.content !== THINKING_TEXT);
+    if (firstTextAt === undefined || firstEdit === undefined)
+        throw new Error(`The answer in channel ${answer.channelId} showed no text`);
+
+    return {
+        firstReplyMs: answer.reply.createdAt - answer.mentionAt,
+        firstEditMs: firstEdit.at - firstTextAt
+    };
+}
