@@ -2,23 +2,14 @@ import {startBotRig} from "../lib/botRig.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
 import {median, ratio} from "../lib/stats.js";
 import {botRun, ChannelSupply, engineRun, questions} from "../lib/widthRuns.js";
-import type {BotTimeSplit, BotWidthRun, WidthRun} from "../lib/widthRuns.js";
+import type {BotWidthRun, WidthRun} from "../lib/widthRuns.js";
 import {engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
 import {baselineLikeTheBot, runPair} from "./comparison.js";
+import type {ComparedRuns} from "./comparison.js";
 
-export type WidthResult = {
+export type WidthResult = ComparedRuns & {
     readonly width: number;
-    readonly bot: readonly BotWidthRun[];
-    readonly engine: readonly WidthRun[];
-    readonly roundRatios: readonly number[];
-    /** Median aggregate tokens/s. */
-    readonly botTokensPerSecond: number;
-    readonly engineTokensPerSecond: number;
-    /** Median of the round ratios. */
-    readonly ratio: number;
-    readonly botSplit: BotTimeSplit;
-    readonly met: boolean;
 };
 
 export type BatchingResult = {

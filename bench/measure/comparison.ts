@@ -1,7 +1,24 @@
 import type {BotRig} from "../lib/botRig.js";
 import {EngineBaseline} from "../lib/engineBaseline.js";
 import {benchSeed} from "../lib/botRig.js";
+import type {BotTimeSplit, BotWidthRun, WidthRun} from "../lib/widthRuns.js";
 import type {BenchSettings} from "../settings.js";
+
+/** The bot against node-llama-cpp alone, run for run, in interleaved rounds. */
+export type ComparedRuns = {
+    readonly bot: readonly BotWidthRun[];
+    readonly engine: readonly WidthRun[];
+    /** bot / engine tokens/s of each round (the two runs of a round are next to each other in time). */
+    readonly roundRatios: readonly number[];
+    /** Median aggregate tokens/s. */
+    readonly botTokensPerSecond: number;
+    readonly engineTokensPerSecond: number;
+    /** Median of the round ratios. */
+    readonly ratio: number;
+    /** Medians over the bot's runs. */
+    readonly botSplit: BotTimeSplit;
+    readonly met: boolean;
+};
 
 /** node-llama-cpp alone with exactly the bot's model, context and sampling settings (a context of its own on the bot's loaded model). */
 export function baselineLikeTheBot(rig: BotRig, settings: BenchSettings): Promise<EngineBaseline> {

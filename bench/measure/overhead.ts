@@ -2,27 +2,16 @@ import {startBotRig} from "../lib/botRig.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
 import {median, ratio} from "../lib/stats.js";
 import {botRun, ChannelSupply, engineRun, questions} from "../lib/widthRuns.js";
-import type {BotTimeSplit, BotWidthRun, WidthRun} from "../lib/widthRuns.js";
 import {engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
 import {baselineLikeTheBot, interleave} from "./comparison.js";
+import type {ComparedRuns} from "./comparison.js";
 
-export type OverheadResult = {
+export type OverheadResult = ComparedRuns & {
     readonly maxTokens: number;
     readonly sequences: number;
     readonly editIntervalMs: number;
-    readonly bot: readonly BotWidthRun[];
-    readonly engine: readonly WidthRun[];
-    /** bot / engine tokens/s of each round (the two runs of a round are next to each other in time). */
-    readonly roundRatios: readonly number[];
-    readonly botTokensPerSecond: number;
-    readonly engineTokensPerSecond: number;
-    /** Median of the round ratios. */
-    readonly ratio: number;
-    /** Medians over the bot's runs. */
-    readonly botSplit: BotTimeSplit;
     readonly target: number;
-    readonly met: boolean;
 };
 
 export const overheadTarget = 0.97;
