@@ -1,11 +1,11 @@
 import {startBotRig} from "../lib/botRig.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
-import {median, ratio} from "../lib/stats.js";
+import {ratio} from "../lib/stats.js";
 import {botRun, ChannelSupply, engineRun, questions} from "../lib/widthRuns.js";
 import type {BotWidthRun, WidthRun} from "../lib/widthRuns.js";
 import {engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
-import {baselineLikeTheBot, runPair} from "./comparison.js";
+import {baselineLikeTheBot, compareRuns, runPair} from "./comparison.js";
 import type {ComparedRuns} from "./comparison.js";
 
 export type WidthResult = ComparedRuns & {
@@ -86,23 +86,7 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
 }
 
 function summarizeWidth(width: number, runs: {bot: BotWidthRun[], engine: WidthRun[]}): WidthResult {
-    const roundRatios = runs.bot.map((bot, index) => ratio(bot.tokensPerSecond, runs.engine[index]?.tokensPerSecond ?? Number.NaN));
-    const result = median(roundRatios);
-    return {
-        width,
-        bot: runs.bot,
-        engine: runs.engine,
-        roundRatios,
-        botTokensPerSecond: median(runs.bot.map((run) => run.tokensPerSecond)),
-        engineTokensPerSecond: median(runs.engine.map((run) => run.tokensPerSecond)),
-        ratio: result,
-        botSplit: {
-            toEngineMs: median(runs.bot.map((run) => run.split.toEngineMs)),
-            engineMs: median(runs.bot.map((run) => run.split.engineMs)),
-            toFinalEditMs: median(runs.bot.map((run) => run.split.toFinalEditMs))
-        },
-        met: result >= batchingTarget
-    };
+    return {width, ...compareRuns(runs.bot, runs.engine, batchingTarget)};
 }
 
 function widthOf(widths: readonly WidthResult[], width: number): WidthResult {

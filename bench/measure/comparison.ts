@@ -2,6 +2,7 @@ import type {BotRig} from "../lib/botRig.js";
 import {EngineBaseline} from "../lib/engineBaseline.js";
 import {benchSeed} from "../lib/botRig.js";
 import type {BotTimeSplit, BotWidthRun, WidthRun} from "../lib/widthRuns.js";
+import {median, ratio} from "../lib/stats.js";
 import type {BenchSettings} from "../settings.js";
 
 /** The bot against node-llama-cpp alone, run for run, in interleaved rounds. */
@@ -58,4 +59,24 @@ export async function runPair<A, B>(aFirst: boolean, a: () => Promise<A>, b: () 
     }
     const resultB = await b();
     return {a: await a(), b: resultB};
+}
+
+/** The bot's runs against the engine's, round by round (run i of each side is one round), against a target ratio. */
+export function compareRuns(bot: readonly BotWidthRun[], engine: readonly WidthRun[], target: number): ComparedRuns {
+    const roundRatios = bot.map((run, index) => ratio(run.tokensPerSecond, engine[index]?.tokensPerSecond ?? Number.NaN));
+    const result = median(roundRatios);
+    return {
+        bot,
+        engine,
+        roundRatios,
+        botTokensPerSecond: median(bot.map((run) => run.tokensPerSecond)),
+        engineTokensPerSecond: median(engine.map((run) => run.tokensPerSecond)),
+        ratio: result,
+        botSplit: {
+            toEngineMs: median(bot.map((run) => run.split.toEngineMs)),
+            engineMs: median(bot.map((run) => run.split.engineMs)),
+            toFinalEditMs: median(bot.map((run) => run.split.toFinalEditMs))
+        },
+        met: result >= target
+    };
 }

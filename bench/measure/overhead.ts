@@ -1,10 +1,9 @@
 import {startBotRig} from "../lib/botRig.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
-import {median, ratio} from "../lib/stats.js";
 import {botRun, ChannelSupply, engineRun, questions} from "../lib/widthRuns.js";
 import {engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
-import {baselineLikeTheBot, interleave} from "./comparison.js";
+import {baselineLikeTheBot, compareRuns, interleave} from "./comparison.js";
 import type {ComparedRuns} from "./comparison.js";
 
 export type OverheadResult = ComparedRuns & {
@@ -49,25 +48,12 @@ export async function measureOverhead(settings: BenchSettings, modelPath: string
                 progress(`overhead: round ${round + 1}/${rounds} node-llama-cpp ${run.tokensPerSecond.toFixed(1)} tokens/s`);
                 return run;
             });
-        const roundRatios = runs.a.map((bot, index) => ratio(bot.tokensPerSecond, runs.b[index]?.tokensPerSecond ?? Number.NaN));
-        const result = median(roundRatios);
         return {
             maxTokens,
             sequences: rig.config.sequences,
             editIntervalMs: rig.config.editIntervalMs,
-            bot: runs.a,
-            engine: runs.b,
-            roundRatios,
-            botTokensPerSecond: median(runs.a.map((run) => run.tokensPerSecond)),
-            engineTokensPerSecond: median(runs.b.map((run) => run.tokensPerSecond)),
-            ratio: result,
-            botSplit: {
-                toEngineMs: median(runs.a.map((run) => run.split.toEngineMs)),
-                engineMs: median(runs.a.map((run) => run.split.engineMs)),
-                toFinalEditMs: median(runs.a.map((run) => run.split.toFinalEditMs))
-            },
             target: overheadTarget,
-            met: result >= overheadTarget
+            ...compareRuns(runs.a, runs.b, overheadTarget)
         };
     } finally {
         await baseline.dispose();
