@@ -10,7 +10,7 @@ import {HistoryStore} from "./store/HistoryStore.js";
 
 export type ChatRuntimeSettings = Pick<Config,
     | "model" | "modelsDir" | "contextSize" | "batchSize" | "threads" | "gpuLayers" | "sequences"
-    | "temperature" | "topP" | "maxTokens" | "systemPrompt" | "dataDir" | "queuePerChannel" | "queueTotal"
+    | "temperature" | "topP" | "maxTokens" | "thinkingBudget" | "systemPrompt" | "dataDir" | "queuePerChannel" | "queueTotal"
 > & {
     /** Fixes sampling, for reproducible answers in tests and benchmarks. default: random */
     readonly seed?: number;
@@ -51,6 +51,7 @@ export class ChatRuntime {
                 temperature: settings.temperature,
                 topP: settings.topP,
                 maxTokens: settings.maxTokens,
+                thinkingBudget: settings.thinkingBudget,
                 seed: settings.seed
             },
             store,

@@ -23,6 +23,8 @@ export type AskRequest = {
     readonly text: string;
     /** Stops the prompt, while it waits or while it is answered. */
     readonly signal?: AbortSignal;
+    /** false: a reasoning model answers at once, without thinking. default true */
+    readonly think?: boolean;
 };
 
 export type BusyReason = "channel" | "global" | "closed";
@@ -35,6 +37,7 @@ export type AskResult =
 type Ticket = {
     readonly channelId: string;
     readonly prompt: string;
+    readonly think: boolean;
     readonly stream: ChatStream;
     readonly controller: AbortController;
     /** Takes the prompt out of the line for a generation slot when it is stopped while waiting. */
@@ -85,7 +88,7 @@ export class ChatService {
      * Queues a prompt in its channel. Answers at once: either a stream of the prompt's events, or
      * busy (queue limits, or shutting down) with a message for the user.
      */
-    ask({channelId, speaker, text, signal}: AskRequest): AskResult {
+    ask({channelId, speaker, text, signal, think = true}: AskRequest): AskResult {
         if (this.#closed)
             return busy("closed", "I am shutting down and not taking new questions. Please ask again in a moment.");
 
@@ -99,6 +102,7 @@ export class ChatService {
         const ticket: Ticket = {
             channelId,
             prompt: formatPrompt(speaker, text),
+            think,
             stream: new ChatStream(),
             controller: new AbortController(),
             dequeue: new AbortController(),
@@ -201,6 +205,7 @@ export class ChatService {
                 conversationId: ticket.channelId,
                 prompt: ticket.prompt,
                 signal: ticket.controller.signal,
+                think: ticket.think,
                 onThought: (text) => stream.push({type: "thinking", text}),
                 onText: (text) => stream.push({type: "text", text})
             });
@@ -212,6 +217,7 @@ export class ChatService {
                     type: "done",
                     text: result.text,
                     tokens: result.tokens,
+                    thoughtTokens: result.thoughtTokens,
                     tokensPerSecond: result.durationMs > 0 ? result.tokens / (result.durationMs / 1000) : 0,
                     truncated: result.stopReason === "maxTokens"
                 });

@@ -22,6 +22,8 @@ export type ChatEvent =
         readonly type: "done",
         readonly text: string,
         readonly tokens: number,
+        /** of those, the tokens of thoughts */
+        readonly thoughtTokens: number,
         readonly tokensPerSecond: number,
         /** the answer was cut at MAX_TOKENS */
         readonly truncated: boolean

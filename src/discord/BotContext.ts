@@ -5,6 +5,7 @@ import type {Logger} from "../logger.js";
 import type {ActiveAnswers} from "./ActiveAnswers.js";
 import type {DiscordErrorReporter} from "./DiscordErrorReporter.js";
 import type {InterruptedReplies} from "./InterruptedReplies.js";
+import type {KeptThoughts} from "./KeptThoughts.js";
 
 /** What the Discord handlers share: the chat layer and the bot's own bookkeeping. */
 export type BotContext = {
@@ -14,6 +15,8 @@ export type BotContext = {
     readonly logger: Logger;
     readonly errors: DiscordErrorReporter;
     readonly interrupted: InterruptedReplies;
+    /** The latest answers' thoughts, for their Reasoning buttons. */
+    readonly thoughts: KeptThoughts;
     readonly settings: {
         readonly editIntervalMs: number;
         readonly showThinking: boolean;

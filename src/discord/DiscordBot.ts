@@ -11,6 +11,7 @@ import type {BotContext} from "./BotContext.js";
 import {commandDefinitions} from "./commands/index.js";
 import {DiscordErrorReporter} from "./DiscordErrorReporter.js";
 import {InterruptedReplies} from "./InterruptedReplies.js";
+import {KeptThoughts} from "./KeptThoughts.js";
 import {handleInteraction} from "./events/interactionCreate.js";
 import {handleMessage} from "./events/messageCreate.js";
 import {noMentions} from "./payloads.js";
@@ -70,6 +71,7 @@ export class DiscordBot {
             logger,
             errors: new DiscordErrorReporter(logger),
             interrupted: new InterruptedReplies(path.join(settings.dataDir, "discord"), logger),
+            thoughts: new KeptThoughts(),
             settings
         };
     }

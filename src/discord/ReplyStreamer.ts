@@ -1,7 +1,11 @@
+import type {AnswerButton} from "./answerButtons.js";
 import {closeOpenFence, DISCORD_MESSAGE_LIMIT, endsWithFenceLine, splitMessage} from "./splitMessage.js";
 
-/** What one page of a reply shows. The transport adds allowed_mentions and turns `stopButton` into a Stop button. */
-export type ReplyPayload = {readonly content: string; readonly stopButton: boolean};
+/**
+ * What one page of a reply shows. The transport adds allowed_mentions and turns `stopButton` into a Stop button,
+ * and `answerButtons` (the last page of a finished answer) into theirs.
+ */
+export type ReplyPayload = {readonly content: string; readonly stopButton: boolean; readonly answerButtons?: readonly AnswerButton[]};
 
 export interface ReplyPage {
     edit(payload: ReplyPayload): Promise<void>;
@@ -30,6 +34,8 @@ export type ReplyStreamerOptions = {
     readonly firstPagePayload?: ReplyPayload;
     /** Show thought text (reasoning models) in a quoted block instead of just "thinking…". Default: false. */
     readonly showThinking?: boolean;
+    /** The thinking line, read each time a page is written (a timer in it). Default: {@link THINKING_TEXT}. */
+    readonly thinkingLabel?: () => string;
 };
 
 /** Appended to the page being written while the answer runs (never in a final edit). */
@@ -124,6 +130,7 @@ export class ReplyStreamer {
     readonly #maxLength: number;
     readonly #onError: (error: unknown) => void;
     readonly #showThinking: boolean;
+    readonly #thinkingLabel: () => string;
     readonly #pages: Page[];
 
     #answer = "";
@@ -132,6 +139,8 @@ export class ReplyStreamer {
     #queuedPosition: number | undefined;
     /** The final pages' contents, once finished. */
     #final: readonly string[] | undefined;
+    /** The buttons under the last page of the finished answer. */
+    #finalButtons: readonly AnswerButton[] = [];
 
     /** When the latest writes of the reply settled (the first page's creation included), oldest first. */
     readonly #writeTimes: number[] = [];
@@ -156,6 +165,7 @@ export class ReplyStreamer {
         this.#maxLength = maxLength;
         this.#onError = options.onError ?? (() => {});
         this.#showThinking = options.showThinking ?? false;
+        this.#thinkingLabel = options.thinkingLabel ?? (() => THINKING_TEXT);
         this.#pages = [{
             page: transport.first,
             shown: options.firstPagePayload,
@@ -176,7 +186,7 @@ export class ReplyStreamer {
         this.#update();
     }
 
-    /** Reasoning text arrived (shown only as "💭 thinking…" unless showThinking). */
+    /** Reasoning text arrived (shown only as "💭 thinking…" unless showThinking); "" also refreshes the thinking label. */
     public thinking(text: string): void {
         if (this.#final !== undefined)
             return;
@@ -199,14 +209,14 @@ export class ReplyStreamer {
         this.#update();
     }
 
-    /** Finishes: the final edit(s) show exactly `fullText` (which wins over the appended chunks), no Stop button. */
-    public done(fullText: string): Promise<void> {
-        return this.#finish(fullText);
+    /** Finishes: the final edit(s) show exactly `fullText` (which wins over the appended chunks), no Stop button, `buttons` under the last page. */
+    public done(fullText: string, buttons: readonly AnswerButton[] = []): Promise<void> {
+        return this.#finish(fullText, buttons);
     }
 
     /** Finishes as stopped: the partial text stays, followed by a note line ("*⏹ stopped*" or the given note). */
-    public stopped(partialText: string, note: string): Promise<void> {
-        return this.#finish(withNote(partialText, formatStopped(note)));
+    public stopped(partialText: string, note: string, buttons: readonly AnswerButton[] = []): Promise<void> {
+        return this.#finish(withNote(partialText, formatStopped(note)), buttons);
     }
 
     /** Finishes with an error message for the user, below the partial text if any. */
@@ -222,10 +232,11 @@ export class ReplyStreamer {
         return new Promise((resolve) => this.#idleWaiters.push(resolve));
     }
 
-    #finish(finalText: string): Promise<void> {
+    #finish(finalText: string, buttons: readonly AnswerButton[] = []): Promise<void> {
         if (this.#final === undefined) {
             const chunks = this.#finalLayout(finalText);
             this.#final = chunks.length === 0 ? [NO_ANSWER_TEXT] : chunks;
+            this.#finalButtons = buttons;
             // the final write may be due before the timer armed for the next streaming edit
             this.#pump();
         }
@@ -356,7 +367,9 @@ export class ReplyStreamer {
     /** What each live page should show now, in order. */
     #targets(): ReplyPayload[] {
         if (this.#final !== undefined)
-            return this.#final.map((content) => ({content, stopButton: false}));
+            return this.#final.map((content, index, pages) => index === pages.length - 1 && this.#finalButtons.length > 0
+                ? {content, stopButton: false, answerButtons: this.#finalButtons}
+                : {content, stopButton: false});
 
         // split with room for the streaming marker, so that every page being written shows it and the
         // edit that finalizes a page always changes its text, never only its button
@@ -385,9 +398,10 @@ export class ReplyStreamer {
         if (this.#queuedPosition !== undefined)
             status = formatQueued(this.#queuedPosition);
         else if (this.#thinkingNow) {
-            const thoughtRoom = Math.min(MAX_THOUGHTS_LENGTH, room - THINKING_TEXT.length - 1);
+            const label = this.#thinkingLabel();
+            const thoughtRoom = Math.min(MAX_THOUGHTS_LENGTH, room - label.length - 1);
             const quoted = this.#showThinking ? quoteTail(this.#thoughts, thoughtRoom) : "";
-            status = quoted === "" ? THINKING_TEXT : THINKING_TEXT + "\n" + quoted;
+            status = quoted === "" ? label : label + "\n" + quoted;
         }
         return status !== undefined && status.length <= room ? status : undefined;
     }
@@ -473,7 +487,12 @@ function isLowSurrogate(code: number): boolean {
 }
 
 function samePayload(shown: ReplyPayload | undefined, payload: ReplyPayload): boolean {
-    return shown !== undefined && shown.content === payload.content && shown.stopButton === payload.stopButton;
+    return shown !== undefined && shown.content === payload.content && shown.stopButton === payload.stopButton &&
+        sameButtons(shown.answerButtons ?? [], payload.answerButtons ?? []);
+}
+
+function sameButtons(shown: readonly AnswerButton[], wanted: readonly AnswerButton[]): boolean {
+    return shown.length === wanted.length && shown.every((button, index) => JSON.stringify(button) === JSON.stringify(wanted[index]));
 }
 
 function errorCode(error: unknown): number | undefined {

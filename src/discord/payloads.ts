@@ -1,5 +1,5 @@
-import {ActionRowBuilder, ButtonBuilder, ButtonStyle} from "discord.js";
 import type {MessageMentionOptions} from "discord.js";
+import {answerButtonRow} from "./answerButtons.js";
 import type {ReplyPayload} from "./ReplyStreamer.js";
 
 /**
@@ -8,28 +8,11 @@ import type {ReplyPayload} from "./ReplyStreamer.js";
  */
 export const noMentions: MessageMentionOptions = Object.freeze({parse: [], users: [], roles: [], repliedUser: false});
 
-const stopButtonPrefix = "stop:";
-
-function stopButtonId(answerId: string): string {
-    return stopButtonPrefix + answerId;
-}
-
-/** The answer id of a Stop button's custom id, or undefined for any other button. */
-export function answerIdOfStopButton(customId: string): string | undefined {
-    return customId.startsWith(stopButtonPrefix) ? customId.slice(stopButtonPrefix.length) : undefined;
-}
-
-export function stopButtonRow(answerId: string): ActionRowBuilder<ButtonBuilder> {
-    return new ActionRowBuilder<ButtonBuilder>().addComponents(
-        new ButtonBuilder().setCustomId(stopButtonId(answerId)).setLabel("Stop").setEmoji("⏹").setStyle(ButtonStyle.Secondary)
-    );
-}
-
-/** A reply page as discord.js sends it: no mentions parsed, the Stop button while the answer runs. */
-export function toMessagePayload({content, stopButton}: ReplyPayload, answerId: string) {
+/** A reply page as discord.js sends it: no mentions parsed, the Stop button while the answer runs, then the answer's buttons. */
+export function toMessagePayload({content, stopButton, answerButtons = []}: ReplyPayload, answerId: string) {
     return {
         content,
-        components: stopButton ? [stopButtonRow(answerId)] : [],
+        components: stopButton || answerButtons.length > 0 ? [answerButtonRow(answerId, {stop: stopButton, answer: answerButtons})] : [],
         allowedMentions: noMentions
     };
 }

@@ -1,6 +1,10 @@
 import type {ChatStream} from "../chat/ChatStream.js";
 import type {FinalChatEvent, StopReason} from "../chat/events.js";
+import type {AnswerButton} from "./answerButtons.js";
+import {finishedAnswerText, thoughtHeader} from "./finishedAnswer.js";
+import type {KeptThoughts} from "./KeptThoughts.js";
 import type {ReplyStreamer} from "./ReplyStreamer.js";
+import type {ThinkingTimer} from "./ThinkingTimer.js";
 
 /** The note under an answer that ended early, by why it ended. */
 export const stopNotes: Readonly<Record<StopReason, string>> = {
@@ -9,42 +13,85 @@ export const stopNotes: Readonly<Record<StopReason, string>> = {
     shutdown: "interrupted by a restart; ask again in a moment"
 };
 
+export type AnswerIdentity = {
+    readonly answerId: string;
+    readonly askerId: string;
+    readonly channelId: string;
+};
+
+export type RenderAnswerOptions = {
+    readonly answer: AnswerIdentity;
+    /** Times the thinking; its ticks must refresh the streamer's thinking line. */
+    readonly timer: ThinkingTimer;
+    /** Where the thoughts go, for the Reasoning button. */
+    readonly thoughts: KeptThoughts;
+};
+
 /**
- * Plays a prompt's events onto a reply: queue place, thinking, streamed text, then the final
- * state. Resolves with the final event once the last write has landed (or was given up).
+ * Plays a prompt's events onto a reply: queue place, thinking (with its time), streamed text (after a
+ * "thought for" line when the model thought), then the final state with its buttons: Reasoning when
+ * there were thoughts, Continue when the answer was cut at MAX_TOKENS. Resolves with the final event
+ * once the last write has landed (or was given up).
  */
-export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer): Promise<FinalChatEvent> {
+export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, {answer, timer, thoughts}: RenderAnswerOptions): Promise<FinalChatEvent> {
     let written = "";
+    let thought = "";
     let started = false;
-    for await (const event of stream) {
-        switch (event.type) {
-            case "queued":
-                streamer.queued(event.position);
-                break;
-            case "started":
-                // the model reads the prompt: no longer queued
-                started = true;
-                streamer.thinking("");
-                break;
-            case "thinking":
-                streamer.thinking(event.text);
-                break;
-            case "text":
-                written += event.text;
-                streamer.text(event.text);
-                break;
-            case "done":
-                await streamer.done(event.text);
-                break;
-            case "stopped":
-                await streamer.stopped(event.text, !started && event.reason !== "user"
-                    ? stopNotes[event.reason].replace(/^stopped/, "dropped")
-                    : stopNotes[event.reason]);
-                break;
-            case "error":
-                await streamer.failed(written, event.error.userMessage);
-                break;
+    let answering = false;
+    const thoughtForMs = () => (thought === "" ? undefined : timer.elapsedMs);
+    const reasoningButton = (): AnswerButton[] => {
+        if (thought.trim() === "")
+            return [];
+        thoughts.keep(answer.channelId, answer.answerId, thought);
+        return [{kind: "reasoning"}];
+    };
+
+    try {
+        for await (const event of stream) {
+            switch (event.type) {
+                case "queued":
+                    streamer.queued(event.position);
+                    break;
+                case "started":
+                    // the model reads the prompt: no longer queued
+                    started = true;
+                    timer.start();
+                    streamer.thinking("");
+                    break;
+                case "thinking":
+                    thought += event.text;
+                    streamer.thinking(event.text);
+                    break;
+                case "text":
+                    if (!answering) {
+                        answering = true;
+                        timer.stop();
+                        streamer.text(thoughtHeader(thoughtForMs()));
+                    }
+                    written += event.text;
+                    streamer.text(event.text);
+                    break;
+                case "done": {
+                    timer.stop();
+                    const cutAtTokens = event.truncated ? event.tokens - event.thoughtTokens : undefined;
+                    const buttons: AnswerButton[] = [...reasoningButton(), ...(event.truncated ? [{kind: "continue", askerId: answer.askerId} as const] : [])];
+                    await streamer.done(finishedAnswerText({text: event.text, thoughtForMs: thoughtForMs(), cutAtTokens}), buttons);
+                    break;
+                }
+                case "stopped":
+                    timer.stop();
+                    await streamer.stopped(answering ? thoughtHeader(thoughtForMs()) + event.text : event.text, !started && event.reason !== "user"
+                        ? stopNotes[event.reason].replace(/^stopped/, "dropped")
+                        : stopNotes[event.reason], reasoningButton());
+                    break;
+                case "error":
+                    timer.stop();
+                    await streamer.failed(written, event.error.userMessage);
+                    break;
+            }
         }
+    } finally {
+        timer.stop();
     }
     return stream.final;
 }

@@ -4,6 +4,7 @@ import type {BotContext} from "./BotContext.js";
 import type {PendingReply} from "./InterruptedReplies.js";
 import {renderAnswer} from "./renderAnswer.js";
 import {ReplyStreamer} from "./ReplyStreamer.js";
+import {ThinkingTimer} from "./ThinkingTimer.js";
 import type {ReplyPayload, ReplyTransport} from "./ReplyStreamer.js";
 
 /** Discord's typing indicator lasts 10 s; refreshed a little before it runs out. */
@@ -29,14 +30,17 @@ export type StreamReplyOptions = {
 };
 
 /**
- * Streams an accepted prompt's answer into Discord: throttled edits through the reply streamer,
- * the typing indicator kept alive, and the answer registered so its Stop button works.
+ * Streams an accepted prompt's answer into Discord: throttled edits through the reply streamer, the
+ * thinking time shown, the typing indicator kept alive, and the answer registered so its Stop button
+ * works (and its thoughts kept for its Reasoning button).
  */
 export function streamReply(options: StreamReplyOptions): Promise<FinalChatEvent> {
     const {context, answerId, askerId, channelId, stream, controller, transport, sendTyping} = options;
-    const streamer = new ReplyStreamer(transport, {
+    const timer = new ThinkingTimer(() => streamer.thinking(""));
+    const streamer: ReplyStreamer = new ReplyStreamer(transport, {
         editIntervalMs: context.settings.editIntervalMs,
         showThinking: context.settings.showThinking,
+        thinkingLabel: () => timer.label(),
         firstPageShownAt: options.firstPageShownAt,
         firstPagePayload: options.firstPagePayload,
         onError: (error) => context.errors.report(error, channelId, "an edit of an answer")
@@ -44,7 +48,7 @@ export function streamReply(options: StreamReplyOptions): Promise<FinalChatEvent
 
     const stopTyping = sendTyping == null ? () => {} : keepTyping(sendTyping, (error) => context.errors.report(error, channelId, "the typing indicator"));
     context.interrupted.add(options.pending);
-    const finished = renderAnswer(stream, streamer).finally(() => {
+    const finished = renderAnswer(stream, streamer, {answer: {answerId, askerId, channelId}, timer, thoughts: context.thoughts}).finally(() => {
         stopTyping();
         context.interrupted.remove(answerId);
     });

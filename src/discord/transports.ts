@@ -1,5 +1,6 @@
 import {DiscordAPIError} from "discord.js";
-import type {ChatInputCommandInteraction, Message, SendableChannels} from "discord.js";
+import type {Message, SendableChannels} from "discord.js";
+import type {AnsweredInteraction} from "./answerInteraction.js";
 import {toMessagePayload} from "./payloads.js";
 import type {ReplyPage, ReplyTransport} from "./ReplyStreamer.js";
 
@@ -40,11 +41,11 @@ export function messageReplyTransport(placeholder: Message, channel: SendableCha
 }
 
 /**
- * A reply to a slash command: the deferred reply first, further pages as follow-ups, and once the
+ * A reply to a slash command (or a Continue button): the deferred reply first, further pages as follow-ups, and once the
  * interaction token has expired (by its age, or because Discord said so), channel messages.
  */
 export function interactionTransport(
-    interaction: ChatInputCommandInteraction,
+    interaction: AnsweredInteraction,
     answerId: string,
     fallbackChannel: () => Promise<SendableChannels>
 ): ReplyTransport {

@@ -1,16 +1,20 @@
 import {LlamaChatSession} from "node-llama-cpp";
-import type {ChatHistoryItem, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
+import type {ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
 import {GenerationFailedError, PromptTooLongError} from "../errors.js";
 import type {Logger} from "../logger.js";
 import type {HistoryStore} from "../store/HistoryStore.js";
 import {historyExceeds, historyItemText, trimHistory, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
+import {replyRoom} from "./generationRoom.js";
 import type {ConversationEngine, GenerateRequest, GenerateResult} from "./types.js";
 
 export type GenerationSettings = {
     readonly temperature: number;
     readonly topP: number;
+    /** The longest answer, thoughts not counted. */
     readonly maxTokens: number;
+    /** The most tokens a reasoning model thinks before it answers; 0: no thinking. */
+    readonly thinkingBudget: number;
     /** Fixes sampling for reproducible answers (tests, benchmarks). default: random */
     readonly seed?: number;
 };
@@ -49,7 +53,7 @@ export class SessionPool implements ConversationEngine {
     /** Sessions being created, so two prompts of one conversation never get two sequences. */
     readonly #opening = new Map<string, Promise<ActiveSession>>();
     readonly #maxPromptTokens: number;
-    readonly #answerRoom: number;
+    readonly #replyRoom: number;
     #closed = false;
 
     constructor({model, context, systemPrompt, generation, store, logger}: SessionPoolOptions) {
@@ -59,8 +63,8 @@ export class SessionPool implements ConversationEngine {
         this.#generation = generation;
         this.#store = store;
         this.#logger = logger;
-        this.#answerRoom = answerRoom(context.contextSize, generation.maxTokens);
-        this.#maxPromptTokens = Math.max(0, context.contextSize - this.#answerRoom - this.#tokensOf({type: "system", text: systemPrompt}) -
+        this.#replyRoom = replyRoom(context.contextSize, generation.maxTokens, generation.thinkingBudget);
+        this.#maxPromptTokens = Math.max(0, context.contextSize - this.#replyRoom - this.#tokensOf({type: "system", text: systemPrompt}) -
             turnOverheadTokens);
     }
 
@@ -78,31 +82,42 @@ export class SessionPool implements ConversationEngine {
         return [...this.#active.keys()];
     }
 
-    async generate({conversationId, prompt, signal, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
+    async generate({conversationId, prompt, signal, think, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
         const promptTokens = this.#model.tokenize(prompt).length;
         if (promptTokens > this.#maxPromptTokens)
             throw new PromptTooLongError(promptTokens, this.#maxPromptTokens);
 
         const startedAt = performance.now();
         if (signal.aborted)
-            return {text: "", tokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
+            return {text: "", tokens: 0, thoughtTokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
 
         const active = await this.#acquire(conversationId);
         this.#fitHistory(active.session, promptTokens);
         const {tokenMeter} = active.sequence;
         const inputTokensBefore = tokenMeter.usedInputTokens;
         const evaluatedTokens = () => tokenMeter.usedInputTokens - inputTokensBefore;
+        const thoughtBudget = think ? this.#generation.thinkingBudget : 0;
+        // MAX_TOKENS counts the answer only, but node-llama-cpp's maxTokens counts thoughts too: its limit
+        // leaves room for the whole budget, and the answer's own limit is kept here, through the signal
+        const answerLimit = new AbortController();
+        const {maxTokens} = this.#generation;
         let tokens = 0;
+        let thoughtTokens = 0;
         try {
             const {responseText, stopReason} = await active.session.promptWithMeta(prompt, {
-                signal,
+                signal: AbortSignal.any([signal, answerLimit.signal]),
                 stopOnAbortSignal: true,
                 temperature: this.#generation.temperature,
                 topP: this.#generation.topP,
-                maxTokens: this.#generation.maxTokens,
+                maxTokens: thoughtBudget + thoughtSuffixTokens + maxTokens,
+                budgets: {thoughtTokens: thoughtBudget},
                 seed: this.#generation.seed,
                 onResponseChunk(chunk) {
                     tokens += chunk.tokens.length;
+                    if (chunk.type === "segment")
+                        thoughtTokens += chunk.tokens.length;
+                    else if (tokens - thoughtTokens >= maxTokens)
+                        answerLimit.abort();
                     if (chunk.text === "")
                         return;
                     if (chunk.type === "segment") {
@@ -117,14 +132,17 @@ export class SessionPool implements ConversationEngine {
             return {
                 text: responseText,
                 tokens,
-                stopReason: stopReason === "abort" ? "abort" : stopReason === "maxTokens" ? "maxTokens" : "end",
+                thoughtTokens,
+                stopReason: stopReason === "maxTokens" || (stopReason === "abort" && !signal.aborted && answerLimit.signal.aborted)
+                    ? "maxTokens"
+                    : stopReason === "abort" ? "abort" : "end",
                 evaluatedTokens: evaluatedTokens(),
                 durationMs: performance.now() - startedAt
             };
         } catch (error) {
             // a signal aborted just before the prompt started rejects instead of returning
             if (signal.aborted)
-                return {text: "", tokens, stopReason: "abort", evaluatedTokens: evaluatedTokens(), durationMs: performance.now() - startedAt};
+                return {text: "", tokens, thoughtTokens, stopReason: "abort", evaluatedTokens: evaluatedTokens(), durationMs: performance.now() - startedAt};
             throw new GenerationFailedError(error);
         } finally {
             active.busy = false;
@@ -160,14 +178,24 @@ export class SessionPool implements ConversationEngine {
      * about one extra turn of reading.
      */
     #fitHistory(session: LlamaChatSession, promptTokens: number): void {
-        const room = this.#context.contextSize - this.#answerRoom - promptTokens - turnOverheadTokens;
+        const room = this.#context.contextSize - this.#replyRoom - promptTokens - turnOverheadTokens;
         const history = session.getChatHistory();
-        if (historyExceeds(history, room, this.#tokensOf))
-            session.setChatHistory(trimHistory(history, Math.floor(room / 2), this.#tokensOf));
+        const tokensOf = this.#renderedTokensOf(session.chatWrapper);
+        if (historyExceeds(history, room, tokensOf))
+            session.setChatHistory(trimHistory(history, Math.floor(room / 2), tokensOf));
     }
 
     /** An item's tokens, with what the chat template wraps it in. */
     readonly #tokensOf: HistoryItemSize = (item) => this.#model.tokenize(historyItemText(item)).length + turnOverheadTokens;
+
+    /**
+     * An earlier item's tokens as this chat template renders them: reasoning templates drop the thoughts of
+     * earlier turns, which would otherwise be counted and trim long conversations early.
+     */
+    #renderedTokensOf(chatWrapper: ChatWrapper): HistoryItemSize {
+        const earlierThoughtsKept = !("keepOnlyLastThought" in chatWrapper && chatWrapper.keepOnlyLastThought === true);
+        return (item) => this.#model.tokenize(historyItemText(item, {earlierThoughtsKept})).length + turnOverheadTokens;
+    }
 
     /** A failed save is logged, not thrown: the user has the answer, and the next turn saves again. */
     async #save(conversationId: string, history: ChatHistoryItem[]): Promise<void> {
@@ -244,7 +272,5 @@ export class SessionPool implements ConversationEngine {
 /** What the chat template adds around one turn (role markers, separators), rounded up. */
 const turnOverheadTokens = 16;
 
-/** Room kept for the answer: MAX_TOKENS, but at most a quarter of the context so that prompts still fit. */
-export function answerRoom(contextSize: number, maxTokens: number): number {
-    return Math.min(maxTokens, Math.floor(contextSize / 4));
-}
+/** The tokens that close a thought when its budget is spent (Qwen's `\n</think>` and the like), rounded up. */
+const thoughtSuffixTokens = 8;

@@ -1,3 +1,4 @@
+import {isChatModelResponseSegment} from "node-llama-cpp";
 import type {ChatHistoryItem} from "node-llama-cpp";
 
 /** Tells a saved chat history from a damaged file, checking the shape node-llama-cpp relies on. */
@@ -31,10 +32,19 @@ export function withSystemPrompt(history: readonly ChatHistoryItem[], systemProm
 /** How big a history item is, in whatever unit the caller budgets (tokens). */
 export type HistoryItemSize = (item: ChatHistoryItem) => number;
 
-/** The text of a history item, as the model reads it (function calls as their JSON). */
-export function historyItemText(item: ChatHistoryItem): string {
+/**
+ * The text of an earlier history item, as the model re-reads it: function calls as their JSON, and thoughts
+ * only when the chat template keeps earlier turns' thoughts (Qwen's, like most reasoning templates, drops them).
+ */
+export function historyItemText(item: ChatHistoryItem, {earlierThoughtsKept = true}: {earlierThoughtsKept?: boolean} = {}): string {
     if (item.type === "model")
-        return item.response.map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join("");
+        return item.response.map((part) => {
+            if (typeof part === "string")
+                return part;
+            if (isChatModelResponseSegment(part))
+                return part.segmentType === "thought" && !earlierThoughtsKept ? "" : part.text;
+            return JSON.stringify(part);
+        }).join("");
     return typeof item.text === "string" ? item.text : JSON.stringify(item.text);
 }
 

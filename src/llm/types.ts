@@ -9,6 +9,8 @@ export type GenerateRequest = {
     readonly prompt: string;
     /** Aborting it stops the answer; the partial answer stays in the conversation. */
     readonly signal: AbortSignal;
+    /** false: a reasoning model answers at once, without thinking. */
+    readonly think: boolean;
     /** Reasoning text of a thinking model, as it is written. */
     readonly onThought: (text: string) => void;
     /** Answer text, as it is written. */
@@ -20,7 +22,9 @@ export type GenerateResult = {
     readonly text: string;
     /** Tokens generated, thoughts included. */
     readonly tokens: number;
-    /** "end": the model finished; "maxTokens": cut at MAX_TOKENS; "abort": stopped through the signal. */
+    /** Of those, the tokens of thoughts (within THINKING_BUDGET). */
+    readonly thoughtTokens: number;
+    /** "end": the model finished; "maxTokens": cut at MAX_TOKENS (answer tokens; thoughts do not count); "abort": stopped through the signal. */
     readonly stopReason: "end" | "maxTokens" | "abort";
     /** Tokens the model read for this turn (the prompt, plus any history re-read after a context shift). */
     readonly evaluatedTokens: number;

@@ -44,7 +44,7 @@ function createPool(): SessionPool {
         model: engine.model,
         context: engine.context,
         systemPrompt: "You are a test bot.",
-        generation: {temperature: 0, topP: 1, maxTokens: 40, seed: 1},
+        generation: {temperature: 0, topP: 1, maxTokens: 40, thinkingBudget: 0, seed: 1},
         store: new HistoryStore<ChatHistoryItem[]>({directory: createDataDirSync(), isValid: isChatHistory, logger}),
         logger
     });
@@ -55,7 +55,7 @@ async function converseThroughPool(pool: SessionPool, prompts: string[]): Promis
     const turns: Turn[] = [];
     for (const prompt of prompts) {
         const result = await pool.generate({
-            conversationId: "100", prompt, signal: new AbortController().signal, onThought: () => {}, onText: () => {}
+            conversationId: "100", prompt, signal: new AbortController().signal, think: true, onThought: () => {}, onText: () => {}
         });
         expect(result.stopReason).toBe("maxTokens");
         turns.push({promptTokens: engine.model.tokenize(prompt).length, evaluatedTokens: result.evaluatedTokens});

@@ -1,7 +1,5 @@
 import {ApplicationIntegrationType, InteractionContextType, MessageFlags, SlashCommandBuilder} from "discord.js";
-import type {Client, SendableChannels} from "discord.js";
-import {streamReply} from "../streamReply.js";
-import {interactionTransport} from "../transports.js";
+import {answerInteraction} from "../answerInteraction.js";
 import type {SlashCommand} from "./SlashCommand.js";
 
 /** Discord's own limit on a string option. */
@@ -16,6 +14,9 @@ export const ask: SlashCommand = {
             .setDescription("What you want to ask")
             .setRequired(true)
             .setMaxLength(maxQuestionLength))
+        .addBooleanOption((option) => option
+            .setName("think")
+            .setDescription("false: answer at once, without thinking first (reasoning models); default true"))
         .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM)
         .setIntegrationTypes(ApplicationIntegrationType.GuildInstall),
 
@@ -26,59 +27,6 @@ export const ask: SlashCommand = {
             return;
         }
 
-        const cooldown = context.cooldown.check(interaction.user.id);
-        if (!cooldown.allowed) {
-            await interaction.reply({
-                content: `Slow down a little: you can ask again in ${Math.ceil(cooldown.retryAfterMs / 1000)} s.`,
-                flags: MessageFlags.Ephemeral
-            });
-            return;
-        }
-
-        const controller = new AbortController();
-        const result = context.chat.ask({
-            channelId: interaction.channelId,
-            speaker: interaction.member != null && "displayName" in interaction.member
-                ? interaction.member.displayName
-                : interaction.user.displayName,
-            text: question,
-            signal: controller.signal
-        });
-        if (!result.accepted) {
-            await interaction.reply({content: result.userMessage, flags: MessageFlags.Ephemeral});
-            return;
-        }
-
-        try {
-            await interaction.deferReply();
-        } catch (error) {
-            controller.abort();
-            throw error;
-        }
-
-        await streamReply({
-            context,
-            answerId: interaction.id,
-            askerId: interaction.user.id,
-            channelId: interaction.channelId,
-            stream: result.stream,
-            controller,
-            transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId)),
-            pending: {
-                kind: "interaction",
-                answerId: interaction.id,
-                applicationId: interaction.applicationId,
-                token: interaction.token,
-                createdAt: interaction.createdTimestamp
-            },
-            firstPageShownAt: performance.now()
-        });
+        await answerInteraction(interaction, context, {text: question, think: interaction.options.getBoolean("think") ?? true});
     }
 };
-
-async function sendableChannel(client: Client, channelId: string): Promise<SendableChannels> {
-    const channel = await client.channels.fetch(channelId);
-    if (channel == null || !channel.isSendable())
-        throw new Error(`Cannot send messages to channel ${channelId}`);
-    return channel;
-}

@@ -3,7 +3,10 @@ import type {ButtonInteraction, ChatInputCommandInteraction, Interaction} from "
 import {UserFacingError} from "../../errors.js";
 import type {BotContext} from "../BotContext.js";
 import {commands} from "../commands/index.js";
-import {answerIdOfStopButton} from "../payloads.js";
+import {parseButtonId} from "../answerButtons.js";
+import {continueAnswer} from "../buttons/continueAnswer.js";
+import {showReasoning} from "../buttons/showReasoning.js";
+import {stopAnswer} from "../buttons/stopAnswer.js";
 
 /** The one interaction handler: routes commands and buttons, and turns any error into an ephemeral reply. */
 export async function handleInteraction(interaction: Interaction, context: BotContext): Promise<void> {
@@ -30,20 +33,21 @@ async function runCommand(interaction: ChatInputCommandInteraction, context: Bot
 }
 
 async function pressButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
-    const answerId = answerIdOfStopButton(interaction.customId);
+    const button = parseButtonId(interaction.customId);
     const canManageMessages = interaction.inGuild() && interaction.memberPermissions.has(PermissionFlagsBits.ManageMessages);
-    const attempt = answerId == null ? "unknown" : context.answers.stop(answerId, interaction.user.id, canManageMessages);
     try {
-        switch (attempt) {
-            case "stopped":
-                // the answer's own final edit removes the button and marks it stopped
-                await interaction.deferUpdate();
+        switch (button?.kind) {
+            case "stop":
+                await stopAnswer(interaction, context, button.answerId, canManageMessages);
                 break;
-            case "not-allowed":
-                await replyEphemeral(interaction, "Only the person who asked (or a moderator) can stop this answer.");
+            case "reasoning":
+                await showReasoning(interaction, context, button.answerId);
                 break;
-            case "unknown":
-                // a button left over from before a restart, or from an answer that just ended
+            case "continue":
+                await continueAnswer(interaction, context, button.askerId, canManageMessages);
+                break;
+            case undefined:
+                // not a button this bot makes (any more)
                 await interaction.update({components: []});
                 break;
         }

@@ -1,0 +1,76 @@
+import {MessageFlags} from "discord.js";
+import type {ButtonInteraction, ChatInputCommandInteraction, Client, SendableChannels} from "discord.js";
+import type {BotContext} from "./BotContext.js";
+import {streamReply} from "./streamReply.js";
+import {interactionTransport} from "./transports.js";
+
+/** An interaction whose reply is an answer: the /ask command, or a Continue button. */
+export type AnsweredInteraction = ChatInputCommandInteraction | ButtonInteraction;
+
+export type InteractionQuestion = {
+    readonly text: string;
+    /** false: a reasoning model answers without thinking. */
+    readonly think: boolean;
+};
+
+/**
+ * Puts a question to the channel's conversation for an interaction and streams the answer as its reply
+ * (deferred at once, within Discord's 3 s). The asker's cooldown and the queue limits answer ephemerally.
+ */
+export async function answerInteraction(interaction: AnsweredInteraction, context: BotContext, {text, think}: InteractionQuestion): Promise<void> {
+    const cooldown = context.cooldown.check(interaction.user.id);
+    if (!cooldown.allowed) {
+        await interaction.reply({
+            content: `Slow down a little: you can ask again in ${Math.ceil(cooldown.retryAfterMs / 1000)} s.`,
+            flags: MessageFlags.Ephemeral
+        });
+        return;
+    }
+
+    const controller = new AbortController();
+    const result = context.chat.ask({
+        channelId: interaction.channelId,
+        speaker: interaction.member != null && "displayName" in interaction.member
+            ? interaction.member.displayName
+            : interaction.user.displayName,
+        text,
+        think,
+        signal: controller.signal
+    });
+    if (!result.accepted) {
+        await interaction.reply({content: result.userMessage, flags: MessageFlags.Ephemeral});
+        return;
+    }
+
+    try {
+        await interaction.deferReply();
+    } catch (error) {
+        controller.abort();
+        throw error;
+    }
+
+    await streamReply({
+        context,
+        answerId: interaction.id,
+        askerId: interaction.user.id,
+        channelId: interaction.channelId,
+        stream: result.stream,
+        controller,
+        transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId)),
+        pending: {
+            kind: "interaction",
+            answerId: interaction.id,
+            applicationId: interaction.applicationId,
+            token: interaction.token,
+            createdAt: interaction.createdTimestamp
+        },
+        firstPageShownAt: performance.now()
+    });
+}
+
+async function sendableChannel(client: Client, channelId: string): Promise<SendableChannels> {
+    const channel = await client.channels.fetch(channelId);
+    if (channel == null || !channel.isSendable())
+        throw new Error(`Cannot send messages to channel ${channelId}`);
+    return channel;
+}
