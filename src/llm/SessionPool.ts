@@ -1,4 +1,4 @@
-import {LlamaChatSession} from "node-llama-cpp";
+import {LlamaChatSession, resolveChatWrapper} from "node-llama-cpp";
 import type {ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
 import {GenerationFailedError, PromptTooLongError} from "../errors.js";
 import type {Logger} from "../logger.js";
@@ -54,6 +54,8 @@ export class SessionPool implements ConversationEngine {
     readonly #opening = new Map<string, Promise<ActiveSession>>();
     readonly #maxPromptTokens: number;
     readonly #replyRoom: number;
+    /** An earlier item's tokens as the model's chat template renders them. */
+    readonly #renderedTokensOf: HistoryItemSize;
     #closed = false;
 
     constructor({model, context, systemPrompt, generation, store, logger}: SessionPoolOptions) {
@@ -63,8 +65,13 @@ export class SessionPool implements ConversationEngine {
         this.#generation = generation;
         this.#store = store;
         this.#logger = logger;
-        this.#replyRoom = replyRoom(context.contextSize, generation.maxTokens, generation.thinkingBudget);
-        this.#maxPromptTokens = Math.max(0, context.contextSize - this.#replyRoom - this.#tokensOf({type: "system", text: systemPrompt}) -
+        // the chat wrapper each session resolves for this model, as LlamaChat does
+        const chatWrapper = resolveChatWrapper(model);
+        // a model whose template has no thoughts never thinks: no room is kept for it
+        const thinks = chatWrapper.settings.segments?.thought != null;
+        this.#replyRoom = replyRoom(context.contextSize, generation.maxTokens, thinks ? generation.thinkingBudget : 0);
+        this.#renderedTokensOf = renderedTokensOf(model, chatWrapper);
+        this.#maxPromptTokens = Math.max(0, context.contextSize - this.#replyRoom - this.#renderedTokensOf({type: "system", text: systemPrompt}) -
             turnOverheadTokens);
     }
 
@@ -180,21 +187,8 @@ export class SessionPool implements ConversationEngine {
     #fitHistory(session: LlamaChatSession, promptTokens: number): void {
         const room = this.#context.contextSize - this.#replyRoom - promptTokens - turnOverheadTokens;
         const history = session.getChatHistory();
-        const tokensOf = this.#renderedTokensOf(session.chatWrapper);
-        if (historyExceeds(history, room, tokensOf))
-            session.setChatHistory(trimHistory(history, Math.floor(room / 2), tokensOf));
-    }
-
-    /** An item's tokens, with what the chat template wraps it in. */
-    readonly #tokensOf: HistoryItemSize = (item) => this.#model.tokenize(historyItemText(item)).length + turnOverheadTokens;
-
-    /**
-     * An earlier item's tokens as this chat template renders them: reasoning templates drop the thoughts of
-     * earlier turns, which would otherwise be counted and trim long conversations early.
-     */
-    #renderedTokensOf(chatWrapper: ChatWrapper): HistoryItemSize {
-        const earlierThoughtsKept = !("keepOnlyLastThought" in chatWrapper && chatWrapper.keepOnlyLastThought === true);
-        return (item) => this.#model.tokenize(historyItemText(item, {earlierThoughtsKept})).length + turnOverheadTokens;
+        if (historyExceeds(history, room, this.#renderedTokensOf))
+            session.setChatHistory(trimHistory(history, Math.floor(room / 2), this.#renderedTokensOf));
     }
 
     /** A failed save is logged, not thrown: the user has the answer, and the next turn saves again. */
@@ -267,6 +261,15 @@ export class SessionPool implements ConversationEngine {
         session.dispose();
         await sequence.dispose();
     }
+}
+
+/**
+ * An earlier item's tokens as this chat template renders them: reasoning templates drop the thoughts of
+ * earlier turns, which would otherwise be counted and trim long conversations early.
+ */
+function renderedTokensOf(model: LlamaModel, chatWrapper: ChatWrapper): HistoryItemSize {
+    const earlierThoughtsKept = !("keepOnlyLastThought" in chatWrapper && chatWrapper.keepOnlyLastThought === true);
+    return (item) => model.tokenize(historyItemText(item, {earlierThoughtsKept})).length + turnOverheadTokens;
 }
 
 /** What the chat template adds around one turn (role markers, separators), rounded up. */

@@ -1,4 +1,5 @@
 import {describe, expect, it} from "vitest";
+import {isStillAnswering} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
 import type {FakeUser, StoredMessage} from "../fixtures/fakeDiscord.js";
@@ -13,7 +14,7 @@ async function ask(harness: BotHarness, channelId: string, content: string, auth
     const {discord} = harness;
     const question = await discord.userSays({channelId, author: author ?? discord.users.alice, content, mentionsBot: true});
     return discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
-        message.message_reference?.message_id === question.id && message.components.length === 0 && message.edits.length > 0), 15_000);
+        message.message_reference?.message_id === question.id && !isStillAnswering(message) && message.edits.length > 0), 15_000);
 }
 
 describe("bad input", () => {
@@ -51,7 +52,7 @@ describe("bad input", () => {
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "code please", mentionsBot: true});
         const pages = await discord.waitFor(() => {
             const bot = discord.messagesIn(channelId).filter((message) => message.author.id === discord.botUser.id);
-            return bot.length >= 3 && bot.every((message) => message.components.length === 0) && bot.at(-1)!.content.endsWith("```")
+            return bot.length >= 3 && bot.every((message) => !isStillAnswering(message)) && bot.at(-1)!.content.endsWith("```")
                 ? bot
                 : undefined;
         }, 15_000);
@@ -102,7 +103,7 @@ describe("bad input", () => {
         const dm = discord.openDm(discord.users.bob);
         const question = await discord.userSays({channelId: dm, author: discord.users.bob, content: "who are you?"});
         const reply = await discord.waitFor(() => discord.messagesIn(dm).find((message) =>
-            message.message_reference?.message_id === question.id && message.components.length === 0 && message.edits.length > 0));
+            message.message_reference?.message_id === question.id && !isStillAnswering(message) && message.edits.length > 0));
         expect(reply.content).toBe("Sure: who are you?");
 
         reply.components.push({type: 1, components: [{type: 2, style: 2, label: "?", custom_id: "something-else"}]});

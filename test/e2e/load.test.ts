@@ -3,7 +3,9 @@ import {describe, expect, it} from "vitest";
 import type {AskRequest, AskResult, BusyReason, ChatService} from "../../src/chat/ChatService.js";
 import type {ChatEvent} from "../../src/chat/events.js";
 import {isFinalEvent} from "../../src/chat/events.js";
-import {NO_ANSWER_TEXT, THINKING_TEXT} from "../../src/discord/ReplyStreamer.js";
+import {finishedAnswerText} from "../../src/discord/finishedAnswer.js";
+import {THINKING_TEXT} from "../../src/discord/ReplyStreamer.js";
+import {isStillAnswering} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import type {FakeUser, StoredMessage} from "../fixtures/fakeDiscord.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
@@ -33,9 +35,9 @@ function modelTurns(history: readonly ChatHistoryItem[] | undefined): string[] {
 }
 
 /** What the last edit of a reply shows for a model answer: Discord drops trailing whitespace, so the splitter does too. */
+/** What the reply to an answer cut at 16 tokens shows. */
 function shownAnswer(answer: string): string {
-    const trimmed = answer.trimEnd();
-    return trimmed === "" ? NO_ANSWER_TEXT : trimmed;
+    return finishedAnswerText({text: answer, cutAtTokens: 16});
 }
 
 type Decision = {
@@ -127,7 +129,7 @@ describe("spam: one user firing mentions much faster than USER_COOLDOWN_MS", () 
         // after a quiet window alice is served again; once this one is answered, the bot has handled all of the above
         await sleep(2 * cooldownMs);
         const later = await discord.userSays({channelId, author: alice, content: "a calm question", mentionsBot: true});
-        await discord.waitFor(() => repliesTo(harness, later).find((reply) => reply.content === "Answer to Alice: a calm question" && reply.components.length === 0), 15_000);
+        await discord.waitFor(() => repliesTo(harness, later).find((reply) => reply.content === "Answer to Alice: a calm question" && !isStillAnswering(reply)), 15_000);
         await discord.waitFor(() => harness.bot.activeAnswers === 0 && harness.chat.pendingCount === 0, 15_000);
 
         const replies = spam.map((message) => repliesTo(harness, message));
@@ -202,7 +204,7 @@ async function burst(unhandled: unknown[]): Promise<void> {
         }
         // every mention has a reply, and nothing runs any more
         await discord.waitFor(() => harness.chat.pendingCount === 0 && harness.bot.activeAnswers === 0 &&
-            sent.every(({question}) => repliesTo(harness, question).some((reply) => reply.components.length === 0)), 60_000);
+            sent.every(({question}) => repliesTo(harness, question).some((reply) => !isStillAnswering(reply))), 60_000);
     } finally {
         clearInterval(sampler);
     }
@@ -242,7 +244,7 @@ async function burst(unhandled: unknown[]): Promise<void> {
         inChannel.forEach(({question}, index) => {
             const replyList = repliesTo(harness, question);
             expect(replyList).toHaveLength(1);
-            expect(replyList[0]!.components).toEqual([]);
+            expect(isStillAnswering(replyList[0]!)).toBe(false);
             expect(replyList[0]!.content).toBe(shownAnswer(answers[index]!));
         });
     }

@@ -1,6 +1,7 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
-import {streamingModelOptions} from "../fixtures/botHarness.js";
+import {finishedAnswerText} from "../../src/discord/finishedAnswer.js";
+import {isStillAnswering, streamingModelOptions} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
 import type {RecordedRequest, StoredMessage} from "../fixtures/fakeDiscord.js";
@@ -16,7 +17,7 @@ function lastModelAnswer(history: readonly ChatHistoryItem[] | undefined): strin
 async function finishedReply(harness: BotHarness, question: StoredMessage): Promise<StoredMessage> {
     return harness.discord.waitFor(() => harness.discord.messagesIn(question.channel_id)
         .find((message) => message.message_reference?.message_id === question.id && message.author.id === harness.discord.botUser.id &&
-            message.components.length === 0 && message.edits.length > 0), 20_000);
+            !isStillAnswering(message) && message.edits.length > 0), 20_000);
 }
 
 function writesTo(requests: readonly RecordedRequest[], channelId: string): RecordedRequest[] {
@@ -39,7 +40,7 @@ describe("a user who mentions the bot", () => {
 
         const answer = lastModelAnswer(await harness.runtime!.store.load(channelId));
         expect(answer.length).toBeGreaterThan(20);
-        expect(reply.content).toBe(answer);
+        expect(reply.content).toBe(finishedAnswerText({text: answer, cutAtTokens: 300}));
         // the user's turn reached the model with the speaker's name and without the bot's mention
         const history = await harness.runtime!.store.load(channelId);
         expect(history?.find((item) => item.type === "user")).toEqual({type: "user", text: `${discord.users.alice.global_name ?? discord.users.alice.username}: hello bot`});

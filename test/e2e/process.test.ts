@@ -3,7 +3,7 @@ import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {interruptedNote} from "../../src/discord/InterruptedReplies.js";
 import {stopNotes} from "../../src/discord/renderAnswer.js";
-import {streamingModelOptions} from "../fixtures/botHarness.js";
+import {isStillAnswering, streamingModelOptions} from "../fixtures/botHarness.js";
 import {startEntryPoint} from "../fixtures/botProcess.js";
 import type {RunningProcess} from "../fixtures/botProcess.js";
 import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
@@ -106,7 +106,7 @@ describe("the bot process", () => {
                 discord.userSays({channelId, author: discord.users.alice, content: `round ${round}`, mentionsBot: true})));
             await discord.waitFor(() => questions.every((question) => {
                 const reply = replyTo(discord, question);
-                return reply != null && reply.edits.length > 0 && reply.components.length === 0;
+                return reply != null && reply.edits.length > 0 && !isStillAnswering(reply);
             }), 30_000);
             for (const channelId of channels)
                 completed.get(channelId)!.push(`round ${round}`);
@@ -139,7 +139,7 @@ describe("the bot process", () => {
         const again = await discord.userSays({channelId: channels[0]!, author: discord.users.alice, content: "are you back?", mentionsBot: true});
         await discord.waitFor(() => {
             const reply = replyTo(discord, again);
-            return reply != null && reply.edits.length > 0 && reply.components.length === 0;
+            return reply != null && reply.edits.length > 0 && !isStillAnswering(reply);
         }, 20_000);
         expect(userTexts(await savedHistory(dataDir, channels[0]!))).toEqual([...completed.get(channels[0]!)!, "are you back?"]);
         expect(bot.output()).not.toContain(discord.token);
