@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import {QwenChatWrapper} from "node-llama-cpp";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {afterEach, describe, expect, it} from "vitest";
 import type {ChatRuntime} from "../../src/ChatRuntime.js";
@@ -229,17 +230,73 @@ describe("the chat runtime on a real model", () => {
     });
 });
 
-describe("a reasoning model", () => {
-    it("streams its thoughts as thinking events, apart from the answer, and keeps them out of the answer text", async () => {
-        const {runtime} = await start({modelOptions: {thinking: true}, maxTokens: 48});
-        const events = (await ask(runtime.chat, "100", "think about it")).map(({event}) => event);
+function thoughtOf(item: ChatHistoryItem): string {
+    return item.type === "model"
+        ? item.response.flatMap((part) => (typeof part !== "string" && part.type === "segment" && part.segmentType === "thought" ? [part.text] : [])).join("")
+        : "";
+}
+
+describe("a reasoning model whose thoughts never end", () => {
+    /** Asks with or without thinking, and collects the events. */
+    async function askThinking(chat: ChatService, channelId: string, text: string, think = true): Promise<ChatEvent[]> {
+        const result = chat.ask({channelId, speaker: "Alice", text, think});
+        if (!result.accepted)
+            throw new Error(`refused: ${result.userMessage}`);
+        const events: ChatEvent[] = [];
+        for await (const event of result.stream)
+            events.push(event);
+        return events;
+    }
+
+    it("streams its thoughts as thinking events, apart from the answer, within the budget, then always answers", async () => {
+        const {runtime} = await start({modelOptions: {thinking: true}, thinkingBudget: 40, maxTokens: 24});
+        const events = await askThinking(runtime.chat, "100", "think about it");
         const thoughts = events.flatMap((event) => (event.type === "thinking" ? [event.text] : [])).join("");
         const answer = events.flatMap((event) => (event.type === "text" ? [event.text] : [])).join("");
         const final = events.at(-1);
 
         expect(thoughts.length).toBeGreaterThan(0);
         expect(events.find((event) => event.type === "thinking" || event.type === "text")?.type).toBe("thinking");
-        expect(final?.type === "done" && final.text).toBe(answer);
+        expect(answer.trim()).not.toBe("");
+        expect(final).toMatchObject({type: "done", text: answer, truncated: true});
         expect(answer).not.toContain(thoughts);
+        if (final?.type !== "done")
+            throw new Error("no answer");
+        // the whole budget was thought, and the answer still got its MAX_TOKENS
+        expect(final.thoughtTokens).toBeGreaterThan(30);
+        expect(final.thoughtTokens).toBeLessThanOrEqual(40 + 2);
+        expect(final.tokens - final.thoughtTokens).toBe(24);
+    });
+
+    it("given THINKING_BUDGET=0, or a question asked with think: false, then there is no thinking event at all, and an answer", async () => {
+        const {runtime: noBudget} = await start({modelOptions: {thinking: true}, thinkingBudget: 0});
+        const {runtime: withBudget} = await start({modelOptions: {thinking: true}, thinkingBudget: 40});
+        for (const events of [await askThinking(noBudget.chat, "100", "quick"), await askThinking(withBudget.chat, "100", "quick", false)]) {
+            expect(events.filter((event) => event.type === "thinking")).toEqual([]);
+            expect(events.at(-1)).toMatchObject({type: "done", thoughtTokens: 0});
+            expect(events.some((event) => event.type === "text" && event.text.trim() !== "")).toBe(true);
+        }
+        expect((await askThinking(withBudget.chat, "200", "slow")).some((event) => event.type === "thinking")).toBe(true);
+    });
+
+    it("keeps as many turns of a 30-turn conversation as fit in the context: earlier thoughts, which the template drops, do not count", async () => {
+        const [contextSize, thinkingBudget, maxTokens] = [1024, 64, 24];
+        const {runtime} = await start({modelOptions: {thinking: true}, contextSize, thinkingBudget, maxTokens});
+        // what the model re-reads of a history when the next question comes, rendered by the real template
+        const template = new QwenChatWrapper();
+        const reread = (history: ChatHistoryItem[]) => template.generateContextState({chatHistory: [...history, {type: "user", text: ""}]})
+            .contextText.tokenize(runtime.engine.model.tokenizer).length;
+        const rereadSizes: number[] = [];
+        for (let turn = 1; turn <= 30; turn++) {
+            expect((await askThinking(runtime.chat, "100", `turn ${turn}`)).at(-1)?.type).toBe("done");
+            const history = await runtime.store.load("100") ?? [];
+            expect(history.filter((item) => item.type === "model").every((item) => thoughtOf(item) !== "")).toBe(true);
+            rereadSizes.push(reread(history));
+        }
+
+        const roomForHistory = contextSize - thinkingBudget - maxTokens;
+        expect(Math.max(...rereadSizes)).toBeLessThanOrEqual(roomForHistory);
+        // trimmed only when the next turn no longer fits, not early because of thoughts that are never re-read
+        expect(Math.max(...rereadSizes)).toBeGreaterThan(0.8 * roomForHistory);
     });
 });
