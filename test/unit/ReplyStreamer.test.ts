@@ -548,6 +548,32 @@ describe("ReplyStreamer", () => {
         ]);
     });
 
+    it("given a thinking label, then it is read when each write is issued, so the time shown is current", async () => {
+        let seconds = 0;
+        const {transport, streamer} = createStreamer({thinkingLabel: () => `${THINKING_TEXT} ${seconds} s`});
+        streamer.thinking("");
+        await vi.advanceTimersByTimeAsync(1000);
+        seconds = 3;
+        streamer.thinking("");
+        await vi.advanceTimersByTimeAsync(1000);
+
+        expect(transport.writes.map((write) => write.payload.content)).toEqual([`${THINKING_TEXT} 0 s`, `${THINKING_TEXT} 3 s`]);
+    });
+
+    it("given buttons for the finished answer, then only its last page carries them, and never while it runs", async () => {
+        const {transport, streamer, stream, settle} = createStreamer({maxLength: 100});
+        const text = paragraphs(3, 60).join("\n\n");
+        stream(text);
+        await vi.advanceTimersByTimeAsync(3000);
+        expect(transport.writes.every((write) => write.payload.answerButtons === undefined)).toBe(true);
+        await settle(streamer.done(text, [{kind: "reasoning"}, {kind: "continue", askerId: "7"}]));
+
+        const pages = transport.pages.map((page) => page.payload);
+        expect(pages.length).toBeGreaterThan(1);
+        expect(pages.at(-1)?.answerButtons).toEqual([{kind: "reasoning"}, {kind: "continue", askerId: "7"}]);
+        expect(pages.slice(0, -1).every((page) => page?.answerButtons === undefined && page?.stopButton === false)).toBe(true);
+    });
+
     it("given long thoughts with showThinking, then only their end is shown and the page fits", async () => {
         const {transport, streamer} = createStreamer({showThinking: true});
         streamer.thinking("reasoning ".repeat(500) + "final thought");

@@ -77,6 +77,18 @@ describe("parseConfig", () => {
         expect(problemsOf({}, false)).toEqual([]);
     });
 
+    it("given THINKING_BUDGET, then 384 by default, 0 turns thinking off, and a budget that leaves the conversation no room is refused", () => {
+        expect(parseConfig({}, {requireToken: false}).thinkingBudget).toBe(384);
+        expect(parseConfig({THINKING_BUDGET: "0"}, {requireToken: false}).thinkingBudget).toBe(0);
+        // 2048 x 3/4, less the answer's room (a quarter of the context at most): 1024
+        expect(parseConfig({THINKING_BUDGET: "1024"}, {requireToken: false}).thinkingBudget).toBe(1024);
+        expect(problemsOf({THINKING_BUDGET: "1025"}, false)).toEqual([
+            expect.stringMatching(/^THINKING_BUDGET=1025: .*no room for the conversation in CONTEXT_SIZE=2048 .*use at most 1024/)
+        ]);
+        expect(problemsOf({THINKING_BUDGET: "384", CONTEXT_SIZE: "512"}, false)).toEqual([expect.stringMatching(/use at most 256/)]);
+        expect(problemsOf({THINKING_BUDGET: "-1"}, false)).toEqual([expect.stringMatching(/THINKING_BUDGET="-1": must be at least 0/)]);
+    });
+
     it("given a global queue smaller than the channel queue, then it is refused", () => {
         expect(problemsOf({QUEUE_PER_CHANNEL: "10", QUEUE_TOTAL: "5"}, false)).toEqual([expect.stringMatching(/QUEUE_TOTAL=5/)]);
     });
