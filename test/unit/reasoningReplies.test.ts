@@ -41,7 +41,7 @@ describe("parseButtonId", () => {
         expect(parseButtonId("stop:1")).toEqual({kind: "stop", answerId: "1"});
         expect(parseButtonId("reasoning:1")).toEqual({kind: "reasoning", answerId: "1"});
         expect(parseButtonId("continue:1:2")).toEqual({kind: "continue", answerId: "1", askerId: "2"});
-        for (const other of ["something-else", "stop:", "stop:1:2", "continue:1", "continue:1:", "reasoning:1:2:3"])
+        for (const other of ["something-else", "stop:", "stop:1:2", "continue:1", "continue:1:", "continue:1:2:3", "reasoning:1:2:3"])
             expect(parseButtonId(other)).toBeUndefined();
     });
 });
