@@ -9,6 +9,7 @@ import type {LongConversationResult} from "./measure/longConversation.js";
 import type {MemoryResult} from "./measure/memory.js";
 import type {OverheadResult} from "./measure/overhead.js";
 import type {ResponsivenessResult} from "./measure/responsiveness.js";
+import type {ThinkingBudgetResult} from "./measure/thinkingBudget.js";
 import type {ThreadsResult} from "./measure/threads.js";
 import type {BenchResults} from "./results.js";
 
@@ -61,6 +62,7 @@ export function markdownReport(results: BenchResults): string {
         ...batchingRows(results.batching),
         ...longConversationRows(results.longConversation),
         ...responsivenessRows(results.responsiveness),
+        ...thinkingBudgetRows(results.thinkingBudget),
         ...hygieneRows(results.hygiene),
         ...threadsRows(results.threads),
         ...memoryRows(results.memory)
@@ -164,6 +166,21 @@ function responsivenessRows(result: ResponsivenessResult | undefined): Row[] {
             met: model.firstEditMedianMs <= result.firstEditTargetMs
         }
     ]);
+}
+
+function thinkingBudgetRows(result: ThinkingBudgetResult | undefined): Row[] {
+    if (result === undefined)
+        return [];
+    return [{
+        number: "4b",
+        what: `a reasoning model that never stops thinking (bench model, Qwen3 template), THINKING_BUDGET ${result.budget}: ` +
+            `mention to the first answer character (median of ${result.samples.length}); the thinking line was on screen (median, max)`,
+        bot: `${ms(result.firstAnswerCharacterMedianMs)}; ${ms(result.thinkingLineMedianMs)}, ${ms(result.thinkingLineMaxMs)}`,
+        reference: `budget at the run's tokens/s: ${ms(result.targetMedianMs)} (median target)`,
+        ratio: "",
+        target: "≤ budget ÷ tokens/s × 1.1 + 1 s",
+        met: result.met
+    }];
 }
 
 function hygieneRows(result: HygieneResult | undefined): Row[] {

@@ -5,6 +5,7 @@ import type {LongConversationResult} from "./measure/longConversation.js";
 import type {MemoryResult} from "./measure/memory.js";
 import type {OverheadResult} from "./measure/overhead.js";
 import type {ResponsivenessResult} from "./measure/responsiveness.js";
+import type {ThinkingBudgetResult} from "./measure/thinkingBudget.js";
 import type {ThreadsResult} from "./measure/threads.js";
 
 /** Everything one run of the bench measured: what bench/results/latest.json holds. */
@@ -22,6 +23,7 @@ export type BenchResults = {
     batching?: BatchingResult;
     longConversation?: LongConversationResult;
     responsiveness?: ResponsivenessResult;
+    thinkingBudget?: ThinkingBudgetResult;
     hygiene?: HygieneResult;
     threads?: ThreadsResult;
     memory?: MemoryResult;

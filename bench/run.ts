@@ -10,13 +10,14 @@
 import path from "node:path";
 import {progress} from "./lib/logger.js";
 import {describeMachine, loadAverage} from "./lib/machine.js";
-import {benchModel, endlessTinyModel, storiesModel, tinyModel} from "./lib/models.js";
+import {benchModel, endlessTinyModel, storiesModel, thinkingBenchModel, tinyModel} from "./lib/models.js";
 import {measureBatching} from "./measure/batching.js";
 import {measureHygiene} from "./measure/hygiene.js";
 import {measureLongConversation} from "./measure/longConversation.js";
 import {measureMemory} from "./measure/memory.js";
 import {measureOverhead} from "./measure/overhead.js";
 import {measureResponsiveness} from "./measure/responsiveness.js";
+import {measureThinkingBudget} from "./measure/thinkingBudget.js";
 import {measureThreads} from "./measure/threads.js";
 import {writeReport} from "./report.js";
 import type {BenchResults} from "./results.js";
@@ -46,6 +47,9 @@ function measurements(settings: BenchSettings, benchModelPath: string): Measurem
                 ...(stories === undefined ? [] : [{label: "stories260K", path: stories, maxTokens: 160}]),
                 {label: "the tests' tiny model", path: await tinyModel(), maxTokens: 160}
             ]);
+        }},
+        {name: "thinking", run: async (results) => {
+            results.thinkingBudget = await measureThinkingBudget(settings, await thinkingBenchModel());
         }},
         {name: "hygiene", run: async (results) => {
             results.hygiene = await measureHygiene(settings, await endlessTinyModel());

@@ -1,5 +1,6 @@
 import {formatPrompt} from "../../src/chat/formatPrompt.js";
 import {splitMessage} from "../../src/discord/splitMessage.js";
+import {buttonIdsOf, isStillAnswering} from "../../test/fixtures/botHarness.js";
 import type {FakeUser, StoredMessage} from "../../test/fixtures/fakeDiscord.js";
 import type {BotRig} from "./botRig.js";
 import type {GenerationRecord} from "./generationProbe.js";
@@ -39,7 +40,7 @@ export async function mention(rig: BotRig, channelId: string, text: string, auth
 
 /**
  * Waits until the answer to `question` is complete in Discord: the engine has finished, the answer
- * has as many pages as its final text needs, and none has a Stop button any more.
+ * has at least as many pages as its answer text needs, and none has a Stop button any more.
  */
 export async function waitForAnswer(rig: BotRig, asked: {mentionAt: number, question: StoredMessage}, timeoutMs = 180_000): Promise<ObservedAnswer> {
     const {question} = asked;
@@ -52,7 +53,7 @@ export async function waitForAnswer(rig: BotRig, asked: {mentionAt: number, ques
         const pages = answerPages(rig, question);
         const reply = pages[0];
         const expectedPages = Math.max(1, splitMessage(generation.result?.text ?? "").length);
-        if (reply === undefined || reply.edits.length === 0 || pages.length < expectedPages || pages.some((page) => page.components.length > 0))
+        if (reply === undefined || reply.edits.length === 0 || pages.length < expectedPages || pages.some(isStillAnswering))
             return undefined;
 
         return {channelId, mentionAt: asked.mentionAt, question, reply, pages, finalAt: lastWriteAt(pages), generation};
@@ -93,8 +94,8 @@ export async function askWithin(rig: BotRig, channelId: string, text: string, ca
     const asked = await mention(rig, channelId, text);
     const answered = waitForAnswer(rig, asked);
     const timer = setTimeout(() => {
-        const page = answerPages(rig, asked.question).find((candidate) => buttonIds(candidate.components).length > 0);
-        const stopButton = page === undefined ? undefined : buttonIds(page.components)[0];
+        const page = answerPages(rig, asked.question).find(isStillAnswering);
+        const stopButton = page === undefined ? undefined : buttonIdsOf(page).find((id) => id.startsWith("stop:"));
         if (page !== undefined && stopButton !== undefined)
             void rig.discord.pressButton({messageId: page.id, user: asked.question.author, customId: stopButton, allowMissing: true});
     }, capMs);
@@ -103,15 +104,4 @@ export async function askWithin(rig: BotRig, channelId: string, text: string, ca
     } finally {
         clearTimeout(timer);
     }
-}
-
-/** The custom ids of the buttons in a message's components (action rows hold them). */
-function buttonIds(components: readonly unknown[]): string[] {
-    return components.flatMap((component) => {
-        if (typeof component !== "object" || component === null)
-            return [];
-        const ids = "custom_id" in component && typeof component.custom_id === "string" ? [component.custom_id] : [];
-        const nested = "components" in component && Array.isArray(component.components) ? buttonIds(component.components) : [];
-        return [...ids, ...nested];
-    });
 }

@@ -13,6 +13,14 @@ export function benchModel(): Promise<string> {
     return createTinyModelFile({...benchModelOptions, endOfTurnBias: 0});
 }
 
+/**
+ * The bench model with the Qwen3 thinking template and `<think>` tokens (node-llama-cpp drives it with
+ * `QwenChatWrapper`): every answer opens with a thought that never ends by itself, nor does the answer.
+ */
+export function thinkingBenchModel(): Promise<string> {
+    return createTinyModelFile({...benchModelOptions, thinking: true, endOfTurnBias: 0});
+}
+
 /** The tests' tiny model (0.4 MB): for measurements where the model's speed does not matter (memory). */
 export function tinyModel(): Promise<string> {
     return createTinyModelFile();

@@ -1,5 +1,7 @@
+import {finishedAnswerText} from "../../src/discord/finishedAnswer.js";
 import {STREAMING_MARKER} from "../../src/discord/ReplyStreamer.js";
 import {DISCORD_MESSAGE_LIMIT, splitMessage} from "../../src/discord/splitMessage.js";
+import {isStillAnswering} from "../../test/fixtures/botHarness.js";
 import type {RecordedRequest, StoredMessage} from "../../test/fixtures/fakeDiscord.js";
 import {startBotRig} from "../lib/botRig.js";
 import type {BotRig} from "../lib/botRig.js";
@@ -125,15 +127,16 @@ function unchangedEdits(page: StoredMessage, createdWith: string | undefined): {
 }
 
 /**
- * The final pages are exactly the answer laid out by the bot's splitter, with no Stop button left:
+ * The final pages are exactly the answer (with its "cut at" line) laid out by the bot's splitter, with no Stop button left:
  * in full pages, or in the pages the answer was streamed in (pages with room for the streaming
  * marker), which the bot keeps when full pages would leave one of them over.
  */
 function isComplete(answer: ObservedAnswer): boolean {
-    const text = answer.generation.result?.text;
-    if (text === undefined)
+    const result = answer.generation.result;
+    if (result === undefined)
         return false;
+    const text = finishedAnswerText({text: result.text, cutAtTokens: result.stopReason === "maxTokens" ? result.tokens - result.thoughtTokens : undefined});
     const layouts = [splitMessage(text), splitMessage(text, DISCORD_MESSAGE_LIMIT - STREAMING_MARKER.length)];
-    return answer.pages.every((page) => page.components.length === 0) &&
+    return !answer.pages.some(isStillAnswering) &&
         layouts.some((expected) => answer.pages.length === expected.length && answer.pages.every((page, index) => page.content === expected[index]));
 }

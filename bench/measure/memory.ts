@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {fileURLToPath} from "node:url";
+import {isStillAnswering} from "../../test/fixtures/botHarness.js";
 import {startFakeDiscord} from "../../test/fixtures/fakeDiscord.js";
 import type {FakeDiscord, StoredMessage} from "../../test/fixtures/fakeDiscord.js";
 import {childEnvironment} from "../../test/fixtures/botProcess.js";
@@ -156,7 +157,7 @@ async function askAndWait(discord: FakeDiscord, channelIds: readonly string[]): 
 function finishedReply(discord: FakeDiscord, question: StoredMessage): StoredMessage | undefined {
     return discord.messagesIn(question.channel_id).find((message) =>
         message.message_reference?.message_id === question.id && message.author.id === discord.botUser.id &&
-        message.components.length === 0 && message.edits.length > 0);
+        !isStillAnswering(message) && message.edits.length > 0);
 }
 
 type MemoryChild = {
