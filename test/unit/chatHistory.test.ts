@@ -49,6 +49,18 @@ describe("chat history helpers", () => {
     });
 });
 
+describe("historyItemText", () => {
+    const answer: ChatHistoryItem = {type: "model", response: [
+        {type: "segment", segmentType: "thought", text: "Let me think.", ended: true},
+        "The answer."
+    ]};
+
+    it("given an answer with thoughts, then the thought text counts only when the template keeps earlier thoughts", () => {
+        expect(historyItemText(answer)).toBe("Let me think.The answer.");
+        expect(historyItemText(answer, {earlierThoughtsKept: false})).toBe("The answer.");
+    });
+});
+
 describe("answerRoom", () => {
     it("given MAX_TOKENS, then the room for an answer is that, but at most a quarter of the context", () => {
         expect(answerRoom(2048, 300)).toBe(300);
