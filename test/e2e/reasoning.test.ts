@@ -145,6 +145,19 @@ describe("the Reasoning button", () => {
         expect((await ephemeralReply(harness, staleId)).content).toBe(reasoningGoneText);
     });
 
+    it("stays when a Stop pressed on a stale client arrives just after the answer ended", async () => {
+        const harness = await start({engine: new ScriptedEngine(() => "Hello!", {thoughts: "Greet back."})});
+        const {discord} = harness;
+        const question = await discord.userSays({channelId: discord.channelIds[7]!, author: discord.users.alice, content: "hi", mentionsBot: true});
+        const reply = await finishedReply(harness, question);
+        await discord.waitFor(() => harness.bot.activeAnswers === 0);
+
+        const {id} = await discord.pressButton({messageId: reply.id, user: discord.users.alice, customId: `stop:${question.id}`, allowMissing: true});
+        await discord.waitFor(() => discord.interactionResponses(id).callbacks[0]);
+        expect(discord.interactionResponses(id).callbacks.map((callback) => callback.type)).toEqual([6]);
+        expect(buttonIdsOf(reply)).toEqual([`reasoning:${question.id}`]);
+    });
+
     it("attaches thoughts longer than a message as reasoning.md", async () => {
         const harness = await start({engine: new ScriptedEngine(() => "Done.", {thoughts: "A long chain of thought. ".repeat(120), chunkSize: 500})});
         const {discord} = harness;
