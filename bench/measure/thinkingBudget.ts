@@ -1,7 +1,7 @@
 import {defaultThinkingBudget} from "../../src/config.js";
 import {THINKING_TEXT} from "../../src/discord/ReplyStreamer.js";
 import {startBotRig} from "../lib/botRig.js";
-import {ask} from "../lib/conversation.js";
+import {mention, waitForAnswer} from "../lib/conversation.js";
 import type {ObservedAnswer} from "../lib/conversation.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
 import {max, median, tokensPerSecond} from "../lib/stats.js";
@@ -37,6 +37,7 @@ export type ThinkingBudgetResult = {
     readonly met: boolean;
 };
 
+const answerTimeoutMs = 600_000;
 /** The slack the target gives the bot over thinking the whole budget at the run's own speed. */
 const targetFactor = 1.1;
 const targetSlackMs = 1000;
@@ -62,7 +63,9 @@ export async function measureThinkingBudget(settings: BenchSettings, modelPath: 
 
         const samples: ThinkingBudgetSample[] = [];
         for (const [index, channelId] of rig.discord.channelIds.slice(0, sampleCount).entries()) {
-            const sample = toSample(await ask(rig, channelId, `think this through, please (${index + 1})`), budget);
+            // a whole budget of thoughts takes minutes when the machine is busy: wait longer than for other answers
+            const answer = await waitForAnswer(rig, await mention(rig, channelId, `think this through, please (${index + 1})`), answerTimeoutMs);
+            const sample = toSample(answer, budget);
             samples.push(sample);
             progress(`thinking: first answer character ${(sample.firstAnswerCharacterMs / 1000).toFixed(1)} s after the mention ` +
                 `(target ${(sample.targetMs / 1000).toFixed(1)} s at ${sample.tokensPerSecond.toFixed(1)} tokens/s), ` +
