@@ -39,7 +39,8 @@ export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, 
     let started = false;
     let answering = false;
     const thoughtForMs = () => (thought === "" ? undefined : timer.elapsedMs);
-    const reasoningButton = (): AnswerButton[] => {
+    /** Keeps the thoughts for the Reasoning button, and returns that button; nothing when there were no thoughts. */
+    const keepThoughts = (): AnswerButton[] => {
         if (thought.trim() === "")
             return [];
         thoughts.keep(answer.channelId, answer.answerId, thought);
@@ -74,7 +75,9 @@ export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, 
                 case "done": {
                     timer.stop();
                     const cutAtTokens = event.truncated ? event.tokens - event.thoughtTokens : undefined;
-                    const buttons: AnswerButton[] = [...reasoningButton(), ...(event.truncated ? [{kind: "continue", askerId: answer.askerId} as const] : [])];
+                    const buttons = keepThoughts();
+                    if (event.truncated)
+                        buttons.push({kind: "continue", askerId: answer.askerId});
                     await streamer.done(finishedAnswerText({text: event.text, thoughtForMs: thoughtForMs(), cutAtTokens}), buttons);
                     break;
                 }
@@ -82,7 +85,7 @@ export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, 
                     timer.stop();
                     await streamer.stopped(answering ? thoughtHeader(thoughtForMs()) + event.text : event.text, !started && event.reason !== "user"
                         ? stopNotes[event.reason].replace(/^stopped/, "dropped")
-                        : stopNotes[event.reason], reasoningButton());
+                        : stopNotes[event.reason], keepThoughts());
                     break;
                 case "error":
                     timer.stop();
