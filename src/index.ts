@@ -2,11 +2,12 @@
  * The composition root: config -> chat runtime (node-llama-cpp, sessions, saved histories, chat
  * service) -> Discord bot, and a graceful shutdown on SIGINT/SIGTERM.
  */
-import {ChatRuntime} from "./ChatRuntime.js";
-import {ConfigError, loadConfig} from "./config.js";
+import {ConfigError, loadConfig, secretsOf} from "./config.js";
 import {DiscordBot} from "./discord/DiscordBot.js";
 import {UserFacingError} from "./errors.js";
 import {createLogger} from "./logger.js";
+import {startChatRuntime} from "./startChatRuntime.js";
+import type {AnyChatRuntime} from "./startChatRuntime.js";
 import {settlesWithin} from "./utils/settlesWithin.js";
 import type {Logger} from "./logger.js";
 
@@ -30,20 +31,18 @@ async function main(): Promise<void> {
         throw error;
     }
 
-    const logger = createLogger({level: config.logLevel, secrets: config.discordToken == null ? [] : [config.discordToken]});
+    const logger = createLogger({level: config.logLevel, secrets: secretsOf(config)});
     // a bug in one handler must not take every conversation down with it
     process.on("unhandledRejection", (reason) => logger.error("Unhandled rejection; the bot keeps running.", reason));
-    let runtime: ChatRuntime;
+    let runtime: AnyChatRuntime;
     try {
-        runtime = await ChatRuntime.start(config, logger);
+        runtime = await startChatRuntime(config, logger);
     } catch (error) {
         exitWithStartError(logger, error);
     }
 
-    const {info} = runtime.engine;
-    logger.info(`Model: ${info.modelName} (${info.modelPath})`);
-    logger.info(`Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
-        `${info.threads} threads, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`);
+    for (const line of runtime.describe())
+        logger.info(line);
 
     const bot = new DiscordBot({settings: config, chat: runtime.chat, logger});
     let stopping = false;
