@@ -1,0 +1,88 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import {afterEach, describe, expect, it} from "vitest";
+import {startEntryPoint} from "../fixtures/botProcess.js";
+import type {RunningProcess} from "../fixtures/botProcess.js";
+import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
+import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
+import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
+import {createDataDir} from "../fixtures/testRuntime.js";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+function started(process: RunningProcess): RunningProcess {
+    cleanups.push(async () => {
+        process.child.kill("SIGKILL");
+        await process.exited;
+    });
+    return process;
+}
+
+function replyTo(discord: FakeDiscord, question: StoredMessage): StoredMessage | undefined {
+    return discord.messagesIn(question.channel_id).find((message) => message.message_reference?.message_id === question.id);
+}
+
+describe("npm run start:sharded", () => {
+    it("given INFERENCE=local, then it refuses with a clear message and exit code 1", async () => {
+        const manager = started(startEntryPoint("sharded.js", {DISCORD_TOKEN: "token-of-a-test-bot", SHARDS: "2"}));
+        expect(await manager.exited).toBe(1);
+        expect(manager.output()).toMatch(/npm run start:sharded needs INFERENCE=openai: each shard process would load its own copy of the model/);
+    });
+
+    it("given 2 shards, then each guild and the DMs are served by exactly one shard process, histories stay whole, and SIGTERM stops all", async () => {
+        const discord = await startFakeDiscord({guildCount: 2});
+        cleanups.push(() => discord.close());
+        // every answer says how many messages it was sent, so a lost or doubled history shows
+        const server = await ScriptedOpenAiServer.start({chat: ({body}) => ({content: [`answer to ${body.messages.length} messages`]})});
+        cleanups.push(() => server.close());
+        const dataDir = await createDataDir();
+        const manager = started(startEntryPoint("sharded.js", {
+            DISCORD_TOKEN: discord.token,
+            DISCORD_API_URL: discord.apiUrl,
+            INFERENCE: "openai",
+            INFERENCE_URL: server.url,
+            SHARDS: "2",
+            EDIT_INTERVAL_MS: "200",
+            USER_COOLDOWN_MS: "0",
+            DATA_DIR: dataDir
+        }));
+        await Promise.race([
+            discord.waitFor(() => /All 2 shards are ready/.test(manager.output()), 60_000),
+            manager.exited.then((code) => {
+                throw new Error(`the manager exited with ${code}:\n${manager.output()}`);
+            })
+        ]);
+        expect(discord.gatewaySessions.map((session) => session.shard).sort()).toEqual([[0, 2], [1, 2]]);
+        expect(discord.requests.filter((request) => request.method === "PUT" && /\/commands$/.test(request.path))).toHaveLength(1);
+
+        const [guildA, guildB] = discord.guildIds;
+        const channelA = discord.channelsOf(guildA!)[0]!;
+        const channelB = discord.channelsOf(guildB!)[0]!;
+        const dm = discord.openDm(discord.users.bob);
+        const ask = async (channelId: string, content: string) => {
+            const question = await discord.userSays({channelId, author: channelId === dm ? discord.users.bob : discord.users.alice, content, mentionsBot: channelId !== dm});
+            return discord.waitFor(() => replyTo(discord, question)?.content.includes("answer to") === true && replyTo(discord, question), 20_000);
+        };
+
+        const answers = await Promise.all([ask(channelA, "hello A"), ask(channelB, "hello B"), ask(dm, "hello DM")]);
+        expect(answers.map((answer) => answer.content)).toEqual(Array(3).fill(expect.stringContaining("answer to 2 messages")));
+        expect((await ask(channelA, "again A")).content).toContain("answer to 4 messages");
+        expect((await ask(channelB, "again B")).content).toContain("answer to 4 messages");
+
+        // one answer per question: a shard that also got another guild's events would answer twice
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const botMessages = (channelId: string) => discord.messagesIn(channelId).filter((message) => message.author.id === discord.botUser.id);
+        expect([botMessages(channelA).length, botMessages(channelB).length, botMessages(dm).length]).toEqual([2, 2, 1]);
+        expect(server.chatRequests).toHaveLength(5);
+
+        manager.child.kill("SIGTERM");
+        expect(await manager.exited).toBe(0);
+        expect(manager.output()).toMatch(/Every shard stopped/);
+        const saved = await fs.readdir(path.join(dataDir, "conversations"));
+        expect(saved.sort()).toEqual([`${channelA}.json`, `${channelB}.json`, `${dm}.json`].sort());
+        expect(await fs.readdir(path.join(dataDir, "discord"))).toEqual(expect.arrayContaining(["shard-0", "shard-1"]));
+    }, 120_000);
+});
