@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
-import {ConfigError, defaultModelUri, loadConfig, parseConfig} from "../../src/config.js";
+import {ConfigError, defaultModelUri, loadConfig, parseConfig, secretsOf} from "../../src/config.js";
 
 function problemsOf(env: Record<string, string>, requireToken = true): string[] {
     try {
@@ -127,5 +127,11 @@ describe("parseConfig", () => {
         expect(parseConfig({SHARDS: "auto"}, {requireToken: false}).shards).toBe("auto");
         expect(parseConfig({SHARDS: "3"}, {requireToken: false}).shards).toBe(3);
         expect(parseConfig({SHARDING_MANAGER: "true", SHARDS: "0", SHARD_COUNT: "2"}, {requireToken: false}).shards).toBe("managed");
+    });
+
+    it("given a bot token and an inference API key, then both are secrets the logger redacts", () => {
+        const config = parseConfig({DISCORD_TOKEN: "discord-token-1234", INFERENCE_API_KEY: "sk-inference-5678"}, {requireToken: true});
+        expect(secretsOf(config)).toEqual(["discord-token-1234", "sk-inference-5678"]);
+        expect(secretsOf(parseConfig({}, {requireToken: false}))).toEqual([]);
     });
 });
