@@ -2,9 +2,10 @@
  * The composition root: config -> chat runtime (node-llama-cpp, sessions, saved histories, chat
  * service) -> Discord bot, and a graceful shutdown on SIGINT/SIGTERM.
  */
-import {ConfigError, loadConfig, secretsOf} from "./config.js";
+import {secretsOf} from "./config.js";
 import {DiscordBot} from "./discord/DiscordBot.js";
 import {UserFacingError} from "./errors.js";
+import {loadConfigOrExit} from "./loadConfigOrExit.js";
 import {createLogger} from "./logger.js";
 import {startChatRuntime} from "./startChatRuntime.js";
 import type {AnyChatRuntime} from "./startChatRuntime.js";
@@ -20,16 +21,7 @@ const finalEditsMs = 2500;
 const releaseModelMs = 1500;
 
 async function main(): Promise<void> {
-    let config;
-    try {
-        config = loadConfig({requireToken: true});
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            process.stderr.write(`${error.message}\nSee .env.example for every setting and its meaning.\n`);
-            process.exit(1);
-        }
-        throw error;
-    }
+    const config = loadConfigOrExit({requireToken: true});
 
     const logger = createLogger({level: config.logLevel, secrets: secretsOf(config)});
     // a bug in one handler must not take every conversation down with it

@@ -9,9 +9,9 @@ import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {ShardingManager} from "discord.js";
 import type {Shard} from "discord.js";
-import {ConfigError, loadConfig, secretsOf} from "./config.js";
-import type {Config} from "./config.js";
+import {secretsOf} from "./config.js";
 import {recommendedShardCount} from "./discord/recommendedShardCount.js";
+import {loadConfigOrExit} from "./loadConfigOrExit.js";
 import {createLogger} from "./logger.js";
 
 /** A shard has this long to log in and become ready (it first reaches the inference server). */
@@ -20,16 +20,7 @@ const shardReadyTimeoutMs = 120_000;
 const stopTimeoutMs = 12_000;
 
 async function main(): Promise<void> {
-    let config: Config;
-    try {
-        config = loadConfig({requireToken: true});
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            process.stderr.write(`${error.message}\nSee .env.example for every setting and its meaning.\n`);
-            process.exit(1);
-        }
-        throw error;
-    }
+    const config = loadConfigOrExit({requireToken: true});
     const logger = createLogger({level: config.logLevel, secrets: secretsOf(config)});
     if (config.inference !== "openai") {
         logger.error(

@@ -40,12 +40,17 @@ export type StartedBot = {
     readonly inviteUrl: string;
 };
 
-/** discord.js's internal sharding: the gateway shards this one process connects. */
+/**
+ * discord.js's internal sharding: the gateway shards this one process connects. Always explicit, since
+ * discord.js otherwise reads `SHARDS` from the environment as a ShardingManager's (our `SHARDS=auto`
+ * would not even parse); only under a ShardingManager ("managed") is that what it should read.
+ */
 function shardOptions(shards: Shards): Partial<ClientOptions> {
+    if (shards === "managed")
+        return {};
     if (shards === "auto")
         return {shards: "auto"};
-    // "managed": discord.js reads this process's shard from the ShardingManager's environment
-    return shards === "managed" || shards === 1 ? {} : {shardCount: shards};
+    return {shards: Array.from({length: shards}, (_, index) => index), shardCount: shards};
 }
 
 /**

@@ -1,6 +1,5 @@
 import {afterEach, describe, expect, it} from "vitest";
-import {startEntryPoint} from "../fixtures/botProcess.js";
-import type {RunningProcess} from "../fixtures/botProcess.js";
+import {killedAfterTest, startEntryPoint} from "../fixtures/botProcess.js";
 import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
 import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
@@ -10,20 +9,12 @@ afterEach(async () => {
     await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-function started(process: RunningProcess): RunningProcess {
-    cleanups.push(async () => {
-        process.child.kill("SIGKILL");
-        await process.exited;
-    });
-    return process;
-}
-
 describe("the bot with INFERENCE=openai, starting", () => {
     it("given no server at INFERENCE_URL, then it says so in one message naming it and exits 1", async () => {
         const server = await ScriptedOpenAiServer.start({chat: () => ({})});
         const url = server.url;
         await server.close();
-        const bot = started(startEntryPoint("index.js", {DISCORD_TOKEN: "token-of-a-test-bot", INFERENCE: "openai", INFERENCE_URL: url, DATA_DIR: await createDataDir()}));
+        const bot = killedAfterTest(startEntryPoint("index.js", {DISCORD_TOKEN: "token-of-a-test-bot", INFERENCE: "openai", INFERENCE_URL: url, DATA_DIR: await createDataDir()}));
         expect(await bot.exited).toBe(1);
         const errors = bot.output().split("\n").filter((line) => / ERROR /.test(line));
         expect(errors).toEqual([expect.stringContaining(`Cannot reach the inference server at INFERENCE_URL=${url} (`)]);
@@ -32,7 +23,7 @@ describe("the bot with INFERENCE=openai, starting", () => {
     it("given a server that refuses the key, then it names INFERENCE_API_KEY, never prints the key, and exits 1", async () => {
         const server = await ScriptedOpenAiServer.start({chat: () => ({}), requireApiKey: "the-right-key"});
         cleanups.push(() => server.close());
-        const bot = started(startEntryPoint("index.js", {
+        const bot = killedAfterTest(startEntryPoint("index.js", {
             DISCORD_TOKEN: "token-of-a-test-bot", INFERENCE: "openai", INFERENCE_URL: server.url, INFERENCE_API_KEY: "sk-wrong-secret-key",
             LOG_LEVEL: "debug", DATA_DIR: await createDataDir()
         }));
@@ -46,7 +37,7 @@ describe("the bot with INFERENCE=openai, starting", () => {
         cleanups.push(() => server.close());
         const discord = await startFakeDiscord();
         cleanups.push(() => discord.close());
-        const bot = started(startEntryPoint("index.js", {
+        const bot = killedAfterTest(startEntryPoint("index.js", {
             DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
             MODEL: "/no/such/model.gguf", USER_COOLDOWN_MS: "0", DATA_DIR: await createDataDir()
         }));

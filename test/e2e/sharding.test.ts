@@ -1,8 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
-import {startEntryPoint} from "../fixtures/botProcess.js";
-import type {RunningProcess} from "../fixtures/botProcess.js";
+import {killedAfterTest, startEntryPoint} from "../fixtures/botProcess.js";
 import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
 import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
 import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
@@ -13,21 +12,55 @@ afterEach(async () => {
     await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-function started(process: RunningProcess): RunningProcess {
-    cleanups.push(async () => {
-        process.child.kill("SIGKILL");
-        await process.exited;
-    });
-    return process;
-}
-
 function replyTo(discord: FakeDiscord, question: StoredMessage): StoredMessage | undefined {
     return discord.messagesIn(question.channel_id).find((message) => message.message_reference?.message_id === question.id);
 }
 
+describe("SHARDS with npm start (internal sharding)", () => {
+    it("given SHARDS=2, then one process connects both shards and answers each guild once", async () => {
+        const discord = await startFakeDiscord({guildCount: 2});
+        cleanups.push(() => discord.close());
+        const server = await ScriptedOpenAiServer.start({chat: () => ({content: ["shard answer"]})});
+        cleanups.push(() => server.close());
+        const bot = killedAfterTest(startEntryPoint("index.js", {
+            DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
+            SHARDS: "2", USER_COOLDOWN_MS: "0", DATA_DIR: await createDataDir()
+        }));
+        await Promise.race([
+            discord.waitFor(() => discord.registeredCommands().length === 2 && discord.gatewaySessions.length === 2, 30_000),
+            bot.exited.then((code) => {
+                throw new Error(`the bot exited with ${code}:\n${bot.output()}`);
+            })
+        ]);
+        expect(discord.gatewaySessions.map((session) => session.shard).sort()).toEqual([[0, 2], [1, 2]]);
+        const channels = discord.guildIds.map((guildId) => discord.channelsOf(guildId)[0]!);
+        const questions = await Promise.all(channels.map((channelId) => discord.userSays({channelId, author: discord.users.alice, content: "hi", mentionsBot: true})));
+        await discord.waitFor(() => questions.every((question) => replyTo(discord, question)?.content.includes("shard answer")), 20_000);
+        expect(server.chatRequests).toHaveLength(2);
+    });
+
+    it("given SHARDS=auto, then it connects as many shards as Discord recommends", async () => {
+        const discord = await startFakeDiscord({guildCount: 3});
+        cleanups.push(() => discord.close());
+        const server = await ScriptedOpenAiServer.start({chat: () => ({content: ["ok"]})});
+        cleanups.push(() => server.close());
+        const bot = killedAfterTest(startEntryPoint("index.js", {
+            DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
+            SHARDS: "auto", DATA_DIR: await createDataDir()
+        }));
+        await Promise.race([
+            discord.waitFor(() => discord.registeredCommands().length === 2, 40_000),
+            bot.exited.then((code) => {
+                throw new Error(`the bot exited with ${code}:\n${bot.output()}`);
+            })
+        ]);
+        expect(discord.gatewaySessions.map((session) => session.shard).sort()).toEqual([[0, 3], [1, 3], [2, 3]]);
+    }, 60_000);
+});
+
 describe("npm run start:sharded", () => {
     it("given INFERENCE=local, then it refuses with a clear message and exit code 1", async () => {
-        const manager = started(startEntryPoint("sharded.js", {DISCORD_TOKEN: "token-of-a-test-bot", SHARDS: "2"}));
+        const manager = killedAfterTest(startEntryPoint("sharded.js", {DISCORD_TOKEN: "token-of-a-test-bot", SHARDS: "2"}));
         expect(await manager.exited).toBe(1);
         expect(manager.output()).toMatch(/npm run start:sharded needs INFERENCE=openai: each shard process would load its own copy of the model/);
     });
@@ -39,7 +72,7 @@ describe("npm run start:sharded", () => {
         const server = await ScriptedOpenAiServer.start({chat: ({body}) => ({content: [`answer to ${body.messages.length} messages`]})});
         cleanups.push(() => server.close());
         const dataDir = await createDataDir();
-        const manager = started(startEntryPoint("sharded.js", {
+        const manager = killedAfterTest(startEntryPoint("sharded.js", {
             DISCORD_TOKEN: discord.token,
             DISCORD_API_URL: discord.apiUrl,
             INFERENCE: "openai",
