@@ -2,9 +2,11 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {killedAfterTest, startEntryPoint} from "../fixtures/botProcess.js";
+import type {RunningProcess} from "../fixtures/botProcess.js";
 import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
 import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
 import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
+import type {ChatScript, ChatRequestBody} from "../fixtures/scriptedOpenAiServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -16,22 +18,40 @@ function replyTo(discord: FakeDiscord, question: StoredMessage): StoredMessage |
     return discord.messagesIn(question.channel_id).find((message) => message.message_reference?.message_id === question.id);
 }
 
+type Deployment = {discord: FakeDiscord, server: ScriptedOpenAiServer, dataDir: string, bot: RunningProcess};
+
+/**
+ * A fake Discord with `guildCount` guilds, a scripted inference server, and an entry point of the
+ * built bot with INFERENCE=openai against them; resolves once `ready` holds (fails if it exits first).
+ */
+async function deploy(entry: "index.js" | "sharded.js", {guildCount, shards, chat, ready}: {
+    guildCount: number, shards: string, chat: (request: {body: ChatRequestBody}) => ChatScript, ready: (deployment: Deployment) => boolean
+}): Promise<Deployment> {
+    const discord = await startFakeDiscord({guildCount});
+    cleanups.push(() => discord.close());
+    const server = await ScriptedOpenAiServer.start({chat});
+    cleanups.push(() => server.close());
+    const dataDir = await createDataDir();
+    const bot = killedAfterTest(startEntryPoint(entry, {
+        DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
+        SHARDS: shards, EDIT_INTERVAL_MS: "200", USER_COOLDOWN_MS: "0", DATA_DIR: dataDir
+    }));
+    const deployment = {discord, server, dataDir, bot};
+    await Promise.race([
+        discord.waitFor(() => ready(deployment), 60_000),
+        bot.exited.then((code) => {
+            throw new Error(`${entry} exited with ${code}:\n${bot.output()}`);
+        })
+    ]);
+    return deployment;
+}
+
 describe("SHARDS with npm start (internal sharding)", () => {
     it("given SHARDS=2, then one process connects both shards and answers each guild once", async () => {
-        const discord = await startFakeDiscord({guildCount: 2});
-        cleanups.push(() => discord.close());
-        const server = await ScriptedOpenAiServer.start({chat: () => ({content: ["shard answer"]})});
-        cleanups.push(() => server.close());
-        const bot = killedAfterTest(startEntryPoint("index.js", {
-            DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
-            SHARDS: "2", USER_COOLDOWN_MS: "0", DATA_DIR: await createDataDir()
-        }));
-        await Promise.race([
-            discord.waitFor(() => discord.registeredCommands().length === 2 && discord.gatewaySessions.length === 2, 30_000),
-            bot.exited.then((code) => {
-                throw new Error(`the bot exited with ${code}:\n${bot.output()}`);
-            })
-        ]);
+        const {discord, server} = await deploy("index.js", {
+            guildCount: 2, shards: "2", chat: () => ({content: ["shard answer"]}),
+            ready: ({discord}) => discord.registeredCommands().length === 2 && discord.gatewaySessions.length === 2
+        });
         expect(discord.gatewaySessions.map((session) => session.shard).sort()).toEqual([[0, 2], [1, 2]]);
         const channels = discord.guildIds.map((guildId) => discord.channelsOf(guildId)[0]!);
         const questions = await Promise.all(channels.map((channelId) => discord.userSays({channelId, author: discord.users.alice, content: "hi", mentionsBot: true})));
@@ -40,22 +60,12 @@ describe("SHARDS with npm start (internal sharding)", () => {
     });
 
     it("given SHARDS=auto, then it connects as many shards as Discord recommends", async () => {
-        const discord = await startFakeDiscord({guildCount: 3});
-        cleanups.push(() => discord.close());
-        const server = await ScriptedOpenAiServer.start({chat: () => ({content: ["ok"]})});
-        cleanups.push(() => server.close());
-        const bot = killedAfterTest(startEntryPoint("index.js", {
-            DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
-            SHARDS: "auto", DATA_DIR: await createDataDir()
-        }));
-        await Promise.race([
-            discord.waitFor(() => discord.registeredCommands().length === 2, 40_000),
-            bot.exited.then((code) => {
-                throw new Error(`the bot exited with ${code}:\n${bot.output()}`);
-            })
-        ]);
+        const {discord} = await deploy("index.js", {
+            guildCount: 3, shards: "auto", chat: () => ({content: ["ok"]}),
+            ready: ({discord}) => discord.registeredCommands().length === 2
+        });
         expect(discord.gatewaySessions.map((session) => session.shard).sort()).toEqual([[0, 3], [1, 3], [2, 3]]);
-    }, 60_000);
+    }, 90_000);
 });
 
 describe("npm run start:sharded", () => {
@@ -66,28 +76,12 @@ describe("npm run start:sharded", () => {
     });
 
     it("given 2 shards, then each guild and the DMs are served by exactly one shard process, histories stay whole, and SIGTERM stops all", async () => {
-        const discord = await startFakeDiscord({guildCount: 2});
-        cleanups.push(() => discord.close());
-        // every answer says how many messages it was sent, so a lost or doubled history shows
-        const server = await ScriptedOpenAiServer.start({chat: ({body}) => ({content: [`answer to ${body.messages.length} messages`]})});
-        cleanups.push(() => server.close());
-        const dataDir = await createDataDir();
-        const manager = killedAfterTest(startEntryPoint("sharded.js", {
-            DISCORD_TOKEN: discord.token,
-            DISCORD_API_URL: discord.apiUrl,
-            INFERENCE: "openai",
-            INFERENCE_URL: server.url,
-            SHARDS: "2",
-            EDIT_INTERVAL_MS: "200",
-            USER_COOLDOWN_MS: "0",
-            DATA_DIR: dataDir
-        }));
-        await Promise.race([
-            discord.waitFor(() => /All 2 shards are ready/.test(manager.output()), 60_000),
-            manager.exited.then((code) => {
-                throw new Error(`the manager exited with ${code}:\n${manager.output()}`);
-            })
-        ]);
+        const {discord, server, dataDir, bot: manager} = await deploy("sharded.js", {
+            guildCount: 2, shards: "2",
+            // every answer says how many messages it was sent, so a lost or doubled history shows
+            chat: ({body}) => ({content: [`answer to ${body.messages.length} messages`]}),
+            ready: ({bot}) => /All 2 shards are ready/.test(bot.output())
+        });
         expect(discord.gatewaySessions.map((session) => session.shard).sort()).toEqual([[0, 2], [1, 2]]);
         expect(discord.requests.filter((request) => request.method === "PUT" && /\/commands$/.test(request.path))).toHaveLength(1);
 

@@ -15,7 +15,7 @@ const runtimes: RemoteChatRuntime[] = [];
 
 beforeAll(async () => {
     server = await startLlamaServer({modelPath: await createTinyModelFile({endOfTurnBias: 0}), parallel: 2, slotContextSize: 1024});
-}, 20 * 60_000);
+}, 45 * 60_000); // the first run on a machine builds llama-server (15-25 min on 2 cores)
 
 afterAll(async () => {
     await server?.close();
