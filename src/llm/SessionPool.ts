@@ -3,7 +3,7 @@ import type {ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, L
 import {GenerationFailedError, PromptTooLongError} from "../errors.js";
 import type {Logger} from "../logger.js";
 import type {HistoryStore} from "../store/HistoryStore.js";
-import {historyExceeds, historyItemText, trimHistory, withSystemPrompt} from "./chatHistory.js";
+import {historyExceeds, historyItemText, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
 import {replyRoom} from "./generationRoom.js";
 import type {ConversationEngine, GenerateRequest, GenerateResult} from "./types.js";
@@ -271,9 +271,6 @@ function renderedTokensOf(model: LlamaModel, chatWrapper: ChatWrapper): HistoryI
     const earlierThoughtsKept = !("keepOnlyLastThought" in chatWrapper && chatWrapper.keepOnlyLastThought === true);
     return (item) => model.tokenize(historyItemText(item, {earlierThoughtsKept})).length + turnOverheadTokens;
 }
-
-/** What the chat template adds around one turn (role markers, separators), rounded up. */
-const turnOverheadTokens = 16;
 
 /** The tokens that close a thought when its budget is spent (Qwen's `\n</think>` and the like), rounded up. */
 const thoughtSuffixTokens = 8;

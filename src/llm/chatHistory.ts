@@ -79,3 +79,6 @@ export function historyExceeds(history: readonly ChatHistoryItem[], budget: numb
     }
     return false;
 }
+
+/** What the chat template adds around one turn (role markers, separators), rounded up. */
+export const turnOverheadTokens = 16;
