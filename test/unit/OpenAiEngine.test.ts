@@ -46,11 +46,11 @@ async function connect(url: string, settings: Partial<OpenAiEngineSettings> = {}
 type Collected = {result: GenerateResult, texts: string[], thoughts: string[]};
 
 async function generate(engine: OpenAiEngine, conversationId: string, prompt: string, signal = new AbortController().signal,
-    onText: GenerateRequest["onText"] = () => {}): Promise<Collected> {
+    onText: GenerateRequest["onText"] = () => {}, think = true): Promise<Collected> {
     const texts: string[] = [];
     const thoughts: string[] = [];
     const result = await engine.generate({
-        conversationId, prompt, signal, think: true,
+        conversationId, prompt, signal, think,
         onThought: (text) => thoughts.push(text),
         onText: (text) => {
             texts.push(text);
@@ -115,6 +115,20 @@ describe("the OpenAI-compatible engine", () => {
         expect(tagged.texts.join("")).toBe("No.");
         expect(tagged.result.text).toBe("No.");
         expect(turnsOf(await store.load("100")).at(-1)).toBe("model: No.");
+        expect(reasoned.result.thoughtTokens).toBe(2);
+    });
+
+    it("given think: false or THINKING_BUDGET=0, then the server's template is asked not to think; otherwise it is left to think", async () => {
+        const server = await startServer({chat: () => ({content: ["Yes."]})});
+        const {engine} = await connect(server.url);
+        const {engine: noBudget} = await connect(server.url, {thinkingBudget: 0});
+
+        await generate(engine, "100", "think", undefined, undefined, true);
+        await generate(engine, "100", "quick", undefined, undefined, false);
+        await generate(noBudget, "200", "quick");
+        expect(server.chatRequests.map((request) => request.body.chat_template_kwargs)).toEqual([
+            undefined, {enable_thinking: false}, {enable_thinking: false}
+        ]);
     });
 
     it("given Stop mid-answer, then the HTTP request is aborted and the partial answer stays in the history", async () => {
