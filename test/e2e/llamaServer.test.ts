@@ -1,6 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {stopNotes} from "../../src/discord/renderAnswer.js";
-import {streamingModelOptions} from "../fixtures/botHarness.js";
+import {THINKING_TEXT} from "../../src/discord/ReplyStreamer.js";
+import {isStillAnswering, streamingModelOptions} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";
 import {moderatorPermissions} from "../fixtures/fakeDiscord.js";
@@ -30,7 +31,7 @@ function replyTo(harness: BotHarness, question: StoredMessage): StoredMessage | 
 function finishedReply(harness: BotHarness, question: StoredMessage, timeoutMs = 30_000): Promise<StoredMessage> {
     return harness.discord.waitFor(() => {
         const reply = replyTo(harness, question);
-        return reply != null && reply.components.length === 0 && reply.edits.length > 0 ? reply : undefined;
+        return reply != null && !isStillAnswering(reply) && reply.edits.length > 0 ? reply : undefined;
     }, timeoutMs);
 }
 
@@ -66,10 +67,10 @@ describe("the bot on a real llama-server", () => {
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "talk a lot", mentionsBot: true});
         const reply = await discord.waitFor(() => {
             const found = replyTo(harness, question);
-            return found != null && found.edits.length >= 1 && found.components.length > 0 ? found : undefined;
+            return found != null && found.edits.length >= 1 && isStillAnswering(found) ? found : undefined;
         }, 30_000);
         await discord.pressButton({messageId: reply.id, user: discord.users.alice, customId: `stop:${question.id}`});
-        const stopped = await discord.waitFor(() => reply.components.length === 0 ? reply : undefined, 30_000);
+        const stopped = await discord.waitFor(() => !isStillAnswering(reply) ? reply : undefined, 30_000);
 
         expect(stopped.content).toMatch(new RegExp(`\\*⏹ ${stopNotes.user}\\*$`));
         const [answer] = await savedAnswers(harness, channelId);
@@ -98,7 +99,8 @@ describe("the bot on a real llama-server", () => {
         const {discord} = harness;
         const channelId = discord.channelIds[4]!;
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "a very long answer please", mentionsBot: true});
-        await discord.waitFor(() => (replyTo(harness, question)?.edits.length ?? 0) >= 1, 30_000);
+        // an edit with answer text, not just the thinking line's time
+        await discord.waitFor(() => replyTo(harness, question)?.edits.some((edit) => !edit.content.startsWith(THINKING_TEXT)), 30_000);
         await server.kill();
 
         const failed = await finishedReply(harness, question);

@@ -3,6 +3,7 @@ import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
 import {interruptedNote} from "../../src/discord/InterruptedReplies.js";
 import {stopNotes} from "../../src/discord/renderAnswer.js";
+import {THINKING_TEXT} from "../../src/discord/ReplyStreamer.js";
 import {isStillAnswering, streamingModelOptions} from "../fixtures/botHarness.js";
 import {startEntryPoint} from "../fixtures/botProcess.js";
 import type {RunningProcess} from "../fixtures/botProcess.js";
@@ -74,7 +75,8 @@ describe("the bot process", () => {
         // an error on the way, so the log has something to say about a failed request
         discord.failNext({method: "POST", path: /\/typing$/, status: 400, code: 50035});
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "a long story please", mentionsBot: true});
-        await discord.waitFor(() => (replyTo(discord, question)?.edits.length ?? 0) >= 2, 20_000);
+        // two edits with answer text (not just the thinking line's time)
+        await discord.waitFor(() => (replyTo(discord, question)?.edits.filter((edit) => !edit.content.startsWith(THINKING_TEXT)).length ?? 0) >= 2, 20_000);
 
         const signalledAt = performance.now();
         bot.child.kill("SIGTERM");
