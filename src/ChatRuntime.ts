@@ -4,6 +4,9 @@ import {ChatService} from "./chat/ChatService.js";
 import type {Config} from "./config.js";
 import {isChatHistory} from "./llm/chatHistory.js";
 import {LlamaEngine} from "./llm/LlamaEngine.js";
+import {ResumeSpeeds} from "./llm/ResumeSpeeds.js";
+import {SequenceStateStore} from "./llm/SequenceStateStore.js";
+import {stateIdentity} from "./llm/stateIdentity.js";
 import {SessionPool} from "./llm/SessionPool.js";
 import type {Logger} from "./logger.js";
 import {HistoryStore} from "./store/HistoryStore.js";
@@ -11,6 +14,7 @@ import {HistoryStore} from "./store/HistoryStore.js";
 export type ChatRuntimeSettings = Pick<Config,
     | "model" | "modelsDir" | "contextSize" | "batchSize" | "threads" | "gpuLayers" | "sequences"
     | "temperature" | "topP" | "maxTokens" | "systemPrompt" | "dataDir" | "queuePerChannel" | "queueTotal"
+    | "stateCacheMb"
 > & {
     /** Fixes sampling, for reproducible answers in tests and benchmarks. default: random */
     readonly seed?: number;
@@ -54,6 +58,7 @@ export class ChatRuntime {
                 seed: settings.seed
             },
             store,
+            states: settings.stateCacheMb === 0 ? undefined : await createStateStore(engine, settings, logger),
             logger
         });
         const chat = new ChatService({
@@ -74,4 +79,16 @@ export class ChatRuntime {
         })();
         return this.#closing;
     }
+}
+
+/** Where conversations' evaluated states are kept, for this model and these context settings only. */
+async function createStateStore(engine: LlamaEngine, settings: ChatRuntimeSettings, logger: Logger): Promise<SequenceStateStore> {
+    const {llama, model, context, info} = engine;
+    return new SequenceStateStore({
+        directory: path.join(settings.dataDir, "states"),
+        identity: await stateIdentity({modelPath: info.modelPath, model, context, llama}),
+        budgetBytes: settings.stateCacheMb * 1024 * 1024,
+        speeds: new ResumeSpeeds({gpu: info.gpu !== false && info.gpuLayers > 0}),
+        logger
+    });
 }

@@ -54,6 +54,11 @@ export type Config = {
     readonly showThinking: boolean;
     /** DATA_DIR: where conversations are saved; default `data`. */
     readonly dataDir: string;
+    /**
+     * STATE_CACHE_MB: disk budget, in MiB, for conversations' evaluated states (instant resume after
+     * eviction or a restart); the least recently used are deleted beyond it. 0 turns it off. default 2048.
+     */
+    readonly stateCacheMb: number;
     /** LOG_LEVEL: default "info". */
     readonly logLevel: LogLevel;
     /** QUEUE_PER_CHANNEL: prompts waiting or running in one channel; default 5. */
@@ -116,6 +121,7 @@ const schema = z.object({
     EDIT_INTERVAL_MS: setting(integer(100, 60_000).default(1250)),
     SHOW_THINKING: setting(z.enum(["true", "false"], {error: "must be true or false"}).default("false")),
     DATA_DIR: setting(z.string().default("data")),
+    STATE_CACHE_MB: setting(integer(0, 16_777_216).default(2048)),
     LOG_LEVEL: setting(z.enum(["debug", "info", "warn", "error"], {error: "must be debug, info, warn or error"}).default("info")),
     QUEUE_PER_CHANNEL: setting(integer(1, 1000).default(5)),
     QUEUE_TOTAL: setting(integer(1, 100_000).default(50)),
@@ -178,6 +184,7 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
         editIntervalMs: data.EDIT_INTERVAL_MS,
         showThinking: data.SHOW_THINKING === "true",
         dataDir: data.DATA_DIR,
+        stateCacheMb: data.STATE_CACHE_MB,
         logLevel: data.LOG_LEVEL,
         queuePerChannel: data.QUEUE_PER_CHANNEL,
         queueTotal: data.QUEUE_TOTAL,

@@ -1,7 +1,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import {randomUUID} from "node:crypto";
 import type {Logger} from "../logger.js";
+import {isMissingFileError} from "../utils/isMissingFileError.js";
+import {SerialByKey} from "../utils/SerialByKey.js";
+import {writeFileAtomically} from "./atomicFile.js";
 
 const fileVersion = 1;
 
@@ -39,7 +41,7 @@ export class HistoryStore<T> {
     readonly #isValid: (value: unknown) => value is T;
     readonly #logger: Logger;
     /** Writes of one conversation are chained, so an older save never lands after a newer one. */
-    readonly #pendingWrites = new Map<string, Promise<void>>();
+    readonly #writes = new SerialByKey();
     #directoryCreated = false;
 
     constructor({directory, isValid, logger}: HistoryStoreOptions<T>) {
@@ -50,7 +52,7 @@ export class HistoryStore<T> {
 
     async load(conversationId: string): Promise<T | undefined> {
         const filePath = this.#filePath(conversationId);
-        await this.#pendingWrites.get(conversationId);
+        await this.#writes.idle(conversationId);
 
         let text: string;
         try {
@@ -78,34 +80,22 @@ export class HistoryStore<T> {
     save(conversationId: string, value: T): Promise<void> {
         const filePath = this.#filePath(conversationId);
         const content = JSON.stringify({version: fileVersion, conversationId, savedAt: new Date().toISOString(), value});
-        return this.#chain(conversationId, () => this.#writeAtomically(filePath, content));
+        return this.#writes.run(conversationId, () => this.#writeAtomically(filePath, content));
     }
 
     delete(conversationId: string): Promise<void> {
         const filePath = this.#filePath(conversationId);
-        return this.#chain(conversationId, () => fs.rm(filePath, {force: true}));
+        return this.#writes.run(conversationId, () => fs.rm(filePath, {force: true}));
     }
 
     /** Resolves when every save started so far has landed. */
     async flush(): Promise<void> {
-        await Promise.all(this.#pendingWrites.values());
+        await this.#writes.allIdle();
     }
 
     #filePath(conversationId: string): string {
         assertValidConversationId(conversationId);
         return path.join(this.#directory, `${conversationId}.json`);
-    }
-
-    #chain(conversationId: string, write: () => Promise<void>): Promise<void> {
-        const previous = this.#pendingWrites.get(conversationId) ?? Promise.resolve();
-        const next = previous.then(write, write);
-        const settled = next.catch(() => {});
-        this.#pendingWrites.set(conversationId, settled);
-        void settled.then(() => {
-            if (this.#pendingWrites.get(conversationId) === settled)
-                this.#pendingWrites.delete(conversationId);
-        });
-        return next;
     }
 
     async #writeAtomically(filePath: string, content: string): Promise<void> {
@@ -114,21 +104,7 @@ export class HistoryStore<T> {
             this.#directoryCreated = true;
         }
 
-        const temporaryPath = `${filePath}.${randomUUID()}.tmp`;
-        const file = await fs.open(temporaryPath, "w");
-        try {
-            await file.writeFile(content, "utf8");
-            await file.sync();
-        } finally {
-            await file.close();
-        }
-
-        try {
-            await fs.rename(temporaryPath, filePath);
-        } catch (error) {
-            await fs.rm(temporaryPath, {force: true});
-            throw error;
-        }
+        await writeFileAtomically(filePath, content);
     }
 }
 
@@ -142,8 +118,4 @@ function parseDocument(text: string): unknown {
         // damaged: reported by the caller
     }
     return undefined;
-}
-
-function isMissingFileError(error: unknown): boolean {
-    return error instanceof Error && "code" in error && error.code === "ENOENT";
 }

@@ -1,0 +1,68 @@
+/**
+ * Whether loading a conversation's saved state beats re-reading its history: loading costs
+ * `bytes / disk read speed`, re-reading costs `tokens / prompt reading speed`. On a CPU re-reading
+ * is slow (tens to hundreds of tokens per second) and loading wins by far; on a GPU prompt reading
+ * can be fast enough that a slow disk loses.
+ */
+export function isLoadingFaster({tokens, bytes}: {readonly tokens: number, readonly bytes: number}, speeds: Speeds): boolean {
+    const loadSeconds = bytes / speeds.diskBytesPerSecond;
+    const reReadSeconds = tokens / speeds.promptTokensPerSecond;
+    return loadSeconds < reReadSeconds;
+}
+
+export type Speeds = {
+    /** How fast the model reads a prompt, in tokens per second. */
+    readonly promptTokensPerSecond: number;
+    /** How fast a state file is checked and loaded into a sequence, in bytes per second. */
+    readonly diskBytesPerSecond: number;
+};
+
+/**
+ * What the bot assumes before it has measured anything itself, from `npm run bench` on a 2-core
+ * CPU and a cloud disk (see the README): prompt reading is an upper bound of what a CPU does with
+ * a 1-2B model, and a GPU's is a lower bound for such a model, so the rule errs towards loading on
+ * a CPU and towards re-reading on a GPU; the disk speed is a plain cloud volume.
+ */
+export const assumedSpeeds = {
+    cpuPromptTokensPerSecond: 500,
+    gpuPromptTokensPerSecond: 5000,
+    diskBytesPerSecond: 200 * 1024 * 1024
+} as const;
+
+/** Measurements of fewer tokens or bytes than these are mostly overhead and are not used. */
+const minimumTokens = 64;
+const minimumBytes = 1024 * 1024;
+/** Weight of a new measurement in the running average. */
+const newWeight = 0.3;
+
+/**
+ * The two speeds the rule needs, measured by the bot as it works: every prompt it reads and every
+ * state it loads update a running average, starting from {@link assumedSpeeds}.
+ */
+export class ResumeSpeeds {
+    #promptTokensPerSecond: number;
+    #diskBytesPerSecond: number;
+
+    constructor({gpu}: {readonly gpu: boolean}) {
+        this.#promptTokensPerSecond = gpu ? assumedSpeeds.gpuPromptTokensPerSecond : assumedSpeeds.cpuPromptTokensPerSecond;
+        this.#diskBytesPerSecond = assumedSpeeds.diskBytesPerSecond;
+    }
+
+    get current(): Speeds {
+        return {promptTokensPerSecond: this.#promptTokensPerSecond, diskBytesPerSecond: this.#diskBytesPerSecond};
+    }
+
+    recordPromptReading(tokens: number, milliseconds: number): void {
+        if (tokens >= minimumTokens && milliseconds > 0)
+            this.#promptTokensPerSecond = average(this.#promptTokensPerSecond, tokens / (milliseconds / 1000));
+    }
+
+    recordStateLoad(bytes: number, milliseconds: number): void {
+        if (bytes >= minimumBytes && milliseconds > 0)
+            this.#diskBytesPerSecond = average(this.#diskBytesPerSecond, bytes / (milliseconds / 1000));
+    }
+}
+
+function average(previous: number, measured: number): number {
+    return previous * (1 - newWeight) + measured * newWeight;
+}

@@ -1,0 +1,44 @@
+import {randomUUID} from "node:crypto";
+import fs from "node:fs/promises";
+
+/** A unique name beside `filePath` to write into before it replaces `filePath`. */
+export function temporaryPathFor(filePath: string): string {
+    return `${filePath}.${randomUUID()}.tmp`;
+}
+
+/**
+ * Writes `content` to a temporary file, flushes it to disk and renames it over `filePath`: a crash
+ * mid-write leaves the previous file intact, never a half-written one.
+ */
+export async function writeFileAtomically(filePath: string, content: string): Promise<void> {
+    const temporaryPath = temporaryPathFor(filePath);
+    try {
+        const file = await fs.open(temporaryPath, "w");
+        try {
+            await file.writeFile(content, "utf8");
+            await file.sync();
+        } finally {
+            await file.close();
+        }
+        await fs.rename(temporaryPath, filePath);
+    } catch (error) {
+        await fs.rm(temporaryPath, {force: true});
+        throw error;
+    }
+}
+
+/** The same for a file someone else wrote at `temporaryPath` (llama.cpp): flushed to disk, then renamed over `filePath`. */
+export async function commitFile(temporaryPath: string, filePath: string): Promise<void> {
+    try {
+        const file = await fs.open(temporaryPath, "r+");
+        try {
+            await file.sync();
+        } finally {
+            await file.close();
+        }
+        await fs.rename(temporaryPath, filePath);
+    } catch (error) {
+        await fs.rm(temporaryPath, {force: true});
+        throw error;
+    }
+}
