@@ -5,6 +5,7 @@ import {machineSummary} from "./lib/machine.js";
 import {docsChartPath, resultsDir} from "./lib/paths.js";
 import type {BatchingResult} from "./measure/batching.js";
 import type {HygieneResult} from "./measure/hygiene.js";
+import type {InstantResumeResult} from "./measure/instantResume.js";
 import type {LongConversationResult} from "./measure/longConversation.js";
 import type {MemoryResult} from "./measure/memory.js";
 import type {OverheadResult} from "./measure/overhead.js";
@@ -63,7 +64,8 @@ export function markdownReport(results: BenchResults): string {
         ...responsivenessRows(results.responsiveness),
         ...hygieneRows(results.hygiene),
         ...threadsRows(results.threads),
-        ...memoryRows(results.memory)
+        ...memoryRows(results.memory),
+        ...instantResumeRows(results.instantResume)
     ];
     const lines = [
         `Measured ${results.startedAt.slice(0, 10)} on: ${machineSummary(results.machine)}.`,
@@ -231,6 +233,34 @@ function memoryRows(result: MemoryResult | undefined): Row[] {
             ratio: fixed(result.sameAnswersRatio),
             target: `≤ ${result.target}`,
             met: result.sameAnswersRatio <= result.target
+        }
+    ];
+}
+
+function instantResumeRows(result: InstantResumeResult | undefined): Row[] {
+    if (result === undefined)
+        return [];
+    const comparisonRow = (what: string, comparison: InstantResumeResult["afterEviction"]): Row => ({
+        number: "8",
+        what,
+        bot: `${ms(comparison.withStateMedianMs)} (its state loaded)`,
+        reference: `${ms(comparison.reReadMedianMs)} (re-reading, STATE_CACHE_MB=0)`,
+        ratio: `×${fixed(comparison.speedup, 1)}`,
+        target: `≥ ×${result.target}`,
+        met: comparison.met
+    });
+    return [
+        comparisonRow(`instant resume after eviction: SEQUENCES 1, a conversation of ${result.historyTokens} tokens comes back, mention to first token ` +
+            `(median of ${result.afterEviction.withState.length})`, result.afterEviction),
+        comparisonRow("instant resume after a restart: the same conversation's first question", result.afterRestart),
+        {
+            number: "8",
+            what: `state on disk, the bench model (${result.stateTokens} tokens); the rule's inputs measured here: prompt reading, state loading`,
+            bot: `${fixed(result.bytesPerToken / 1024, 1)} KiB per token`,
+            reference: `${tokensPerSecond(result.promptTokensPerSecond)}; ${fixed(result.stateLoadBytesPerSecond / 1024 / 1024, 0)} MiB/s`,
+            ratio: "",
+            target: "",
+            met: undefined
         }
     ];
 }
