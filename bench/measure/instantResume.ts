@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 import {historyItemText} from "../../src/llm/chatHistory.js";
 import {startBot, startBotRig} from "../lib/botRig.js";
 import type {BotRig} from "../lib/botRig.js";
@@ -41,22 +42,33 @@ export type InstantResumeResult = {
     readonly stateBytes: number;
     readonly stateTokens: number;
     readonly bytesPerToken: number;
-    /** The rule's inputs, as measured here: re-read tokens over the time to the first token without a state... */
-    readonly promptTokensPerSecond: number;
-    /** ...and the state's bytes over the time to the first token with it, less its own short prompt's reading. */
-    readonly stateLoadBytesPerSecond: number;
+    /** On node-llama-cpp alone: the rule's inputs, with the bot's KV cache (f16), and what a q8_0 KV cache would change. */
+    readonly engine: {readonly f16: EngineStateSpeeds, readonly q8_0: EngineStateSpeeds};
     readonly target: number;
+};
+
+/** A sequence state of {@link engineStateTokens} tokens saved and loaded on node-llama-cpp alone. */
+export type EngineStateSpeeds = {
+    readonly bytesPerToken: number;
+    /** Reading those tokens as a prompt. */
+    readonly promptTokensPerSecond: number;
+    /** Loading their saved state into a fresh sequence (the file just written, so mostly from the page cache). */
+    readonly loadBytesPerSecond: number;
 };
 
 export const instantResumeTarget = 10;
 
-const contextSize = 2048;
+/** Room for a history of about 1,800 tokens and every returning turn, so the bot never trims it during the measurement. */
+const contextSize = 4096;
 const maxTokens = 32;
-/** The bench model reads one token per byte: three turns of this much make a history of about 1,800 tokens. */
-const buildPromptCharacters = 560;
+const historyTarget = 1800;
+/** The bench model reads one token per byte. */
+const buildPromptCharacters = 500;
+const engineStateTokens = 1024;
 
 /**
- * 8. Instant resume: with SEQUENCES=1, a conversation of about 1,800 tokens gives its sequence up
+ * 8. Instant resume: with SEQUENCES=1, a conversation of about 1,800 tokens (CONTEXT_SIZE 4096, so
+ * that it is never trimmed) gives its sequence up
  * to another channel and comes back; timed from the mention to its first streamed token, with its
  * state saved on disk (STATE_CACHE_MB, the default) against re-reading its history
  * (STATE_CACHE_MB=0), in two bots side by side, round after round. Then both bots restart on their
@@ -65,6 +77,7 @@ const buildPromptCharacters = 560;
 export async function measureInstantResume(settings: BenchSettings, modelPath: string): Promise<InstantResumeResult> {
     const rounds = settings.quick ? 2 : 3;
     const sides = await Promise.all([startSide(settings, modelPath, undefined), startSide(settings, modelPath, "0")]);
+    let measured: Omit<InstantResumeResult, "engine">;
     try {
         for (const side of sides)
             await buildHistory(side);
@@ -92,10 +105,7 @@ export async function measureInstantResume(settings: BenchSettings, modelPath: s
         const state = withState.stateFile;
         if (state === undefined)
             throw new Error("No state file was saved when the conversation gave its sequence up");
-        const promptTokensPerSecond = median(reRead.afterEviction.map((sample) => sample.evaluatedTokens / (sample.engineToFirstTokenMs / 1000)));
-        const firstLoad = withState.afterEviction[0]!;
-        const loadSeconds = (firstLoad.engineToFirstTokenMs / 1000) - firstLoad.evaluatedTokens / promptTokensPerSecond;
-        return {
+        measured = {
             contextSize,
             historyTokens,
             afterEviction: compare(withState.afterEviction, reRead.afterEviction),
@@ -103,8 +113,6 @@ export async function measureInstantResume(settings: BenchSettings, modelPath: s
             stateBytes: state.bytes,
             stateTokens: state.tokens,
             bytesPerToken: state.bytes / state.tokens,
-            promptTokensPerSecond,
-            stateLoadBytesPerSecond: state.bytes / loadSeconds,
             target: instantResumeTarget
         };
     } finally {
@@ -114,6 +122,59 @@ export async function measureInstantResume(settings: BenchSettings, modelPath: s
             reportBotWarnings(side.rig.logger.lines, `instant resume (${side.label})`);
         }
     }
+
+    return {
+        ...measured,
+        engine: {
+            f16: await measureEngineState(settings, modelPath, "F16"),
+            q8_0: await measureEngineState(settings, modelPath, "Q8_0")
+        }
+    };
+}
+
+/**
+ * On node-llama-cpp alone, with the KV cache's keys and values of `kvCacheType`: reads a prompt of
+ * {@link engineStateTokens} tokens, saves the sequence's state, and loads it into another sequence.
+ */
+async function measureEngineState(settings: BenchSettings, modelPath: string, kvCacheType: "F16" | "Q8_0"): Promise<EngineStateSpeeds> {
+    const llama = await getLlama({build: "never", gpu: settings.gpuLayers === "0" ? false : "auto", logLevel: LlamaLogLevel.error});
+    const folder = await fs.mkdtemp(path.join(os.tmpdir(), "bench-kv-"));
+    try {
+        const model = await llama.loadModel({modelPath, ...(settings.gpuLayers !== undefined && {gpuLayers: gpuLayersOf(settings.gpuLayers)})});
+        const context = await model.createContext({
+            contextSize,
+            sequences: 2,
+            threads: settings.threads,
+            experimentalKvCacheKeyType: kvCacheType,
+            experimentalKvCacheValueType: kvCacheType
+        });
+        const statePath = path.join(folder, "state");
+        const reading = context.getSequence();
+        const readStartedAt = performance.now();
+        await reading.evaluateWithoutGeneratingNewTokens(model.tokenize("x".repeat(engineStateTokens)));
+        const readMs = performance.now() - readStartedAt;
+        const {fileSize} = await reading.saveStateToFile(statePath);
+
+        const loading = context.getSequence();
+        const loadStartedAt = performance.now();
+        await loading.loadStateFromFile(statePath, {acceptRisk: true});
+        const loadMs = performance.now() - loadStartedAt;
+        const speeds = {
+            bytesPerToken: fileSize / engineStateTokens,
+            promptTokensPerSecond: engineStateTokens / (readMs / 1000),
+            loadBytesPerSecond: fileSize / (loadMs / 1000)
+        };
+        progress(`instant resume: node-llama-cpp alone, ${kvCacheType} KV cache: ${engineStateTokens} tokens read in ${readMs.toFixed(0)} ms, ` +
+            `their state (${fileSize} bytes) loaded in ${loadMs.toFixed(0)} ms`);
+        return speeds;
+    } finally {
+        await llama.dispose();
+        await fs.rm(folder, {recursive: true, force: true});
+    }
+}
+
+function gpuLayersOf(setting: string): "auto" | "max" | number {
+    return setting === "auto" || setting === "max" ? setting : Number(setting);
 }
 
 type Side = {
@@ -149,7 +210,7 @@ async function startSide(settings: BenchSettings, modelPath: string, stateCacheM
 }
 
 async function buildHistory(side: Side): Promise<void> {
-    for (let turn = 1; turn <= 3; turn++) {
+    for (let turn = 1; await historyTokensOf(side.rig, side.returning) < historyTarget; turn++) {
         const filler = `Part ${turn} of a long story I am telling you. `.repeat(40).slice(0, buildPromptCharacters);
         await ask(side.rig, side.returning, filler);
     }

@@ -36,12 +36,14 @@ const minimumBytes = 1024 * 1024;
 const newWeight = 0.3;
 
 /**
- * The two speeds the rule needs, measured by the bot as it works: every prompt it reads and every
- * state it loads update a running average, starting from {@link assumedSpeeds}.
+ * The two speeds the rule needs, measured by the bot as it works: the first prompt it reads and the
+ * first state it loads replace {@link assumedSpeeds}, later ones update a running average.
  */
 export class ResumeSpeeds {
     #promptTokensPerSecond: number;
     #diskBytesPerSecond: number;
+    #promptMeasured = false;
+    #diskMeasured = false;
 
     constructor({gpu}: {readonly gpu: boolean}) {
         this.#promptTokensPerSecond = gpu ? assumedSpeeds.gpuPromptTokensPerSecond : assumedSpeeds.cpuPromptTokensPerSecond;
@@ -52,14 +54,28 @@ export class ResumeSpeeds {
         return {promptTokensPerSecond: this.#promptTokensPerSecond, diskBytesPerSecond: this.#diskBytesPerSecond};
     }
 
+    /**
+     * Whether a state of this size is worth loading (or saving). Until one load has measured the
+     * disk, yes: otherwise a GPU that assumes a slow disk would never find out that its disk is fast.
+     */
+    worthLoading(state: {readonly tokens: number, readonly bytes: number}): boolean {
+        return !this.#diskMeasured || isLoadingFaster(state, this.current);
+    }
+
     recordPromptReading(tokens: number, milliseconds: number): void {
-        if (tokens >= minimumTokens && milliseconds > 0)
-            this.#promptTokensPerSecond = average(this.#promptTokensPerSecond, tokens / (milliseconds / 1000));
+        if (tokens < minimumTokens || milliseconds <= 0)
+            return;
+        const measured = tokens / (milliseconds / 1000);
+        this.#promptTokensPerSecond = this.#promptMeasured ? average(this.#promptTokensPerSecond, measured) : measured;
+        this.#promptMeasured = true;
     }
 
     recordStateLoad(bytes: number, milliseconds: number): void {
-        if (bytes >= minimumBytes && milliseconds > 0)
-            this.#diskBytesPerSecond = average(this.#diskBytesPerSecond, bytes / (milliseconds / 1000));
+        if (bytes < minimumBytes || milliseconds <= 0)
+            return;
+        const measured = bytes / (milliseconds / 1000);
+        this.#diskBytesPerSecond = this.#diskMeasured ? average(this.#diskBytesPerSecond, measured) : measured;
+        this.#diskMeasured = true;
     }
 }
 

@@ -5,11 +5,10 @@ import path from "node:path";
 import {crc32} from "node:zlib";
 import type {ChatHistoryItem, LlamaContextSequence} from "node-llama-cpp";
 import type {Logger} from "../logger.js";
-import {commitFile, temporaryPathFor, writeFileAtomically} from "../store/atomicFile.js";
+import {temporaryPathFor, writeFileAtomically} from "../store/atomicFile.js";
 import {assertValidConversationId} from "../store/HistoryStore.js";
 import {isMissingFileError} from "../utils/isMissingFileError.js";
 import {SerialByKey} from "../utils/SerialByKey.js";
-import {isLoadingFaster} from "./ResumeSpeeds.js";
 import type {ResumeSpeeds} from "./ResumeSpeeds.js";
 import {StateDiskBudget} from "./StateDiskBudget.js";
 
@@ -104,8 +103,7 @@ export class SequenceStateStore {
     async #save(conversationId: string, sequence: LlamaContextSequence, history: readonly ChatHistoryItem[]): Promise<void> {
         await this.#scan();
         const tokens = sequence.contextTokens.length;
-        const notWorthIt = this.#bytesPerToken != null &&
-            !isLoadingFaster({tokens, bytes: tokens * this.#bytesPerToken}, this.speeds.current);
+        const notWorthIt = this.#bytesPerToken != null && !this.speeds.worthLoading({tokens, bytes: tokens * this.#bytesPerToken});
         if (tokens === 0 || notWorthIt) {
             await this.#delete(conversationId);
             return;
@@ -124,8 +122,10 @@ export class SequenceStateStore {
                 bytes: fileSize,
                 crc32: await fileCrc32(temporaryPath)
             };
-            await commitFile(temporaryPath, statePath);
-            await writeFileAtomically(this.#descriptionPath(conversationId), JSON.stringify(description));
+            // renamed, not flushed to disk: after a power cut, a state that did not reach the disk fails its
+            // size or CRC check and costs a re-read, while a flush on every eviction would slow every one
+            await fs.rename(temporaryPath, statePath);
+            await writeFileAtomically(this.#descriptionPath(conversationId), JSON.stringify(description), {flush: false});
             this.#bytesPerToken = fileSize / tokens;
             for (const id of this.#budget.add(conversationId, fileSize))
                 await this.#removeFiles(id);
@@ -177,7 +177,7 @@ export class SequenceStateStore {
             return "the conversation's history changed since";
         if (description.tokens > sequence.contextSize)
             return "more tokens than the context holds";
-        if (!isLoadingFaster(description, this.speeds.current))
+        if (!this.speeds.worthLoading(description))
             return "re-reading is faster here";
 
         const statePath = this.#statePath(conversationId);

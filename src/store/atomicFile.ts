@@ -8,31 +8,17 @@ export function temporaryPathFor(filePath: string): string {
 
 /**
  * Writes `content` to a temporary file, flushes it to disk and renames it over `filePath`: a crash
- * mid-write leaves the previous file intact, never a half-written one.
+ * mid-write leaves the previous file intact, never a half-written one. Without `flush`, a power cut
+ * can still leave the new name with missing content: only for files whose reader checks them.
  */
-export async function writeFileAtomically(filePath: string, content: string): Promise<void> {
+export async function writeFileAtomically(filePath: string, content: string, {flush = true}: {readonly flush?: boolean} = {}): Promise<void> {
     const temporaryPath = temporaryPathFor(filePath);
     try {
         const file = await fs.open(temporaryPath, "w");
         try {
             await file.writeFile(content, "utf8");
-            await file.sync();
-        } finally {
-            await file.close();
-        }
-        await fs.rename(temporaryPath, filePath);
-    } catch (error) {
-        await fs.rm(temporaryPath, {force: true});
-        throw error;
-    }
-}
-
-/** The same for a file someone else wrote at `temporaryPath` (llama.cpp): flushed to disk, then renamed over `filePath`. */
-export async function commitFile(temporaryPath: string, filePath: string): Promise<void> {
-    try {
-        const file = await fs.open(temporaryPath, "r+");
-        try {
-            await file.sync();
+            if (flush)
+                await file.sync();
         } finally {
             await file.close();
         }
