@@ -40,18 +40,16 @@ const newWeight = 0.3;
  * first state it loads replace {@link assumedSpeeds}, later ones update a running average.
  */
 export class ResumeSpeeds {
-    #promptTokensPerSecond: number;
-    #diskBytesPerSecond: number;
-    #promptMeasured = false;
-    #diskMeasured = false;
+    readonly #promptReading: MeasuredSpeed;
+    readonly #stateLoading: MeasuredSpeed;
 
     constructor({gpu}: {readonly gpu: boolean}) {
-        this.#promptTokensPerSecond = gpu ? assumedSpeeds.gpuPromptTokensPerSecond : assumedSpeeds.cpuPromptTokensPerSecond;
-        this.#diskBytesPerSecond = assumedSpeeds.diskBytesPerSecond;
+        this.#promptReading = new MeasuredSpeed(gpu ? assumedSpeeds.gpuPromptTokensPerSecond : assumedSpeeds.cpuPromptTokensPerSecond, minimumTokens);
+        this.#stateLoading = new MeasuredSpeed(assumedSpeeds.diskBytesPerSecond, minimumBytes);
     }
 
     get current(): Speeds {
-        return {promptTokensPerSecond: this.#promptTokensPerSecond, diskBytesPerSecond: this.#diskBytesPerSecond};
+        return {promptTokensPerSecond: this.#promptReading.perSecond, diskBytesPerSecond: this.#stateLoading.perSecond};
     }
 
     /**
@@ -59,26 +57,42 @@ export class ResumeSpeeds {
      * disk, yes: otherwise a GPU that assumes a slow disk would never find out that its disk is fast.
      */
     worthLoading(state: {readonly tokens: number, readonly bytes: number}): boolean {
-        return !this.#diskMeasured || isLoadingFaster(state, this.current);
+        return !this.#stateLoading.measured || isLoadingFaster(state, this.current);
     }
 
     recordPromptReading(tokens: number, milliseconds: number): void {
-        if (tokens < minimumTokens || milliseconds <= 0)
-            return;
-        const measured = tokens / (milliseconds / 1000);
-        this.#promptTokensPerSecond = this.#promptMeasured ? average(this.#promptTokensPerSecond, measured) : measured;
-        this.#promptMeasured = true;
+        this.#promptReading.record(tokens, milliseconds);
     }
 
     recordStateLoad(bytes: number, milliseconds: number): void {
-        if (bytes < minimumBytes || milliseconds <= 0)
-            return;
-        const measured = bytes / (milliseconds / 1000);
-        this.#diskBytesPerSecond = this.#diskMeasured ? average(this.#diskBytesPerSecond, measured) : measured;
-        this.#diskMeasured = true;
+        this.#stateLoading.record(bytes, milliseconds);
     }
 }
 
-function average(previous: number, measured: number): number {
-    return previous * (1 - newWeight) + measured * newWeight;
+/** A speed assumed until it is first measured, then a running average of what was measured. */
+class MeasuredSpeed {
+    readonly #minimumAmount: number;
+    #perSecond: number;
+    #measured = false;
+
+    constructor(assumedPerSecond: number, minimumAmount: number) {
+        this.#perSecond = assumedPerSecond;
+        this.#minimumAmount = minimumAmount;
+    }
+
+    get perSecond(): number {
+        return this.#perSecond;
+    }
+
+    get measured(): boolean {
+        return this.#measured;
+    }
+
+    record(amount: number, milliseconds: number): void {
+        if (amount < this.#minimumAmount || milliseconds <= 0)
+            return;
+        const measured = amount / (milliseconds / 1000);
+        this.#perSecond = this.#measured ? this.#perSecond * (1 - newWeight) + measured * newWeight : measured;
+        this.#measured = true;
+    }
 }
