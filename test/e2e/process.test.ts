@@ -74,7 +74,11 @@ describe("the bot process", () => {
         // an error on the way, so the log has something to say about a failed request
         discord.failNext({method: "POST", path: /\/typing$/, status: 400, code: 50035});
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "a long story please", mentionsBot: true});
-        await discord.waitFor(() => (replyTo(discord, question)?.edits.length ?? 0) >= 2, 20_000);
+        // some answer text on screen, however slowly a loaded machine writes it
+        await discord.waitFor(() => {
+            const reply = replyTo(discord, question);
+            return reply !== undefined && reply.edits.length >= 2 && reply.content.length > 30;
+        }, 20_000);
 
         const signalledAt = performance.now();
         bot.child.kill("SIGTERM");
