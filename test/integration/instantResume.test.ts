@@ -108,6 +108,24 @@ describe("instant resume: a returning conversation reads only its new message", 
         expect(reRead.evaluatedTokens).toBeGreaterThan(await historyTokens(afterWithout, "100"));
         expect(resumed.text).toBe(reRead.text);
     });
+
+    it("given a reasoning model (Qwen's template re-renders earlier answers without their thoughts), then the returning conversation reads what it would have read had it never left", async () => {
+        const thinkingModel = {...modelOptions, thinking: true};
+        const resuming = await start({modelOptions: thinkingModel});
+        const neverLeft = await start({modelOptions: thinkingModel, sequences: 2});
+        const reReading = await start({modelOptions: thinkingModel, stateCacheMb: 0});
+        for (const runtime of [resuming, neverLeft, reReading])
+            await converseTakingTurns(runtime);
+
+        const resumed = await ask(resuming, "100", returningPrompt);
+        const uninterrupted = await ask(neverLeft, "100", returningPrompt);
+        const reRead = await ask(reReading, "100", returningPrompt);
+        console.info(`reasoning model, returning conversation read ${resumed.evaluatedTokens} tokens from its state, ` +
+            `${uninterrupted.evaluatedTokens} had it never left, ${reRead.evaluatedTokens} re-reading its history`);
+        expect(resumed.evaluatedTokens).toBeLessThanOrEqual(uninterrupted.evaluatedTokens);
+        expect(resumed.evaluatedTokens).toBeLessThan(reRead.evaluatedTokens - 40);
+        expect(resumed.text).toBe(uninterrupted.text);
+    });
 });
 
 describe("instant resume: only a state this model and these settings wrote is ever loaded", () => {
