@@ -104,7 +104,9 @@ export class SequenceStateStore {
         await this.#scan();
         const tokens = sequence.contextTokens.length;
         const notWorthIt = this.#bytesPerToken != null && !this.speeds.worthLoading({tokens, bytes: tokens * this.#bytesPerToken});
-        if (tokens === 0 || notWorthIt) {
+        // a conversation without turns (a /reset one) is never restored: its state would only take room
+        const empty = tokens === 0 || history.every((item) => item.type === "system");
+        if (empty || notWorthIt) {
             await this.#delete(conversationId);
             return;
         }

@@ -191,6 +191,12 @@ describe("instant resume: only a state this model and these settings wrote is ev
         await runtime.chat.reset("100");
         expect(await exists(stateFile(dataDir, "100"))).toBe(false);
         expect(await exists(`${stateFile(dataDir, "100")}.json`)).toBe(false);
+
+        // reset while it holds the sequence: giving it up leaves no state of the forgotten conversation
+        await ask(runtime, "100", "a new start");
+        await runtime.chat.reset("100");
+        await ask(runtime, "200", "my turn");
+        expect(await exists(stateFile(dataDir, "100"))).toBe(false);
     });
 });
 
