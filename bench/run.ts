@@ -14,6 +14,7 @@ import {benchModel, endlessTinyModel, storiesModel, tinyModel} from "./lib/model
 import {measureBatching} from "./measure/batching.js";
 import {measureHygiene} from "./measure/hygiene.js";
 import {measureInstantResume} from "./measure/instantResume.js";
+import {measureLlamaServer} from "./measure/llamaServer.js";
 import {measureLongConversation} from "./measure/longConversation.js";
 import {measureMemory} from "./measure/memory.js";
 import {measureOverhead} from "./measure/overhead.js";
@@ -59,6 +60,9 @@ function measurements(settings: BenchSettings, benchModelPath: string): Measurem
         }},
         {name: "resume", run: async (results) => {
             results.instantResume = await measureInstantResume(settings, benchModelPath);
+        }},
+        {name: "llama-server", run: async (results) => {
+            results.llamaServer = await measureLlamaServer(settings, benchModelPath);
         }}
     ];
 }
