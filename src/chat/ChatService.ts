@@ -37,8 +37,8 @@ type Ticket = {
     readonly prompt: string;
     readonly stream: ChatStream;
     readonly controller: AbortController;
-    /** Takes the prompt out of the line for a generation slot when it is stopped while waiting. */
-    readonly dequeue: AbortController;
+    /** Aborted when the prompt is stopped while waiting: takes it out of the line for a generation slot. */
+    readonly leaveSlotLine: AbortController;
     state: "waiting" | "running" | "finished";
     /** The place in line last announced (0: none). */
     position: number;
@@ -101,7 +101,7 @@ export class ChatService {
             prompt: formatPrompt(speaker, text),
             stream: new ChatStream(),
             controller: new AbortController(),
-            dequeue: new AbortController(),
+            leaveSlotLine: new AbortController(),
             state: "waiting",
             position: this.#placeInLine(channel)
         };
@@ -180,9 +180,9 @@ export class ChatService {
         if (ticket.state !== "waiting")
             return;
         try {
-            await this.#slots.add(() => this.#generate(ticket), {signal: ticket.dequeue.signal});
+            await this.#slots.add(() => this.#generate(ticket), {signal: ticket.leaveSlotLine.signal});
         } catch (error) {
-            if (!ticket.dequeue.signal.aborted)
+            if (!ticket.leaveSlotLine.signal.aborted)
                 throw error;
         } finally {
             this.#finish(ticket);
@@ -233,7 +233,7 @@ export class ChatService {
             return;
         }
 
-        ticket.dequeue.abort();
+        ticket.leaveSlotLine.abort();
         this.#finish(ticket, {type: "stopped", text: "", reason});
     }
 

@@ -3,7 +3,7 @@ import type {APIMessage, Client} from "discord.js";
 import type {Logger} from "../logger.js";
 import {HistoryStore} from "../store/HistoryStore.js";
 import {noMentions} from "./payloads.js";
-import {formatQueued, STREAMING_MARKER, THINKING_TEXT} from "./ReplyStreamer.js";
+import {formatQueued, STREAMING_MARKER, THINKING_TEXT} from "./replyText.js";
 import {closeOpenFence, DISCORD_MESSAGE_LIMIT} from "./splitMessage.js";
 import {interactionTokenLifetimeMs} from "./transports.js";
 

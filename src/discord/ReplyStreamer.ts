@@ -1,18 +1,10 @@
-import {closeOpenFence, DISCORD_MESSAGE_LIMIT, endsWithFenceLine, splitMessage} from "./splitMessage.js";
-
-/** What one page of a reply shows. The transport adds allowed_mentions and turns `stopButton` into a Stop button. */
-export type ReplyPayload = {readonly content: string; readonly stopButton: boolean};
-
-export interface ReplyPage {
-    edit(payload: ReplyPayload): Promise<void>;
-}
-
-export interface ReplyTransport {
-    /** The first page, already on screen (the placeholder reply, or the deferred interaction reply). */
-    readonly first: ReplyPage;
-    /** Sends a further page (a follow-up or a channel message) and returns it. */
-    sendNext(payload: ReplyPayload): Promise<ReplyPage>;
-}
+import {ChannelWriteLimit} from "./ChannelWriteLimit.js";
+import {DiscordErrorCode, discordErrorCode, isLostPageError} from "./discordErrorCodes.js";
+import {
+    ANSWER_ABOVE_TEXT, formatFailed, formatQueued, formatStopped, NO_ANSWER_TEXT, quoteTail, STREAMING_MARKER, THINKING_TEXT, withNote
+} from "./replyText.js";
+import type {ReplyPage, ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
+import {DISCORD_MESSAGE_LIMIT, endsWithFenceLine, splitMessage} from "./splitMessage.js";
 
 export type ReplyStreamerOptions = {
     /** Minimum time between two edits of the same message, ms, counted from when the previous write of it settled. */
@@ -32,51 +24,15 @@ export type ReplyStreamerOptions = {
     readonly showThinking?: boolean;
 };
 
-/** Appended to the page being written while the answer runs (never in a final edit). */
-export const STREAMING_MARKER = " ▌";
-/** Shown while the model thinks. Also a natural placeholder for the first page. */
-export const THINKING_TEXT = "💭 thinking…";
-/** The final content of an empty answer (Discord rejects empty messages). */
-export const NO_ANSWER_TEXT = "*(no answer)*";
-/** The final content of a page left over when the final answer needs fewer pages than were shown. */
-export const ANSWER_ABOVE_TEXT = "*(the answer ends above)*";
-
-/** Discord error codes after which a page can never be written again (message, channel or webhook gone; no access). */
-export const LOST_PAGE_CODES: ReadonlySet<number> = new Set([10003, 10008, 10015, 10062, 50001, 50013, 50027]);
-
-/** Discord's "Unknown Message": the page was deleted. */
-const DELETED_MESSAGE_CODE = 10008;
-
-/**
- * Discord's limit on message writes (creates and edits together) in one channel: 5 per 5 s. The
- * streamer keeps the writes of an answer within it, and while the answer runs it leaves one write
- * of it unused, so that the final write can land as soon as the answer ends instead of waiting out
- * `editIntervalMs`.
- */
-export const CHANNEL_WRITE_LIMIT: Readonly<{writes: number, windowMs: number}> = Object.freeze({writes: 5, windowMs: 5000});
-
 /** Failed writes in a row after which a page (or sending a new page) is given up. */
 const MAX_FAILURES = 3;
 
 /** Longest thought excerpt shown with showThinking, so the answer keeps most of the page. */
 const MAX_THOUGHTS_LENGTH = 600;
 
-export function formatQueued(position: number): string {
-    return `⏳ queued, #${position}`;
-}
-
-export function formatStopped(note: string): string {
-    const text = note.trim() === "" ? "stopped" : note.trim();
-    return `*⏹ ${text.replace(/([*_\\])/g, "\\$1")}*`;
-}
-
-export function formatFailed(message: string): string {
-    return `⚠️ ${message.trim()}`;
-}
-
 /** A message of the reply and what we know of it. */
 type Page = {
-    readonly page: ReplyPage;
+    readonly message: ReplyPage;
     /** What the page shows, as of its last successful write; `undefined` when unknown. */
     shown: ReplyPayload | undefined;
     /** performance.now() when the last write to the page settled (or when it was shown). */
@@ -97,7 +53,7 @@ type Write =
  * Writes: at most one write (edit or send) is in flight at any time. While the answer runs, edits of one
  * page are at least `editIntervalMs` apart, counted from when the previous write of that page SETTLED
  * (resolved or rejected), which keeps a slow API from being hammered, and the writes of the reply leave
- * one write of Discord's per-channel limit ({@link CHANNEL_WRITE_LIMIT}) unused; the final writes use
+ * one write of Discord's per-channel limit ({@link ChannelWriteLimit}) unused; the final writes use
  * it, so the whole answer shows as soon as it ends instead of up to `editIntervalMs` later. Updates are
  * only recorded; what a write carries is computed when it is issued, so it always shows the newest text,
  * and it is skipped when the page already shows exactly that payload (content and button). Pages are
@@ -110,7 +66,7 @@ type Write =
  * written at most once more.
  *
  * Failures: every failed write is reported to `onError`, and the streamer carries on. A page whose write
- * fails with a code in {@link LOST_PAGE_CODES} (10008: the message was deleted), or fails
+ * fails with a code that means it is gone for good ({@link isLostPageError}; 10008: the message was deleted), or fails
  * {@link MAX_FAILURES} times in a row, is lost: it is never written again. Once a page is lost, live
  * updates stop (no new pages while the answer runs). The final write then lays the answer over the pages
  * still alive, in order, and sends new pages for what does not fit, so the user still gets the whole
@@ -133,8 +89,8 @@ export class ReplyStreamer {
     /** The final pages' contents, once finished. */
     #final: readonly string[] | undefined;
 
-    /** When the latest writes of the reply settled (the first page's creation included), oldest first. */
-    readonly #writeTimes: number[] = [];
+    /** The writes of the reply (the first page's creation included). */
+    readonly #writeLimit = new ChannelWriteLimit();
     #inFlight = false;
     #timer: ReturnType<typeof setTimeout> | undefined;
     #idleWaiters: Array<() => void> = [];
@@ -157,13 +113,13 @@ export class ReplyStreamer {
         this.#onError = options.onError ?? (() => {});
         this.#showThinking = options.showThinking ?? false;
         this.#pages = [{
-            page: transport.first,
+            message: transport.first,
             shown: options.firstPagePayload,
             lastWriteAt: options.firstPageShownAt ?? performance.now(),
             failures: 0,
             lost: false
         }];
-        this.#recordWrite(this.#pages[0]!.lastWriteAt);
+        this.#writeLimit.record(this.#pages[0]!.lastWriteAt);
     }
 
     /** The model is queued behind others: show "⏳ queued, #N". */
@@ -332,25 +288,7 @@ export class ReplyStreamer {
 
     #writableAt(spacedAt: number, retry: boolean): number {
         const finished = this.#final !== undefined;
-        return Math.max(finished && !retry ? -Infinity : spacedAt, this.#withinWriteLimitAt(finished ? 0 : 1));
-    }
-
-    /**
-     * The earliest time a write can start and leave `reserve` writes of the channel's limit unused.
-     * Writes are counted from when they settled, which is after Discord counted them, so a write
-     * started `windowMs` after another settled is never in the same window as it.
-     */
-    #withinWriteLimitAt(reserve: number): number {
-        const {writes, windowMs} = CHANNEL_WRITE_LIMIT;
-        const allowed = writes - reserve;
-        const recent = this.#writeTimes.filter((at) => at > performance.now() - windowMs);
-        return recent.length < allowed ? -Infinity : recent[recent.length - allowed]! + windowMs;
-    }
-
-    #recordWrite(at: number): void {
-        this.#writeTimes.push(at);
-        if (this.#writeTimes.length > CHANNEL_WRITE_LIMIT.writes)
-            this.#writeTimes.shift();
+        return Math.max(finished && !retry ? -Infinity : spacedAt, this.#writeLimit.availableAt(finished ? 0 : 1));
     }
 
     /** What each live page should show now, in order. */
@@ -401,24 +339,24 @@ export class ReplyStreamer {
 
     async #edit(page: Page, payload: ReplyPayload): Promise<void> {
         try {
-            await page.page.edit(payload);
+            await page.message.edit(payload);
             page.shown = payload;
             page.failures = 0;
         } catch (error) {
             page.failures++;
             page.lost = isLostPageError(error) || page.failures >= MAX_FAILURES;
-            this.#abandoned ||= errorCode(error) === DELETED_MESSAGE_CODE;
+            this.#abandoned ||= discordErrorCode(error) === DiscordErrorCode.unknownMessage;
             this.#report(error);
         } finally {
             page.lastWriteAt = performance.now();
-            this.#recordWrite(page.lastWriteAt);
+            this.#writeLimit.record(page.lastWriteAt);
         }
     }
 
     async #send(payload: ReplyPayload): Promise<void> {
         try {
             const page = await this.#transport.sendNext(payload);
-            this.#pages.push({page, shown: payload, lastWriteAt: performance.now(), failures: 0, lost: false});
+            this.#pages.push({message: page, shown: payload, lastWriteAt: performance.now(), failures: 0, lost: false});
             this.#sendFailures = 0;
         } catch (error) {
             this.#sendFailures++;
@@ -426,7 +364,7 @@ export class ReplyStreamer {
             this.#sendingGivenUp = isLostPageError(error) || this.#sendFailures >= MAX_FAILURES;
             this.#report(error);
         } finally {
-            this.#recordWrite(performance.now());
+            this.#writeLimit.record(performance.now());
         }
     }
 
@@ -439,51 +377,6 @@ export class ReplyStreamer {
     }
 }
 
-/** The partial text, its code block closed, then a note paragraph. */
-function withNote(partialText: string, note: string): string {
-    const partial = partialText.trimEnd();
-    return partial.trim() === "" ? note : closeOpenFence(partial) + "\n\n" + note;
-}
-
-/**
- * The end of the thoughts as a quote of at most `room` characters ("> …" when cut). Backticks are escaped
- * so that a code fence in the thoughts cannot swallow the answer below them.
- */
-function quoteTail(thoughts: string, room: number): string {
-    const text = thoughts.trim().replace(/\r\n?/g, "\n").replace(/\n{2,}/g, "\n");
-    let from = 0;
-    while (from < text.length) {
-        const quoted = quote(from === 0 ? text : "…" + text.slice(from));
-        if (quoted.length <= room)
-            return quoted;
-
-        from += quoted.length - room;
-        if (isLowSurrogate(text.charCodeAt(from)))
-            from++;
-    }
-    return "";
-}
-
-function quote(text: string): string {
-    return text.replace(/`/g, "\\`").split("\n").map((line) => "> " + line).join("\n");
-}
-
-function isLowSurrogate(code: number): boolean {
-    return code >= 0xdc00 && code <= 0xdfff;
-}
-
 function samePayload(shown: ReplyPayload | undefined, payload: ReplyPayload): boolean {
     return shown !== undefined && shown.content === payload.content && shown.stopButton === payload.stopButton;
-}
-
-function errorCode(error: unknown): number | undefined {
-    if (typeof error !== "object" || error === null || !("code" in error))
-        return undefined;
-
-    return typeof error.code === "number" ? error.code : undefined;
-}
-
-function isLostPageError(error: unknown): boolean {
-    const code = errorCode(error);
-    return code !== undefined && LOST_PAGE_CODES.has(code);
 }

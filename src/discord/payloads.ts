@@ -1,6 +1,6 @@
 import {ActionRowBuilder, ButtonBuilder, ButtonStyle} from "discord.js";
 import type {MessageMentionOptions} from "discord.js";
-import type {ReplyPayload} from "./ReplyStreamer.js";
+import type {ReplyPayload} from "./ReplyTransport.js";
 
 /**
  * Sent with EVERY message and edit: nothing the model writes can ping anyone (an edit without it

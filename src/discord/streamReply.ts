@@ -4,7 +4,7 @@ import type {BotContext} from "./BotContext.js";
 import type {PendingReply} from "./InterruptedReplies.js";
 import {renderAnswer} from "./renderAnswer.js";
 import {ReplyStreamer} from "./ReplyStreamer.js";
-import type {ReplyPayload, ReplyTransport} from "./ReplyStreamer.js";
+import type {ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
 
 /** Discord's typing indicator lasts 10 s; refreshed a little before it runs out. */
 export const typingRefreshMs = 8000;

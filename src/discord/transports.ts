@@ -1,7 +1,8 @@
 import {DiscordAPIError} from "discord.js";
 import type {ChatInputCommandInteraction, Message, SendableChannels} from "discord.js";
 import {toMessagePayload} from "./payloads.js";
-import type {ReplyPage, ReplyTransport} from "./ReplyStreamer.js";
+import {DiscordErrorCode} from "./discordErrorCodes.js";
+import type {ReplyPage, ReplyTransport} from "./ReplyTransport.js";
 
 /**
  * An interaction token lives 15 minutes; past this age the reply goes on in channel messages.
@@ -9,11 +10,9 @@ import type {ReplyPage, ReplyTransport} from "./ReplyStreamer.js";
  */
 export const interactionTokenLifetimeMs = 14.5 * 60 * 1000;
 
-const invalidWebhookTokenCode = 50027;
-
 /** Thrown instead of using an interaction token that has (nearly) expired; the code is Discord's "Invalid Webhook Token". */
 export class InteractionExpiredError extends Error {
-    readonly code = invalidWebhookTokenCode;
+    readonly code = DiscordErrorCode.invalidWebhookToken;
 
     constructor() {
         super("The interaction token has expired; the answer goes on in channel messages");
@@ -90,5 +89,5 @@ export function interactionTransport(
 }
 
 function isInvalidTokenError(error: unknown): boolean {
-    return error instanceof DiscordAPIError && (Number(error.code) === invalidWebhookTokenCode || error.status === 401);
+    return error instanceof DiscordAPIError && (Number(error.code) === DiscordErrorCode.invalidWebhookToken || error.status === 401);
 }

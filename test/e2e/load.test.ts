@@ -3,7 +3,7 @@ import {describe, expect, it} from "vitest";
 import type {AskRequest, AskResult, BusyReason, ChatService} from "../../src/chat/ChatService.js";
 import type {ChatEvent} from "../../src/chat/events.js";
 import {isFinalEvent} from "../../src/chat/events.js";
-import {NO_ANSWER_TEXT, THINKING_TEXT} from "../../src/discord/ReplyStreamer.js";
+import {NO_ANSWER_TEXT, THINKING_TEXT} from "../../src/discord/replyText.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import type {FakeUser, StoredMessage} from "../fixtures/fakeDiscord.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";

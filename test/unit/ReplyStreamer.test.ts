@@ -1,8 +1,8 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from "vitest";
-import {
-    CHANNEL_WRITE_LIMIT, NO_ANSWER_TEXT, ReplyStreamer, STREAMING_MARKER, THINKING_TEXT,
-    type ReplyPage, type ReplyPayload, type ReplyStreamerOptions, type ReplyTransport
-} from "../../src/discord/ReplyStreamer.js";
+import {CHANNEL_WRITE_LIMIT} from "../../src/discord/ChannelWriteLimit.js";
+import {ReplyStreamer, type ReplyStreamerOptions} from "../../src/discord/ReplyStreamer.js";
+import {NO_ANSWER_TEXT, STREAMING_MARKER, THINKING_TEXT} from "../../src/discord/replyText.js";
+import type {ReplyPage, ReplyPayload, ReplyTransport} from "../../src/discord/ReplyTransport.js";
 import {splitMessage} from "../../src/discord/splitMessage.js";
 
 /** One write the fake transport saw. */

@@ -3,8 +3,8 @@ import type {BotContext} from "../BotContext.js";
 import {cleanPrompt} from "../cleanPrompt.js";
 import type {MentionNames} from "../cleanPrompt.js";
 import {noMentions, toMessagePayload} from "../payloads.js";
-import {formatQueued, THINKING_TEXT} from "../ReplyStreamer.js";
-import type {ReplyPayload} from "../ReplyStreamer.js";
+import {formatQueued, THINKING_TEXT} from "../replyText.js";
+import type {ReplyPayload} from "../ReplyTransport.js";
 import {messageReplyTransport} from "../transports.js";
 import {streamReply} from "../streamReply.js";
 

@@ -1,0 +1,56 @@
+import {closeOpenFence} from "./splitMessage.js";
+
+/** Appended to the page being written while the answer runs (never in a final edit). */
+export const STREAMING_MARKER = " ▌";
+/** Shown while the model thinks. Also a natural placeholder for the first page. */
+export const THINKING_TEXT = "💭 thinking…";
+/** The final content of an empty answer (Discord rejects empty messages). */
+export const NO_ANSWER_TEXT = "*(no answer)*";
+/** The final content of a page left over when the final answer needs fewer pages than were shown. */
+export const ANSWER_ABOVE_TEXT = "*(the answer ends above)*";
+
+export function formatQueued(position: number): string {
+    return `⏳ queued, #${position}`;
+}
+
+export function formatStopped(note: string): string {
+    const text = note.trim() === "" ? "stopped" : note.trim();
+    return `*⏹ ${text.replace(/([*_\\])/g, "\\$1")}*`;
+}
+
+export function formatFailed(message: string): string {
+    return `⚠️ ${message.trim()}`;
+}
+
+/** The partial text, its code block closed, then a note paragraph. */
+export function withNote(partialText: string, note: string): string {
+    const partial = partialText.trimEnd();
+    return partial.trim() === "" ? note : closeOpenFence(partial) + "\n\n" + note;
+}
+
+/**
+ * The end of the thoughts as a quote of at most `room` characters ("> …" when cut). Backticks are escaped
+ * so that a code fence in the thoughts cannot swallow the answer below them.
+ */
+export function quoteTail(thoughts: string, room: number): string {
+    const text = thoughts.trim().replace(/\r\n?/g, "\n").replace(/\n{2,}/g, "\n");
+    let from = 0;
+    while (from < text.length) {
+        const quoted = quote(from === 0 ? text : "…" + text.slice(from));
+        if (quoted.length <= room)
+            return quoted;
+
+        from += quoted.length - room;
+        if (isLowSurrogate(text.charCodeAt(from)))
+            from++;
+    }
+    return "";
+}
+
+function quote(text: string): string {
+    return text.replace(/`/g, "\\`").split("\n").map((line) => "> " + line).join("\n");
+}
+
+function isLowSurrogate(code: number): boolean {
+    return code >= 0xdc00 && code <= 0xdfff;
+}
