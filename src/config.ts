@@ -18,6 +18,9 @@ export type GpuLayers = "auto" | "max" | number;
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** `LOG_FORMAT`: readable lines, or one JSON object per line for log collectors. */
+export type LogFormat = "text" | "json";
+
 /** The bot's settings, validated. Each field documents its `.env` name and default. */
 export type Config = {
     /** DISCORD_TOKEN: the bot token. Required to run the Discord bot; not for the terminal chat. */
@@ -56,6 +59,8 @@ export type Config = {
     readonly dataDir: string;
     /** LOG_LEVEL: default "info". */
     readonly logLevel: LogLevel;
+    /** LOG_FORMAT: "text" (default) or "json" (one JSON object per line, for log collectors). */
+    readonly logFormat: LogFormat;
     /** QUEUE_PER_CHANNEL: prompts waiting or running in one channel; default 5. */
     readonly queuePerChannel: number;
     /** QUEUE_TOTAL: prompts waiting or running in all channels together; default 50. */
@@ -117,6 +122,7 @@ const schema = z.object({
     SHOW_THINKING: setting(z.enum(["true", "false"], {error: "must be true or false"}).default("false")),
     DATA_DIR: setting(z.string().default("data")),
     LOG_LEVEL: setting(z.enum(["debug", "info", "warn", "error"], {error: "must be debug, info, warn or error"}).default("info")),
+    LOG_FORMAT: setting(z.enum(["text", "json"], {error: "must be text or json"}).default("text")),
     QUEUE_PER_CHANNEL: setting(integer(1, 1000).default(5)),
     QUEUE_TOTAL: setting(integer(1, 100_000).default(50)),
     USER_COOLDOWN_MS: setting(integer(0, 3_600_000).default(2000)),
@@ -179,6 +185,7 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
         showThinking: data.SHOW_THINKING === "true",
         dataDir: data.DATA_DIR,
         logLevel: data.LOG_LEVEL,
+        logFormat: data.LOG_FORMAT,
         queuePerChannel: data.QUEUE_PER_CHANNEL,
         queueTotal: data.QUEUE_TOTAL,
         userCooldownMs: data.USER_COOLDOWN_MS,

@@ -5,6 +5,13 @@ import type {Logger} from "../logger.js";
 
 const fileVersion = 1;
 
+/**
+ * The saved files hold what users said and, for replies being written, interaction tokens: only the
+ * bot's user may read them. Folders the store creates (DATA_DIR included) are private the same way.
+ */
+const fileMode = 0o600;
+const directoryMode = 0o700;
+
 /** A conversation id becomes a file name, so only plain names are allowed (Discord ids, "terminal"). */
 const conversationIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -32,7 +39,7 @@ export type HistoryStoreOptions<T> = {
  * Saves one JSON document per conversation, atomically: the new content is written to a temporary
  * file, flushed to disk and renamed over the old one, so a crash mid-write leaves the previous file
  * intact. A file that cannot be read back is moved aside (`*.corrupt-<time>`) with a warning and
- * the conversation starts fresh.
+ * the conversation starts fresh. Files are readable by the bot's user only.
  */
 export class HistoryStore<T> {
     readonly #directory: string;
@@ -40,6 +47,8 @@ export class HistoryStore<T> {
     readonly #logger: Logger;
     /** Writes of one conversation are chained, so an older save never lands after a newer one. */
     readonly #pendingWrites = new Map<string, Promise<void>>();
+    /** Conversations whose latest save failed. */
+    readonly #unsaved = new Set<string>();
     #directoryCreated = false;
 
     constructor({directory, isValid, logger}: HistoryStoreOptions<T>) {
@@ -78,12 +87,28 @@ export class HistoryStore<T> {
     save(conversationId: string, value: T): Promise<void> {
         const filePath = this.#filePath(conversationId);
         const content = JSON.stringify({version: fileVersion, conversationId, savedAt: new Date().toISOString(), value});
-        return this.#chain(conversationId, () => this.#writeAtomically(filePath, content));
+        return this.#chain(conversationId, async () => {
+            try {
+                await this.#writeAtomically(filePath, content);
+                this.#unsaved.delete(conversationId);
+            } catch (error) {
+                this.#unsaved.add(conversationId);
+                throw error;
+            }
+        });
+    }
+
+    /** The conversations whose latest save failed (what a shutdown could not keep). */
+    get unsaved(): string[] {
+        return [...this.#unsaved];
     }
 
     delete(conversationId: string): Promise<void> {
         const filePath = this.#filePath(conversationId);
-        return this.#chain(conversationId, () => fs.rm(filePath, {force: true}));
+        return this.#chain(conversationId, async () => {
+            await fs.rm(filePath, {force: true});
+            this.#unsaved.delete(conversationId);
+        });
     }
 
     /** Resolves when every save started so far has landed. */
@@ -110,12 +135,12 @@ export class HistoryStore<T> {
 
     async #writeAtomically(filePath: string, content: string): Promise<void> {
         if (!this.#directoryCreated) {
-            await fs.mkdir(this.#directory, {recursive: true});
+            await fs.mkdir(this.#directory, {recursive: true, mode: directoryMode});
             this.#directoryCreated = true;
         }
 
         const temporaryPath = `${filePath}.${randomUUID()}.tmp`;
-        const file = await fs.open(temporaryPath, "w");
+        const file = await fs.open(temporaryPath, "w", fileMode);
         try {
             await file.writeFile(content, "utf8");
             await file.sync();
