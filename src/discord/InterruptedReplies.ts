@@ -3,7 +3,7 @@ import type {APIMessage, Client} from "discord.js";
 import type {Logger} from "../logger.js";
 import {HistoryStore} from "../store/HistoryStore.js";
 import {noMentions} from "./payloads.js";
-import {formatQueued, STREAMING_MARKER, THINKING_TEXT} from "./replyText.js";
+import {withoutStreamingMarks} from "./replyText.js";
 import {closeOpenFence, DISCORD_MESSAGE_LIMIT} from "./splitMessage.js";
 import {interactionTokenLifetimeMs} from "./transports.js";
 
@@ -105,14 +105,7 @@ async function correct(client: Client, reply: PendingReply): Promise<boolean> {
 
 /** The text shown so far, without the status line and the streaming marker, and the note below it. */
 export function withInterruptedNote(content: string): string {
-    const marker = STREAMING_MARKER.trim();
-    let text = content.trimEnd();
-    if (text.endsWith(marker))
-        text = text.slice(0, -marker.length).trimEnd();
-    if (text.startsWith(THINKING_TEXT) || text.startsWith(formatQueued(0).replace(/0$/, ""))) {
-        const statusEnd = text.indexOf("\n\n");
-        text = statusEnd === -1 ? "" : text.slice(statusEnd + 2);
-    }
+    const text = withoutStreamingMarks(content);
     if (text === "")
         return interruptedNote;
 

@@ -1,7 +1,8 @@
 import {ChannelWriteLimit} from "./ChannelWriteLimit.js";
-import {DiscordErrorCode, discordErrorCode, isLostPageError} from "./discordErrorCodes.js";
+import {CHANNEL_LOST_CODES, DiscordErrorCode, discordErrorCode, isLostPageError} from "./discordErrorCodes.js";
 import {
-    ANSWER_ABOVE_TEXT, formatFailed, formatQueued, formatStopped, NO_ANSWER_TEXT, quoteTail, STREAMING_MARKER, THINKING_TEXT, withNote
+    ANSWER_ABOVE_TEXT, ANSWER_BELOW_TEXT, formatFailed, formatQueued, formatStopped, NO_ANSWER_TEXT, quoteTail, STREAMING_MARKER, THINKING_TEXT, withNote,
+    withoutStreamingMarks
 } from "./replyText.js";
 import type {ReplyPage, ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
 import {DISCORD_MESSAGE_LIMIT, endsWithFenceLine, splitMessage} from "./splitMessage.js";
@@ -22,6 +23,11 @@ export type ReplyStreamerOptions = {
     readonly firstPagePayload?: ReplyPayload;
     /** Show thought text (reasoning models) in a quoted block instead of just "thinking…". Default: false. */
     readonly showThinking?: boolean;
+    /**
+     * Called once when nothing of the reply can be shown any more (a page deleted, the channel gone or
+     * no access to it, or every page lost and sending given up), so the answer can be stopped. Default: nothing.
+     */
+    readonly onUnseeable?: () => void;
 };
 
 /** Failed writes in a row after which a page (or sending a new page) is given up. */
@@ -39,8 +45,12 @@ type Page = {
     lastWriteAt: number;
     /** Failed writes in a row. */
     failures: number;
-    /** Given up: never written again. */
+    /** Given up: no longer part of the layout. */
     lost: boolean;
+    /** Lost for good (deleted, no access): never written again, not even to take its Stop button away. */
+    gone: boolean;
+    /** Lost after failed writes: tried once more at the end, to show {@link ANSWER_BELOW_TEXT} without a Stop button. */
+    retireTried: boolean;
 };
 
 type Write =
@@ -70,9 +80,12 @@ type Write =
  * {@link MAX_FAILURES} times in a row, is lost: it is never written again. Once a page is lost, live
  * updates stop (no new pages while the answer runs). The final write then lays the answer over the pages
  * still alive, in order, and sends new pages for what does not fit, so the user still gets the whole
- * answer. Sending a new page is given up after the same number of failures. One exception: a page that
- * was deleted (10008) means someone removed the answer on purpose, so the streamer writes nothing more
- * at all (the answer is still in the conversation's history).
+ * answer; a page given up after failed writes is then tried once more, to show
+ * {@link ANSWER_BELOW_TEXT} without its Stop button. Sending a new page is given up after the same
+ * number of failures. When nothing of the reply can be shown any more, the streamer writes nothing
+ * more at all and calls `onUnseeable` (so the answer can be stopped; it is still in the history): a
+ * page was deleted (10008: someone removed the answer on purpose), the channel is gone or out of
+ * reach, or every page is lost and sending is given up.
  */
 export class ReplyStreamer {
     readonly #transport: ReplyTransport;
@@ -80,6 +93,7 @@ export class ReplyStreamer {
     readonly #maxLength: number;
     readonly #onError: (error: unknown) => void;
     readonly #showThinking: boolean;
+    readonly #onUnseeable: () => void;
     readonly #pages: Page[];
 
     #answer = "";
@@ -97,7 +111,10 @@ export class ReplyStreamer {
     #sendFailures = 0;
     #lastSendFailureAt = -Infinity;
     #sendingGivenUp = false;
-    /** A page of the answer was deleted: someone removed the answer on purpose, so nothing more is written. */
+    /**
+     * Nothing more is written: a page of the answer was deleted (someone removed it on purpose), or
+     * nothing of it can be shown any more (the channel is gone or out of reach).
+     */
     #abandoned = false;
 
     public constructor(transport: ReplyTransport, options: ReplyStreamerOptions) {
@@ -112,13 +129,8 @@ export class ReplyStreamer {
         this.#maxLength = maxLength;
         this.#onError = options.onError ?? (() => {});
         this.#showThinking = options.showThinking ?? false;
-        this.#pages = [{
-            message: transport.first,
-            shown: options.firstPagePayload,
-            lastWriteAt: options.firstPageShownAt ?? performance.now(),
-            failures: 0,
-            lost: false
-        }];
+        this.#onUnseeable = options.onUnseeable ?? (() => {});
+        this.#pages = [newPage(transport.first, options.firstPagePayload, options.firstPageShownAt ?? performance.now())];
         this.#writeLimit.record(this.#pages[0]!.lastWriteAt);
     }
 
@@ -251,7 +263,7 @@ export class ReplyStreamer {
     /** The first page that does not show what it should, and when it may be written; `undefined` when all do. */
     #nextWrite(): Write | undefined {
         if (this.#abandoned)
-            return undefined;
+            return this.#retireWrite();
 
         const finished = this.#final !== undefined;
         if (!finished && this.#pages.some((page) => page.lost))
@@ -274,7 +286,27 @@ export class ReplyStreamer {
 
         const leftOver: ReplyPayload = {content: ANSWER_ABOVE_TEXT, stopButton: false};
         const page = live.slice(targets.length).find((page) => !samePayload(page.shown, leftOver));
-        return page === undefined ? undefined : {kind: "edit", page, payload: leftOver, at: this.#editableAt(page)};
+        if (page !== undefined)
+            return {kind: "edit", page, payload: leftOver, at: this.#editableAt(page)};
+
+        return this.#retireWrite();
+    }
+
+    /**
+     * One last try for a page that still shows its Stop button although it is no longer written: a
+     * page given up after failed writes (the answer went on below it), or, once the reply is abandoned,
+     * any page that is not gone (it keeps its text, marked stopped).
+     */
+    #retireWrite(): Write | undefined {
+        for (const page of this.#pages) {
+            if (page.gone || page.retireTried || !(this.#abandoned || page.lost) || page.shown?.stopButton === false)
+                continue;
+
+            const kept = this.#abandoned && page.shown !== undefined ? withoutStreamingMarks(page.shown.content) : "";
+            const content = !this.#abandoned ? ANSWER_BELOW_TEXT : kept === "" ? formatStopped("") : kept;
+            return {kind: "edit", page, payload: {content, stopButton: false}, at: this.#editableAt(page)};
+        }
+        return undefined;
     }
 
     /**
@@ -338,15 +370,17 @@ export class ReplyStreamer {
     }
 
     async #edit(page: Page, payload: ReplyPayload): Promise<void> {
+        page.retireTried ||= page.lost || this.#abandoned;
         try {
             await page.message.edit(payload);
             page.shown = payload;
             page.failures = 0;
         } catch (error) {
             page.failures++;
-            page.lost = isLostPageError(error) || page.failures >= MAX_FAILURES;
-            this.#abandoned ||= discordErrorCode(error) === DiscordErrorCode.unknownMessage;
+            page.gone ||= isLostPageError(error);
+            page.lost = page.gone || page.failures >= MAX_FAILURES;
             this.#report(error);
+            this.#noticeUnseeable(error);
         } finally {
             page.lastWriteAt = performance.now();
             this.#writeLimit.record(page.lastWriteAt);
@@ -356,15 +390,36 @@ export class ReplyStreamer {
     async #send(payload: ReplyPayload): Promise<void> {
         try {
             const page = await this.#transport.sendNext(payload);
-            this.#pages.push({message: page, shown: payload, lastWriteAt: performance.now(), failures: 0, lost: false});
+            this.#pages.push(newPage(page, payload, performance.now()));
             this.#sendFailures = 0;
         } catch (error) {
             this.#sendFailures++;
             this.#lastSendFailureAt = performance.now();
             this.#sendingGivenUp = isLostPageError(error) || this.#sendFailures >= MAX_FAILURES;
             this.#report(error);
+            this.#noticeUnseeable(error);
         } finally {
             this.#writeLimit.record(performance.now());
+        }
+    }
+
+    /** After a failed write: stops writing, and says so once, when nothing of the reply can be shown any more. */
+    #noticeUnseeable(error: unknown): void {
+        if (this.#abandoned)
+            return;
+
+        const code = discordErrorCode(error);
+        const deleted = code === DiscordErrorCode.unknownMessage;
+        const channelLost = code !== undefined && CHANNEL_LOST_CODES.has(code);
+        const nothingLeft = this.#sendingGivenUp && this.#pages.every((page) => page.lost);
+        if (!deleted && !channelLost && !nothingLeft)
+            return;
+
+        this.#abandoned = true;
+        try {
+            this.#onUnseeable();
+        } catch (handlerError) {
+            this.#report(handlerError);
         }
     }
 
@@ -375,6 +430,10 @@ export class ReplyStreamer {
             // A throwing error handler must not stop the reply.
         }
     }
+}
+
+function newPage(message: ReplyPage, shown: ReplyPayload | undefined, shownAt: number): Page {
+    return {message, shown, lastWriteAt: shownAt, failures: 0, lost: false, gone: false, retireTried: false};
 }
 
 function samePayload(shown: ReplyPayload | undefined, payload: ReplyPayload): boolean {

@@ -22,6 +22,13 @@ export const LOST_PAGE_CODES: ReadonlySet<number> = new Set([
     DiscordErrorCode.invalidWebhookToken
 ]);
 
+/** Codes that mean the channel itself is out of reach (gone, or no access): no message can be shown there. */
+export const CHANNEL_LOST_CODES: ReadonlySet<number> = new Set([
+    DiscordErrorCode.unknownChannel,
+    DiscordErrorCode.missingAccess,
+    DiscordErrorCode.missingPermissions
+]);
+
 /** The Discord error code of a failure (a `DiscordAPIError`, or anything carrying a numeric `code`); `undefined` otherwise. */
 export function discordErrorCode(error: unknown): number | undefined {
     if (error instanceof DiscordAPIError)

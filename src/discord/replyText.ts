@@ -8,6 +8,8 @@ export const THINKING_TEXT = "💭 thinking…";
 export const NO_ANSWER_TEXT = "*(no answer)*";
 /** The final content of a page left over when the final answer needs fewer pages than were shown. */
 export const ANSWER_ABOVE_TEXT = "*(the answer ends above)*";
+/** The final content of a page given up after failed writes: the answer was laid out on the pages below it. */
+export const ANSWER_BELOW_TEXT = "*(the answer continues below)*";
 
 export function formatQueued(position: number): string {
     return `⏳ queued, #${position}`;
@@ -20,6 +22,19 @@ export function formatStopped(note: string): string {
 
 export function formatFailed(message: string): string {
     return `⚠️ ${message.trim()}`;
+}
+
+/** What a page showed while the answer ran, without the queued or thinking line above it and the streaming marker after it. */
+export function withoutStreamingMarks(content: string): string {
+    const marker = STREAMING_MARKER.trim();
+    let text = content.trimEnd();
+    if (text.endsWith(marker))
+        text = text.slice(0, -marker.length).trimEnd();
+    if (text.startsWith(THINKING_TEXT) || text.startsWith(formatQueued(0).replace(/0$/, ""))) {
+        const statusEnd = text.indexOf("\n\n");
+        text = statusEnd === -1 ? "" : text.slice(statusEnd + 2);
+    }
+    return text;
 }
 
 /** The partial text, its code block closed, then a note paragraph. */

@@ -39,7 +39,12 @@ export function streamReply(options: StreamReplyOptions): Promise<FinalChatEvent
         showThinking: context.settings.showThinking,
         firstPageShownAt: options.firstPageShownAt,
         firstPagePayload: options.firstPagePayload,
-        onError: (error) => context.errors.report(error, channelId, "an edit of an answer")
+        onError: (error) => context.errors.report(error, channelId, "an edit of an answer"),
+        // nobody can see the answer any more: stop it, so its slot goes to other channels (the history keeps what was said)
+        onUnseeable: () => {
+            context.logger.info(`Stopped the answer in channel ${channelId}: its reply can no longer be shown (deleted, or the channel is out of reach).`);
+            controller.abort();
+        }
     });
 
     const stopTyping = sendTyping == null ? () => {} : keepTyping(sendTyping, (error) => context.errors.report(error, channelId, "the typing indicator"));

@@ -47,6 +47,28 @@ describe("Discord faults", () => {
         expect(harness.logLines.join("")).not.toMatch(/Unhandled/);
     });
 
+    it("an answer whose reply was deleted stops generating: its slot goes to another channel, and the history keeps what was said", async () => {
+        // one slot, and answers that would run for minutes: only a stopped answer lets the other channel in
+        const harness = await start({runtime: {sequences: 1, maxTokens: 100_000, modelOptions: {endOfTurnBias: 0}}, bot: {editIntervalMs: 100}});
+        const {discord} = harness;
+        const [channelId, otherChannelId] = [discord.channelIds[4]!, discord.channelIds[5]!];
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "tell me everything", mentionsBot: true});
+        const reply = await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
+            message.message_reference?.message_id === question.id && message.edits.length > 0));
+        const other = await discord.userSays({channelId: otherChannelId, author: discord.users.bob, content: "my turn", mentionsBot: true});
+        discord.deleteMessage(reply.id);
+
+        await discord.waitFor(() => {
+            const answer = discord.messagesIn(otherChannelId).find((message) => message.message_reference?.message_id === other.id);
+            return answer != null && answer.edits.length > 0 && answer.components.length === 0;
+        }, 30_000);
+        const history = await harness.runtime!.store.load(channelId);
+        const said = history?.filter((item) => item.type !== "system") ?? [];
+        expect(said.map((item) => item.type)).toEqual(["user", "model"]);
+        expect(JSON.stringify(said[1])).not.toEqual(JSON.stringify({type: "model", response: []}));
+        expect(harness.logLines.join("")).toMatch(new RegExp(`Stopped the answer in channel ${channelId}: its reply can no longer be shown`));
+    });
+
     it("a reply refused for missing permissions (50013): logged once for the channel, nothing retried there, other channels work", async () => {
         const engine = slowEngine();
         const harness = await start({engine});
