@@ -26,7 +26,13 @@ export function stopButtonRow(answerId: string): ActionRowBuilder<ButtonBuilder>
 }
 
 /** A reply page as discord.js sends it: no mentions parsed, the Stop button while the answer runs. */
-export function toMessagePayload({content, stopButton}: ReplyPayload, answerId: string) {
+export type MessagePayload = {
+    readonly content: string;
+    readonly components: ActionRowBuilder<ButtonBuilder>[];
+    readonly allowedMentions: MessageMentionOptions;
+};
+
+export function toMessagePayload({content, stopButton}: ReplyPayload, answerId: string): MessagePayload {
     return {
         content,
         components: stopButton ? [stopButtonRow(answerId)] : [],

@@ -1,8 +1,9 @@
 import {DiscordAPIError} from "discord.js";
 import type {ChatInputCommandInteraction, Message, SendableChannels} from "discord.js";
 import {toMessagePayload} from "./payloads.js";
+import type {MessagePayload} from "./payloads.js";
 import {DiscordErrorCode} from "./discordErrorCodes.js";
-import type {ReplyPage, ReplyTransport} from "./ReplyTransport.js";
+import type {ReplyPage, ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
 
 /**
  * An interaction token lives 15 minutes; past this age the reply goes on in channel messages.
@@ -40,7 +41,8 @@ export function messageReplyTransport(placeholder: Message, channel: SendableCha
 
 /**
  * A reply to a slash command: the deferred reply first, further pages as follow-ups, and once the
- * interaction token has expired (by its age, or because Discord said so), channel messages.
+ * interaction token has expired (by its age, or because Discord said so), channel messages. The
+ * deferred reply is then edited as the channel message it is, so that it still loses its Stop button.
  */
 export function interactionTransport(
     interaction: ChatInputCommandInteraction,
@@ -60,16 +62,37 @@ export function interactionTransport(
             throw error;
         }
     };
+    /**
+     * Edits a message of the reply with the interaction token while it lives, then as the channel
+     * message it is (known by its id), so that it still loses its Stop button at the end.
+     */
+    const edit = async (messageId: string | undefined, payload: ReplyPayload, editWithToken: (body: MessagePayload) => Promise<Message>): Promise<string> => {
+        const body = toMessagePayload(payload, answerId);
+        if (!expired()) {
+            try {
+                return (await withToken(() => editWithToken(body))).id;
+            } catch (error) {
+                if (!expired() || messageId === undefined)
+                    throw error;
+            }
+        }
+        if (messageId === undefined)
+            throw new InteractionExpiredError();
+        return (await (await fallbackChannel()).messages.edit(messageId, body)).id;
+    };
     const followUpPage = (message: Message): ReplyPage => ({
         async edit(payload) {
-            await withToken(() => interaction.webhook.editMessage(message, toMessagePayload(payload, answerId)));
+            await edit(message.id, payload, (body) => interaction.webhook.editMessage(message, body));
         }
     });
+
+    /** The deferred reply's message id, learnt from its first edit. */
+    let firstMessageId: string | undefined;
 
     return {
         first: {
             async edit(payload) {
-                await withToken(() => interaction.editReply(toMessagePayload(payload, answerId)));
+                firstMessageId = await edit(firstMessageId, payload, (body) => interaction.editReply(body));
             }
         },
         async sendNext(payload) {
