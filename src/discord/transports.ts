@@ -3,6 +3,7 @@ import type {ChatInputCommandInteraction, Message, SendableChannels} from "disco
 import {toMessagePayload} from "./payloads.js";
 import type {MessagePayload} from "./payloads.js";
 import {DiscordErrorCode} from "./discordErrorCodes.js";
+import type {PendingPage} from "./InterruptedReplies.js";
 import type {ReplyPage, ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
 
 /**
@@ -29,12 +30,17 @@ function messagePage(message: Message, answerId: string): ReplyPage {
     };
 }
 
+/** Told of every further page of a reply once it is on screen. */
+export type OnPageSent = (page: PendingPage) => void;
+
 /** A reply to a user's message: the placeholder reply first, further pages as channel messages. */
-export function messageReplyTransport(placeholder: Message, channel: SendableChannels, answerId: string): ReplyTransport {
+export function messageReplyTransport(placeholder: Message, channel: SendableChannels, answerId: string, onPageSent: OnPageSent): ReplyTransport {
     return {
         first: messagePage(placeholder, answerId),
         async sendNext(payload) {
-            return messagePage(await channel.send(toMessagePayload(payload, answerId)), answerId);
+            const message = await channel.send(toMessagePayload(payload, answerId));
+            onPageSent({channelId: message.channelId, messageId: message.id, viaWebhook: false});
+            return messagePage(message, answerId);
         }
     };
 }
@@ -47,7 +53,8 @@ export function messageReplyTransport(placeholder: Message, channel: SendableCha
 export function interactionTransport(
     interaction: ChatInputCommandInteraction,
     answerId: string,
-    fallbackChannel: () => Promise<SendableChannels>
+    fallbackChannel: () => Promise<SendableChannels>,
+    onPageSent: OnPageSent
 ): ReplyTransport {
     let refused = false;
     const expired = () => refused || Date.now() - interaction.createdTimestamp > interactionTokenLifetimeMs;
@@ -96,11 +103,17 @@ export function interactionTransport(
             }
         },
         async sendNext(payload) {
-            const sendToChannel = async () => messagePage(await (await fallbackChannel()).send(toMessagePayload(payload, answerId)), answerId);
+            const sendToChannel = async () => {
+                const message = await (await fallbackChannel()).send(toMessagePayload(payload, answerId));
+                onPageSent({channelId: message.channelId, messageId: message.id, viaWebhook: false});
+                return messagePage(message, answerId);
+            };
             if (expired())
                 return sendToChannel();
             try {
-                return followUpPage(await withToken(() => interaction.followUp(toMessagePayload(payload, answerId))));
+                const message = await withToken(() => interaction.followUp(toMessagePayload(payload, answerId)));
+                onPageSent({channelId: message.channelId, messageId: message.id, viaWebhook: true});
+                return followUpPage(message);
             } catch (error) {
                 // the token died just now: this page, and the rest, go to the channel
                 if (expired())

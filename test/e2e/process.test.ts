@@ -1,3 +1,4 @@
+import {readFileSync} from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import {afterEach, describe, expect, it} from "vitest";
@@ -143,6 +144,33 @@ describe("the bot process", () => {
         }, 20_000);
         expect(userTexts(await savedHistory(dataDir, channels[0]!))).toEqual([...completed.get(channels[0]!)!, "are you back?"]);
         expect(bot.output()).not.toContain(discord.token);
+    });
+
+    it("after kill -9 in the middle of a two-page answer, the next start takes the Stop button off every page and marks the last", async () => {
+        const discord = await fakeDiscord();
+        const dataDir = await createDataDir();
+        const channelId = discord.channelIds[5]!;
+        let bot = await startBot(discord, dataDir, {MAX_TOKENS: "100000"});
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "a very long story", mentionsBot: true});
+        const pagesOf = () => discord.messagesIn(channelId).filter((message) => message.author.id === discord.botUser.id && message.id > question.id);
+        await discord.waitFor(() => pagesOf().length >= 2 && pagesOf().at(-1)!.components.length > 0, 60_000);
+        // the crash comes once the bot has noted the second page (a crash in the very moment a page is sent cannot know it)
+        const pendingFile = path.join(dataDir, "discord", "pending-replies.json");
+        await discord.waitFor(() => readFileSync(pendingFile, "utf8").includes(pagesOf()[1]!.id), 10_000);
+        bot.child.kill("SIGKILL");
+        await bot.exited;
+        expect(pagesOf()[0]!.components).toEqual([]);
+
+        bot = await startBot(discord, dataDir, {MAX_TOKENS: "20"});
+        const pages = await discord.waitFor(() => {
+            const found = pagesOf();
+            return found.at(-1)?.content.endsWith(interruptedNote) ? found : undefined;
+        }, 10_000);
+        for (const page of pages) {
+            expect(page.components).toEqual([]);
+            expect(page.content).not.toMatch(/▌\s*$/);
+        }
+        expect(pages.length).toBeGreaterThanOrEqual(2);
     });
 
     it("refuses a wrong token with a clear message that does not contain the token", async () => {

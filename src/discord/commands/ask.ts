@@ -63,7 +63,8 @@ export const ask: SlashCommand = {
             channelId: interaction.channelId,
             stream: result.stream,
             controller,
-            transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId)),
+            transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId),
+                (page) => context.interrupted.addPage(interaction.id, page)),
             pending: {
                 kind: "interaction",
                 answerId: interaction.id,

@@ -82,7 +82,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         channelId: message.channelId,
         stream: result.stream,
         controller,
-        transport: messageReplyTransport(placeholder, channel, answerId),
+        transport: messageReplyTransport(placeholder, channel, answerId, (page) => context.interrupted.addPage(answerId, page)),
         pending: {kind: "message", answerId, channelId: message.channelId, messageId: placeholder.id},
         firstPageShownAt: performance.now(),
         firstPagePayload,
