@@ -85,6 +85,10 @@ export class LlamaEngine {
                 );
             });
 
+            if (options.threads !== undefined && options.threads > llama.cpuMathCores)
+                options.logger.warn(`THREADS=${options.threads} is more than this machine's ${llama.cpuMathCores} physical cores: ` +
+                    `llama.cpp's threads would wait on each other and answer far slower. Using ${context.currentThreads}; ` +
+                    `THREADS=${llama.cpuMathCores} (or empty) is best.`);
             return new LlamaEngine(llama, model, context, {
                 modelPath,
                 modelName: model.fileInfo.metadata.general?.name ?? path.basename(modelPath),

@@ -41,6 +41,7 @@ export const ask: SlashCommand = {
             speaker: interaction.member != null && "displayName" in interaction.member
                 ? interaction.member.displayName
                 : interaction.user.displayName,
+            userId: interaction.user.id,
             text: question,
             signal: controller.signal
         });

@@ -54,6 +54,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     const result = context.chat.ask({
         channelId: message.channelId,
         speaker: message.member?.displayName ?? message.author.displayName,
+        userId: message.author.id,
         text,
         signal: controller.signal
     });
