@@ -105,8 +105,15 @@ describe("Discord faults", () => {
     it("500s on an edit are retried by discord.js and the final text still lands", async () => {
         const harness = await start({engine: slowEngine(), bot: {editIntervalMs: 100}});
         const {discord} = harness;
+        const channelId = discord.channelIds[5]!;
         discord.failNext({method: "PATCH", path: /^\/channels\/\d+\/messages\/\d+$/, status: 500, times: 2});
-        await askAndWait(harness, discord.channelIds[5]!, "server errors");
+        const reply = await askAndWait(harness, channelId, "server errors");
+
+        const patches = discord.requests.filter((request) => request.method === "PATCH" && request.path === `/channels/${channelId}/messages/${reply.id}`);
+        expect(patches.filter((request) => request.status === 500 && request.faulted)).toHaveLength(2);
+        // discord.js retried the very edit that got the 500s
+        const firstServerError = patches.findIndex((request) => request.status === 500);
+        expect(patches[firstServerError + 2]).toMatchObject({status: 200, body: patches[firstServerError]!.body});
     });
 
     it("a storm of per-route and global 429s: waited out, never retried in a loop, the answer completes", async () => {
