@@ -134,6 +134,8 @@ const schema = z.object({
 export type ParseConfigOptions = {
     /** The Discord bot needs a token; the terminal chat does not. */
     readonly requireToken: boolean;
+    /** Check that a `MODEL` path exists; `npm run register` does not need a model. Default true. */
+    readonly checkModel?: boolean;
 };
 
 /**
@@ -141,7 +143,7 @@ export type ParseConfigOptions = {
  * Pure except for one check: a `MODEL` that is a file path must exist.
  * @throws {ConfigError} naming every bad or missing setting
  */
-export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions): Config {
+export function parseConfig(env: Environment, {requireToken, checkModel = true}: ParseConfigOptions): Config {
     const result = schema.safeParse(env);
     const problems: string[] = [];
 
@@ -153,7 +155,7 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
     }
 
     const model = result.success ? result.data.MODEL : env.MODEL?.trim();
-    if (model != null && model !== "" && !isRemoteModel(model) && !fs.existsSync(path.resolve(model)))
+    if (checkModel && model != null && model !== "" && !isRemoteModel(model) && !fs.existsSync(path.resolve(model)))
         problems.push(`MODEL=${JSON.stringify(model)}: no such file (give a path to a .gguf file, or an hf: URI)`);
 
     if (requireToken && (result.success ? result.data.DISCORD_TOKEN : env.DISCORD_TOKEN?.trim()) == null)

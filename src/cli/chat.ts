@@ -15,12 +15,19 @@ const conversationId = "terminal";
 
 async function main(): Promise<number> {
     const config = loadConfig({requireToken: false});
-    const logger = createLogger({level: config.logLevel, secrets: config.discordToken == null ? [] : [config.discordToken]});
+    // the terminal shows each answer and its numbers itself: the bot's per-question info lines would only repeat them
+    const level = config.logLevel === "info" ? "warn" : config.logLevel;
+    const logger = createLogger({level, secrets: config.discordToken == null ? [] : [config.discordToken]});
     const runtime = await ChatRuntime.start(config, logger);
     const {info} = runtime.engine;
+    const saved = await runtime.store.load(conversationId);
+    const savedTurns = saved?.filter((item) => item.type === "user").length ?? 0;
     process.stderr.write(
         `Model ${info.modelName} (${info.modelPath}), context ${info.contextSize} tokens, ` +
-        `${info.threads} threads, GPU ${info.gpu === false ? "none" : `${info.gpu}, ${info.gpuLayers} layers`}.\n` +
+        `${info.threads} ${info.threads === 1 ? "thread" : "threads"}, GPU ${info.gpu === false ? "none" : `${info.gpu}, ${info.gpuLayers} layers`}.\n` +
+        (savedTurns > 0
+            ? `Continuing the saved conversation (${savedTurns} ${savedTurns === 1 ? "message" : "messages"} so far); /reset starts afresh.\n`
+            : "") +
         "Type a message; /reset clears the conversation; Ctrl+C stops an answer or quits.\n"
     );
 

@@ -66,13 +66,37 @@ describe("starting the bot", () => {
 
     it("runs the terminal chat over piped input: answers, resets, and exits 0 at the end of the input", async () => {
         const model = await createTinyModelFile({endOfTurnBias: 0});
-        const chat = startEntryPoint("cli/chat.js", {MODEL: model, THREADS: "1", GPU_LAYERS: "0", MAX_TOKENS: "16", TEMPERATURE: "0"},
-            "hello there\n/reset\nsecond question\n");
+        const settings = {MODEL: model, THREADS: "1", GPU_LAYERS: "0", MAX_TOKENS: "16", TEMPERATURE: "0", DATA_DIR: await createDataDir()};
+        const chat = startEntryPoint("cli/chat.js", settings, "hello there\n/reset\nsecond question\n");
         expect(await chat.exited).toBe(0);
         const output = chat.output();
         expect(output).toMatch(/16 tokens, [\d.]+ tokens\/s/);
         expect(output).toContain("(conversation cleared)");
         expect(output.match(/cut at MAX_TOKENS/g)).toHaveLength(2);
+        expect(output).toMatch(/, 1 thread, /);
+        expect(output).not.toMatch(/Continuing the saved conversation/);
+
+        // the next run says that it goes on with what was saved, and how to start afresh
+        const again = startEntryPoint("cli/chat.js", settings, "third question\n");
+        expect(await again.exited).toBe(0);
+        expect(again.output()).toMatch(/Continuing the saved conversation \(1 message so far\); \/reset starts afresh\./);
+    });
+
+    it("registers the slash commands with npm run register, without needing MODEL, and explains a refused token like npm start", async () => {
+        const discord = await fakeDiscord();
+        const registered = startEntryPoint("discord/registerCommands.js", {
+            DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, MODEL: "/nope/model.gguf"
+        });
+        expect(await registered.exited).toBe(0);
+        expect(registered.output()).toMatch(/Registered \/ask, \/reset globally/);
+        expect(discord.registeredCommands()).toHaveLength(2);
+
+        const refused = startEntryPoint("discord/registerCommands.js", {
+            DISCORD_TOKEN: "definitely-not-the-right-token-123456789", DISCORD_API_URL: discord.apiUrl, MODEL: "/nope/model.gguf"
+        });
+        expect(await refused.exited).toBe(1);
+        expect(refused.output().trim()).toBe("Registering the commands failed. Discord refused the bot token: " +
+            "check DISCORD_TOKEN in .env (Developer Portal -> your app -> Bot -> Reset Token).");
     });
 });
 
