@@ -124,6 +124,10 @@ export function interactionTransport(
     };
 }
 
+/** The interaction's webhook no longer takes this token: expired (50027, 401), or unknown to the server (10015, seen on Spacebar). */
 function isInvalidTokenError(error: unknown): boolean {
-    return error instanceof DiscordAPIError && (Number(error.code) === DiscordErrorCode.invalidWebhookToken || error.status === 401);
+    if (!(error instanceof DiscordAPIError))
+        return false;
+    const code = Number(error.code);
+    return code === DiscordErrorCode.invalidWebhookToken || code === DiscordErrorCode.unknownWebhook || error.status === 401;
 }
