@@ -92,6 +92,34 @@ describe("the bot process", () => {
         expect(reply.content.startsWith(answer.trimEnd().slice(0, 50))).toBe(true);
         expect(bot.output()).toMatch(/Discord refused the typing indicator/);
         expect(bot.output()).not.toContain(discord.token);
+        expect(bot.output()).toMatch(/INFO Stopped cleanly\.\n/);
+        // not Discord itself: no discord.com invite link, but how to add the bot there
+        expect(bot.output()).toMatch(/Add the bot on 127\.0\.0\.1:\d+ the way that server adds bots/);
+        expect(bot.output()).not.toMatch(/Invite the bot/);
+    });
+
+    it("on SIGTERM after a save failed, says which conversation was not saved instead of \"Stopped cleanly\"", async () => {
+        const discord = await fakeDiscord();
+        const dataDir = await createDataDir();
+        const bot = await startBot(discord, dataDir, {MAX_TOKENS: "10"});
+        const channelId = discord.channelIds[6]!;
+        const answered = async (content: string) => {
+            const question = await discord.userSays({channelId, author: discord.users.alice, content, mentionsBot: true});
+            await discord.waitFor(() => {
+                const reply = replyTo(discord, question);
+                return reply != null && reply.edits.length > 0 && reply.components.length === 0;
+            }, 20_000);
+        };
+        await answered("first");
+        // the folder of saved conversations becomes a file: every later save fails
+        await fs.rm(path.join(dataDir, "conversations"), {recursive: true});
+        await fs.writeFile(path.join(dataDir, "conversations"), "");
+        await answered("second");
+
+        bot.child.kill("SIGTERM");
+        expect(await bot.exited).toBe(0);
+        expect(bot.output()).toMatch(new RegExp(`WARN Stopped, but the conversations of ${channelId} could not be saved`));
+        expect(bot.output()).not.toMatch(/Stopped cleanly/);
     });
 
     it("after kill -9 mid-answer, keeps every completed turn of every channel, marks the cut-off replies, and answers again", async () => {
