@@ -7,6 +7,7 @@ import {Cooldown} from "../chat/Cooldown.js";
 import type {Config} from "../config.js";
 import type {Logger} from "../logger.js";
 import {ActiveAnswers} from "./ActiveAnswers.js";
+import {ChannelWriteLimits} from "./ChannelWriteLimit.js";
 import {DiscordAccessError, explainDiscordFailure} from "./checkDiscordAccess.js";
 import type {BotContext} from "./BotContext.js";
 import {commandDefinitions} from "./commands/index.js";
@@ -81,6 +82,7 @@ export class DiscordBot {
             logger,
             errors: new DiscordErrorReporter(logger),
             interrupted: new InterruptedReplies(path.join(settings.dataDir, "discord"), logger),
+            writeLimits: new ChannelWriteLimits(),
             settings
         };
     }

@@ -28,6 +28,12 @@ export type ReplyStreamerOptions = {
      * no access to it, or every page lost and sending given up), so the answer can be stopped. Default: nothing.
      */
     readonly onUnseeable?: () => void;
+    /**
+     * The write limit of the reply's channel, shared with every other writer there. The first page's
+     * creation must already be recorded in it. Default: a limit of the reply's own, the first page's
+     * creation counted at `firstPageShownAt`.
+     */
+    readonly writeLimit?: ChannelWriteLimit;
 };
 
 /** Failed writes in a row after which a page (or sending a new page) is given up. */
@@ -103,10 +109,14 @@ export class ReplyStreamer {
     /** The final pages' contents, once finished. */
     #final: readonly string[] | undefined;
 
-    /** The writes of the reply (the first page's creation included). */
-    readonly #writeLimit = new ChannelWriteLimit();
+    /** The writes to the reply's channel. */
+    readonly #writeLimit: ChannelWriteLimit;
+    /** Stops listening to other writers' writes (once the reply is finished and idle). */
+    #stopListening: (() => void) | undefined;
     #inFlight = false;
     #timer: ReturnType<typeof setTimeout> | undefined;
+    /** The next write waits for a write in flight elsewhere in the channel to settle. */
+    #waitingForLimit = false;
     #idleWaiters: Array<() => void> = [];
     #sendFailures = 0;
     #lastSendFailureAt = -Infinity;
@@ -131,7 +141,14 @@ export class ReplyStreamer {
         this.#showThinking = options.showThinking ?? false;
         this.#onUnseeable = options.onUnseeable ?? (() => {});
         this.#pages = [newPage(transport.first, options.firstPagePayload, options.firstPageShownAt ?? performance.now())];
-        this.#writeLimit.record(this.#pages[0]!.lastWriteAt);
+        this.#writeLimit = options.writeLimit ?? new ChannelWriteLimit();
+        if (options.writeLimit === undefined)
+            this.#writeLimit.record(this.#pages[0]!.lastWriteAt);
+        // another writer's write that settles may let this reply's next write go earlier
+        this.#stopListening = this.#writeLimit.onSettled(() => {
+            if (this.#timer !== undefined || this.#waitingForLimit)
+                this.#pump();
+        });
     }
 
     /** The model is queued behind others: show "⏳ queued, #N". */
@@ -212,7 +229,7 @@ export class ReplyStreamer {
     }
 
     #isIdle(): boolean {
-        return !this.#inFlight && this.#timer === undefined && this.#nextWrite() === undefined;
+        return !this.#inFlight && this.#timer === undefined && !this.#waitingForLimit && this.#nextWrite() === undefined;
     }
 
     /**
@@ -220,7 +237,7 @@ export class ReplyStreamer {
      * written is computed when the write is issued. This keeps splitting off the per-token path.
      */
     #update(): void {
-        if (!this.#inFlight && this.#timer === undefined)
+        if (!this.#inFlight && this.#timer === undefined && !this.#waitingForLimit)
             this.#pump();
     }
 
@@ -230,8 +247,13 @@ export class ReplyStreamer {
             return;
 
         this.#clearTimer();
+        this.#waitingForLimit = false;
         const write = this.#nextWrite();
         if (write === undefined) {
+            if (this.#final !== undefined) {
+                this.#stopListening?.();
+                this.#stopListening = undefined;
+            }
             const waiters = this.#idleWaiters;
             this.#idleWaiters = [];
             for (const resolve of waiters)
@@ -239,6 +261,11 @@ export class ReplyStreamer {
             return;
         }
         const wait = write.at - performance.now();
+        if (wait === Infinity) {
+            // the channel's limit is held by writes in flight: the next one that settles pumps again
+            this.#waitingForLimit = true;
+            return;
+        }
         if (wait > 0) {
             this.#timer = setTimeout(() => {
                 this.#timer = undefined;
@@ -247,9 +274,13 @@ export class ReplyStreamer {
             return;
         }
         this.#inFlight = true;
+        const settle = this.#writeLimit.begin();
         void this.#perform(write).finally(() => {
             this.#inFlight = false;
-            this.#pump();
+            // settling notifies the listeners, this reply included: it pumps from there
+            settle();
+            if (!this.#inFlight && this.#timer === undefined && !this.#waitingForLimit)
+                this.#pump();
         });
     }
 
@@ -383,7 +414,6 @@ export class ReplyStreamer {
             this.#noticeUnseeable(error);
         } finally {
             page.lastWriteAt = performance.now();
-            this.#writeLimit.record(page.lastWriteAt);
         }
     }
 
@@ -398,8 +428,6 @@ export class ReplyStreamer {
             this.#sendingGivenUp = isLostPageError(error) || this.#sendFailures >= MAX_FAILURES;
             this.#report(error);
             this.#noticeUnseeable(error);
-        } finally {
-            this.#writeLimit.record(performance.now());
         }
     }
 

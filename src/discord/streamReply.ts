@@ -39,6 +39,7 @@ export function streamReply(options: StreamReplyOptions): Promise<FinalChatEvent
         showThinking: context.settings.showThinking,
         firstPageShownAt: options.firstPageShownAt,
         firstPagePayload: options.firstPagePayload,
+        writeLimit: context.writeLimits.forChannel(channelId),
         onError: (error) => context.errors.report(error, channelId, "an edit of an answer"),
         // nobody can see the answer any more: stop it, so its slot goes to other channels (the history keeps what was said)
         onUnseeable: () => {

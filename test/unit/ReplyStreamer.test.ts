@@ -1,5 +1,5 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from "vitest";
-import {CHANNEL_WRITE_LIMIT} from "../../src/discord/ChannelWriteLimit.js";
+import {CHANNEL_WRITE_LIMIT, ChannelWriteLimit} from "../../src/discord/ChannelWriteLimit.js";
 import {ReplyStreamer, type ReplyStreamerOptions} from "../../src/discord/ReplyStreamer.js";
 import {ANSWER_BELOW_TEXT, NO_ANSWER_TEXT, STREAMING_MARKER, THINKING_TEXT} from "../../src/discord/replyText.js";
 import type {ReplyPage, ReplyPayload, ReplyTransport} from "../../src/discord/ReplyTransport.js";
@@ -247,6 +247,30 @@ describe("ReplyStreamer", () => {
         // the first page's creation and 3 edits fill the first window but one write, then the edits wait for it to pass
         expect(starts.slice(0, 4)).toEqual([100, 200, 300, 5000]);
         expect(starts.at(-1)).toBe(7000);
+    });
+
+    it("given two replies streaming in one channel, sharing its write limit, then their writes together stay within it and each final edit goes at once", async () => {
+        const writeLimit = new ChannelWriteLimit();
+        writeLimit.record(performance.now());
+        writeLimit.record(performance.now());
+        const replies = [createStreamer({editIntervalMs: 100, writeLimit}), createStreamer({editIntervalMs: 100, writeLimit})];
+        for (let index = 0; index < 80; index++) {
+            for (const reply of replies)
+                reply.stream(`w${index} `);
+            await vi.advanceTimersByTimeAsync(100);
+        }
+        const doneAt = replies[0]!.transport.now();
+        const finishing = replies.map((reply) => reply.streamer.done(reply.transport.streamedSoFar.trim()));
+        await vi.runAllTimersAsync();
+        await Promise.all(finishing);
+
+        const landed = [0, 0, ...replies.flatMap((reply) => reply.transport.writes.map((write) => write.endedAt!))].sort((a, b) => a - b);
+        for (let index = CHANNEL_WRITE_LIMIT.writes; index < landed.length; index++)
+            expect(landed[index]! - landed[index - CHANNEL_WRITE_LIMIT.writes]!).toBeGreaterThanOrEqual(CHANNEL_WRITE_LIMIT.windowMs);
+        // streaming leaves one write free: the first final goes at once; the second only if the window allows
+        expect(replies[0]!.transport.writes.at(-1)!.startedAt).toBe(doneAt);
+        for (const reply of replies)
+            expect(reply.transport.contents()).toEqual([reply.transport.streamedSoFar.trim()]);
     });
 
     it("given many updates while waiting, then they are coalesced into one edit carrying the newest text", async () => {

@@ -32,8 +32,9 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     if (!channel.isSendable())
         return;
 
+    const writeLimit = context.writeLimits.forChannel(message.channelId);
     const reply = async (content: string) => {
-        await message.reply({content, allowedMentions: noMentions}).catch((error: unknown) => {
+        await writeLimit.run(() => message.reply({content, allowedMentions: noMentions})).catch((error: unknown) => {
             context.errors.report(error, message.channelId, "a reply");
         });
     };
@@ -68,7 +69,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     };
     let placeholder: Message;
     try {
-        placeholder = await message.reply(toMessagePayload(firstPagePayload, answerId));
+        placeholder = await writeLimit.run(() => message.reply(toMessagePayload(firstPagePayload, answerId)));
     } catch (error) {
         // nowhere to show the answer: do not spend the model on it
         controller.abort();
