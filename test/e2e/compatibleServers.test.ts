@@ -1,23 +1,18 @@
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {ChatService} from "../../src/chat/ChatService.js";
 import {DiscordBot} from "../../src/discord/DiscordBot.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
+import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
-import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
 import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 
 const start = harnessPerTest();
-const cleanups: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
+const {defer, fakeDiscord} = cleanupPerTest();
 
 describe("Discord-compatible servers (Spacebar)", () => {
     it("a gateway that keeps rejecting the bot: the close code is logged once, and start-up gives up with a clear message", async () => {
-        const discord = await startFakeDiscord({rejectIdentifyWith: 4000});
-        cleanups.push(() => discord.close());
+        const discord = await fakeDiscord({rejectIdentifyWith: 4000});
         const logger = createMemoryLogger();
         const bot = new DiscordBot({
             settings: {
@@ -29,7 +24,7 @@ describe("Discord-compatible servers (Spacebar)", () => {
             readyTimeoutMs: 3000,
             clientOptions: {ws: {buildIdentifyThrottler: () => ({waitForIdentify: async () => {}})}}
         });
-        cleanups.push(() => bot.close());
+        defer(() => bot.close());
 
         await expect(bot.start()).rejects.toThrow(
             /^The Discord gateway did not let the bot in within 3 s \(it last closed the connection with code 4000 \(UnknownError\)\)\. Check DISCORD_API_URL and DISCORD_TOKEN/);

@@ -1,28 +1,18 @@
 import {readFileSync} from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {interruptedNote} from "../../src/discord/InterruptedReplies.js";
 import {stopNotes} from "../../src/discord/renderAnswer.js";
 import {streamingModelOptions} from "../fixtures/botHarness.js";
 import {startEntryPoint} from "../fixtures/botProcess.js";
 import type {RunningProcess} from "../fixtures/botProcess.js";
-import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
+import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
 import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 import {createTinyModelFile} from "../fixtures/tinyModel.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function fakeDiscord(): Promise<FakeDiscord> {
-    const discord = await startFakeDiscord();
-    cleanups.push(() => discord.close());
-    return discord;
-}
+const {defer, fakeDiscord} = cleanupPerTest();
 
 /** The real bot, `node dist/index.js`, against the fake Discord, on the slow tiny model. */
 async function startBot(discord: FakeDiscord, dataDir: string, settings: Record<string, string> = {}): Promise<RunningProcess> {
@@ -41,7 +31,7 @@ async function startBot(discord: FakeDiscord, dataDir: string, settings: Record<
         DATA_DIR: dataDir,
         ...settings
     });
-    cleanups.push(async () => {
+    defer(async () => {
         bot.child.kill("SIGKILL");
         await bot.exited;
     });
@@ -75,7 +65,8 @@ describe("the bot process", () => {
         // an error on the way, so the log has something to say about a failed request
         discord.failNext({method: "POST", path: /\/typing$/, status: 400, code: 50035});
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "a long story please", mentionsBot: true});
-        await discord.waitFor(() => (replyTo(discord, question)?.edits.length ?? 0) >= 2, 20_000);
+        // some answer text on screen (a loaded machine writes slowly)
+        await discord.waitFor(() => (replyTo(discord, question)?.edits.length ?? 0) >= 2 && replyTo(discord, question)!.content.length > 40, 30_000);
 
         const signalledAt = performance.now();
         bot.child.kill("SIGTERM");

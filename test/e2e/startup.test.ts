@@ -1,30 +1,20 @@
 import {createServer} from "node:net";
 import type {AddressInfo} from "node:net";
 import os from "node:os";
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {startEntryPoint} from "../fixtures/botProcess.js";
-import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
+import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
 import type {FakeDiscord} from "../fixtures/fakeDiscord.js";
 import {startSlowModelServer} from "../fixtures/slowModelServer.js";
 import type {SlowModelServer} from "../fixtures/slowModelServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 import {createTinyModelFile} from "../fixtures/tinyModel.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function fakeDiscord(): Promise<FakeDiscord> {
-    const discord = await startFakeDiscord();
-    cleanups.push(() => discord.close());
-    return discord;
-}
+const {defer, fakeDiscord} = cleanupPerTest();
 
 async function slowModelServer(): Promise<SlowModelServer> {
     const server = await startSlowModelServer();
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     return server;
 }
 
@@ -161,7 +151,7 @@ describe("Discord trouble is explained before the model loads", () => {
             GPU_LAYERS: "0",
             DATA_DIR: await createDataDir()
         });
-        cleanups.push(async () => {
+        defer(async () => {
             bot.child.kill("SIGKILL");
             await bot.exited;
         });
