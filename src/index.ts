@@ -3,14 +3,15 @@
  * sessions, saved histories, chat service) -> Discord bot, and a graceful shutdown on SIGINT/SIGTERM
  * from the first moment.
  */
-import {ChatRuntime} from "./ChatRuntime.js";
-import {ConfigError, loadConfig} from "./config.js";
-import type {Config} from "./config.js";
+import {secretsOf} from "./config.js";
 import {checkDiscordAccess} from "./discord/checkDiscordAccess.js";
 import {DiscordBot} from "./discord/DiscordBot.js";
 import {UserFacingError} from "./errors.js";
+import {loadConfigOrExit} from "./loadConfigOrExit.js";
 import {createLogger} from "./logger.js";
 import type {Logger} from "./logger.js";
+import {startChatRuntime} from "./startChatRuntime.js";
+import type {AnyChatRuntime} from "./startChatRuntime.js";
 import {settlesWithin} from "./utils/settlesWithin.js";
 
 /**
@@ -26,12 +27,8 @@ const shutdownBudgetMs = 10_000;
 type OnSignal = (signal: NodeJS.Signals) => void;
 
 async function main(): Promise<void> {
-    const config = loadConfigOrExit();
-    const logger = createLogger({
-        level: config.logLevel,
-        format: config.logFormat,
-        secrets: config.discordToken == null ? [] : [config.discordToken]
-    });
+    const config = loadConfigOrExit({requireToken: true});
+    const logger = createLogger({level: config.logLevel, format: config.logFormat, secrets: secretsOf(config)});
 
     // from the first moment: until the bot runs, nothing is worth saving, so a signal ends the process at once
     let onSignal: OnSignal = (signal) => {
@@ -43,21 +40,18 @@ async function main(): Promise<void> {
     // a bug in one handler must not take every conversation down with it
     process.on("unhandledRejection", (reason) => logger.error("Unhandled rejection; the bot keeps running.", reason));
 
-    let runtime: ChatRuntime;
+    let runtime: AnyChatRuntime;
     try {
         const botUser = await checkDiscordAccess({discordToken: config.discordToken ?? "", discordApiUrl: config.discordApiUrl});
-        logger.info(`Discord accepted the token of ${botUser.username} (${botUser.id}); loading the model…`);
+        logger.info(`Discord accepted the token of ${botUser.username} (${botUser.id}); starting the model…`);
         // a progress bar only on a terminal (it would also swallow log lines written while it shows)
-        runtime = await ChatRuntime.start({...config, downloadProgress: process.stderr.isTTY === true}, logger);
+        runtime = await startChatRuntime({...config, downloadProgress: process.stderr.isTTY === true}, logger);
     } catch (error) {
         exitWithStartError(logger, error);
     }
 
-    const {info} = runtime.engine;
-    logger.info(`Model: ${info.modelName} (${info.modelPath})`);
-    logger.info(`Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
-        `${info.threads} ${info.threads === 1 ? "thread" : "threads"}, ` +
-        `GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`);
+    for (const line of runtime.describe())
+        logger.info(line);
 
     const bot = new DiscordBot({settings: config, chat: runtime.chat, logger});
     onSignal = (signal) => {
@@ -79,23 +73,11 @@ async function main(): Promise<void> {
     }
 }
 
-function loadConfigOrExit(): Config {
-    try {
-        return loadConfig({requireToken: true});
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            process.stderr.write(`${error.message}\nSee .env.example for every setting and its meaning.\n`);
-            process.exit(1);
-        }
-        throw error;
-    }
-}
-
 /**
  * No new prompts, running answers closed with a note, histories saved, node-llama-cpp and the client
  * released; exit 0. "Stopped cleanly" only when all of that happened; otherwise the log says what did not.
  */
-async function stop(signal: NodeJS.Signals, runtime: ChatRuntime, bot: DiscordBot, logger: Logger): Promise<void> {
+async function stop(signal: NodeJS.Signals, runtime: AnyChatRuntime, bot: DiscordBot, logger: Logger): Promise<void> {
     logger.info(`${signal}: taking no new questions, closing running answers, saving conversations…`);
     const forceExit = setTimeout(() => {
         logger.error("Shutdown took too long; exiting anyway. Conversations saved after their last finished turn are kept.");

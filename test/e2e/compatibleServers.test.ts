@@ -17,7 +17,7 @@ describe("Discord-compatible servers (Spacebar)", () => {
         const bot = new DiscordBot({
             settings: {
                 discordToken: discord.token, discordApiUrl: discord.apiUrl, devGuildId: undefined, editIntervalMs: 1000, showThinking: false,
-                resetPermission: "manage-messages", userCooldownMs: 0, dataDir: await createDataDir()
+                resetPermission: "manage-messages", userCooldownMs: 0, dataDir: await createDataDir(), shards: 1
             },
             chat: new ChatService({engine: new ScriptedEngine(() => "ok"), queuePerChannel: 5, queueTotal: 50, logger}),
             logger,
