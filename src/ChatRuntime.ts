@@ -72,7 +72,7 @@ export class ChatRuntime {
         return [
             `Model: ${info.modelName} (${info.modelPath})`,
             `Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
-            `${info.threads} threads, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`
+            `${info.threads} ${info.threads === 1 ? "thread" : "threads"}, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`
         ];
     }
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import {crc32} from "node:zlib";
 import type {ChatHistoryItem, LlamaContextSequence} from "node-llama-cpp";
 import type {Logger} from "../logger.js";
-import {temporaryPathFor, writeFileAtomically} from "../store/atomicFile.js";
+import {privateDirectoryMode, temporaryPathFor, writeFileAtomically} from "../store/atomicFile.js";
 import {assertValidConversationId} from "../store/HistoryStore.js";
 import {isMissingFileError} from "../utils/isMissingFileError.js";
 import {SerialByKey} from "../utils/SerialByKey.js";
@@ -114,7 +114,7 @@ export class SequenceStateStore {
         const statePath = this.#statePath(conversationId);
         const temporaryPath = temporaryPathFor(statePath);
         try {
-            await fs.mkdir(this.#directory, {recursive: true});
+            await fs.mkdir(this.#directory, {recursive: true, mode: privateDirectoryMode});
             const {fileSize} = await sequence.saveStateToFile(temporaryPath);
             const description: StateDescription = {
                 version: stateFileVersion,

@@ -3,9 +3,10 @@ import path from "node:path";
 import type {Logger} from "../logger.js";
 import {isMissingFileError} from "../utils/isMissingFileError.js";
 import {SerialByKey} from "../utils/SerialByKey.js";
-import {writeFileAtomically} from "./atomicFile.js";
+import {privateDirectoryMode, writeFileAtomically} from "./atomicFile.js";
 
 const fileVersion = 1;
+
 
 /** A conversation id becomes a file name, so only plain names are allowed (Discord ids, "terminal"). */
 const conversationIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -34,7 +35,7 @@ export type HistoryStoreOptions<T> = {
  * Saves one JSON document per conversation, atomically: the new content is written to a temporary
  * file, flushed to disk and renamed over the old one, so a crash mid-write leaves the previous file
  * intact. A file that cannot be read back is moved aside (`*.corrupt-<time>`) with a warning and
- * the conversation starts fresh.
+ * the conversation starts fresh. Files are readable by the bot's user only.
  */
 export class HistoryStore<T> {
     readonly #directory: string;
@@ -42,6 +43,8 @@ export class HistoryStore<T> {
     readonly #logger: Logger;
     /** Writes of one conversation are chained, so an older save never lands after a newer one. */
     readonly #writes = new SerialByKey();
+    /** Conversations whose latest save failed. */
+    readonly #unsaved = new Set<string>();
     #directoryCreated = false;
 
     constructor({directory, isValid, logger}: HistoryStoreOptions<T>) {
@@ -80,12 +83,28 @@ export class HistoryStore<T> {
     save(conversationId: string, value: T): Promise<void> {
         const filePath = this.#filePath(conversationId);
         const content = JSON.stringify({version: fileVersion, conversationId, savedAt: new Date().toISOString(), value});
-        return this.#writes.run(conversationId, () => this.#writeAtomically(filePath, content));
+        return this.#writes.run(conversationId, async () => {
+            try {
+                await this.#writeAtomically(filePath, content);
+                this.#unsaved.delete(conversationId);
+            } catch (error) {
+                this.#unsaved.add(conversationId);
+                throw error;
+            }
+        });
+    }
+
+    /** The conversations whose latest save failed (what a shutdown could not keep). */
+    get unsaved(): string[] {
+        return [...this.#unsaved];
     }
 
     delete(conversationId: string): Promise<void> {
         const filePath = this.#filePath(conversationId);
-        return this.#writes.run(conversationId, () => fs.rm(filePath, {force: true}));
+        return this.#writes.run(conversationId, async () => {
+            await fs.rm(filePath, {force: true});
+            this.#unsaved.delete(conversationId);
+        });
     }
 
     /** Resolves when every save started so far has landed. */
@@ -100,7 +119,7 @@ export class HistoryStore<T> {
 
     async #writeAtomically(filePath: string, content: string): Promise<void> {
         if (!this.#directoryCreated) {
-            await fs.mkdir(this.#directory, {recursive: true});
+            await fs.mkdir(this.#directory, {recursive: true, mode: privateDirectoryMode});
             this.#directoryCreated = true;
         }
 

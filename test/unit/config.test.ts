@@ -80,6 +80,12 @@ describe("parseConfig", () => {
         expect(problemsOf({STATE_CACHE_MB: "1.5"}, false)).toEqual([expect.stringMatching(/STATE_CACHE_MB="1.5": must be a whole number/)]);
     });
 
+    it("given LOG_FORMAT, then text is the default, json is taken, and anything else is refused by name", () => {
+        expect(parseConfig({}, {requireToken: false}).logFormat).toBe("text");
+        expect(parseConfig({LOG_FORMAT: "json"}, {requireToken: false}).logFormat).toBe("json");
+        expect(problemsOf({DISCORD_TOKEN: "abc", LOG_FORMAT: "xml"})).toEqual(['LOG_FORMAT="xml": must be text or json']);
+    });
+
     it("given no token, then only the bot needs one, not the terminal chat", () => {
         expect(problemsOf({}, true)).toEqual([expect.stringMatching(/DISCORD_TOKEN is missing/)]);
         expect(problemsOf({}, false)).toEqual([]);
