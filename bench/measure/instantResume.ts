@@ -233,7 +233,7 @@ async function restart(rig: BotRig): Promise<BotRig> {
     await rig.runtime.chat.close();
     await rig.bot.drain(5000);
     await rig.runtime.close();
-    await rig.bot.destroy();
+    await rig.bot.close();
     const next = await startBot(rig.config);
     return {
         ...next,
