@@ -1,5 +1,5 @@
 import {finishedAnswerText} from "../../src/discord/finishedAnswer.js";
-import {STREAMING_MARKER} from "../../src/discord/ReplyStreamer.js";
+import {STREAMING_MARKER} from "../../src/discord/replyText.js";
 import {DISCORD_MESSAGE_LIMIT, splitMessage} from "../../src/discord/splitMessage.js";
 import {isStillAnswering} from "../../test/fixtures/botHarness.js";
 import type {RecordedRequest, StoredMessage} from "../../test/fixtures/fakeDiscord.js";

@@ -1,4 +1,4 @@
-import {THINKING_TEXT} from "./ReplyStreamer.js";
+import {THINKING_TEXT} from "./replyText.js";
 
 /** How often the timer asks for a refresh; the streamer still edits no faster than EDIT_INTERVAL_MS. */
 const tickMs = 1000;

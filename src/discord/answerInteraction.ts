@@ -33,6 +33,7 @@ export async function answerInteraction(interaction: AnsweredInteraction, contex
         speaker: interaction.member != null && "displayName" in interaction.member
             ? interaction.member.displayName
             : interaction.user.displayName,
+        userId: interaction.user.id,
         text,
         think,
         signal: controller.signal
@@ -56,7 +57,8 @@ export async function answerInteraction(interaction: AnsweredInteraction, contex
         channelId: interaction.channelId,
         stream: result.stream,
         controller,
-        transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId)),
+        transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId),
+            (page) => context.interrupted.addPage(interaction.id, page)),
         pending: {
             kind: "interaction",
             answerId: interaction.id,

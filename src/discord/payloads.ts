@@ -1,6 +1,6 @@
-import type {MessageMentionOptions} from "discord.js";
+import type {ActionRowBuilder, ButtonBuilder, MessageMentionOptions} from "discord.js";
 import {answerButtonRow} from "./answerButtons.js";
-import type {ReplyPayload} from "./ReplyStreamer.js";
+import type {ReplyPayload} from "./ReplyTransport.js";
 
 /**
  * Sent with EVERY message and edit: nothing the model writes can ping anyone (an edit without it
@@ -9,7 +9,13 @@ import type {ReplyPayload} from "./ReplyStreamer.js";
 export const noMentions: MessageMentionOptions = Object.freeze({parse: [], users: [], roles: [], repliedUser: false});
 
 /** A reply page as discord.js sends it: no mentions parsed, the Stop button while the answer runs, then the answer's buttons. */
-export function toMessagePayload({content, stopButton, answerButtons = []}: ReplyPayload, answerId: string) {
+export type MessagePayload = {
+    readonly content: string;
+    readonly components: ActionRowBuilder<ButtonBuilder>[];
+    readonly allowedMentions: MessageMentionOptions;
+};
+
+export function toMessagePayload({content, stopButton, answerButtons = []}: ReplyPayload, answerId: string): MessagePayload {
     return {
         content,
         components: stopButton || answerButtons.length > 0 ? [answerButtonRow(answerId, {stop: stopButton, answer: answerButtons})] : [],

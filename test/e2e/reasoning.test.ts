@@ -4,7 +4,7 @@ import {defaultThinkingBudget} from "../../src/config.js";
 import {continueRequest} from "../../src/discord/buttons/continueAnswer.js";
 import {reasoningGoneText} from "../../src/discord/buttons/showReasoning.js";
 import {finishedAnswerText, formatCut} from "../../src/discord/finishedAnswer.js";
-import {NO_ANSWER_TEXT} from "../../src/discord/ReplyStreamer.js";
+import {NO_ANSWER_TEXT} from "../../src/discord/replyText.js";
 import {buttonIdsOf, isStillAnswering} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";

@@ -2,7 +2,7 @@ import {describe, expect, it} from "vitest";
 import {parseButtonId} from "../../src/discord/answerButtons.js";
 import {finishedAnswerText, formatCut} from "../../src/discord/finishedAnswer.js";
 import {channelsWithKeptThoughts, KeptThoughts, thoughtsKeptPerChannel} from "../../src/discord/KeptThoughts.js";
-import {NO_ANSWER_TEXT, THINKING_TEXT} from "../../src/discord/ReplyStreamer.js";
+import {NO_ANSWER_TEXT, THINKING_TEXT} from "../../src/discord/replyText.js";
 import {formatThinking, formatThoughtFor} from "../../src/discord/ThinkingTimer.js";
 
 describe("the thinking lines", () => {

@@ -1,12 +1,12 @@
 import {MessageFlags, PermissionFlagsBits} from "discord.js";
 import type {ButtonInteraction, ChatInputCommandInteraction, Interaction} from "discord.js";
 import {UserFacingError} from "../../errors.js";
-import type {BotContext} from "../BotContext.js";
-import {commands} from "../commands/index.js";
 import {parseButtonId} from "../answerButtons.js";
+import type {BotContext} from "../BotContext.js";
 import {continueAnswer} from "../buttons/continueAnswer.js";
 import {showReasoning} from "../buttons/showReasoning.js";
 import {stopAnswer} from "../buttons/stopAnswer.js";
+import {commands} from "../commands/index.js";
 
 /** The one interaction handler: routes commands and buttons, and turns any error into an ephemeral reply. */
 export async function handleInteraction(interaction: Interaction, context: BotContext): Promise<void> {
@@ -21,6 +21,9 @@ async function runCommand(interaction: ChatInputCommandInteraction, context: Bot
     try {
         if (command == null)
             throw new UserFacingError("unknown-command", "I do not know this command any more; it will disappear from the list soon.");
+        // some Discord-compatible servers leave it out: without it there is no conversation to talk to
+        if (!interaction.channelId)
+            throw new UserFacingError("no-channel", "I cannot tell which channel this command came from, so I cannot answer it here.");
         await command.execute(interaction, context);
     } catch (error) {
         if (!(error instanceof UserFacingError))
