@@ -60,6 +60,8 @@ export class SessionPool implements ConversationEngine {
     readonly #opening = new Map<string, Promise<ActiveSession>>();
     readonly #maxPromptTokens: number;
     readonly #replyRoom: number;
+    /** Whether the model's chat template has thoughts (a reasoning model). */
+    readonly #thinks: boolean;
     /** An earlier item's tokens as the model's chat template renders them. */
     readonly #renderedTokensOf: HistoryItemSize;
     #closed = false;
@@ -75,8 +77,8 @@ export class SessionPool implements ConversationEngine {
         // the chat wrapper each session resolves for this model, as LlamaChat does
         const chatWrapper = resolveChatWrapper(model);
         // a model whose template has no thoughts never thinks: no room is kept for it
-        const thinks = chatWrapper.settings.segments?.thought != null;
-        this.#replyRoom = replyRoom(context.contextSize, generation.maxTokens, thinks ? generation.thinkingBudget : 0);
+        this.#thinks = chatWrapper.settings.segments?.thought != null;
+        this.#replyRoom = replyRoom(context.contextSize, generation.maxTokens, this.#thinks ? generation.thinkingBudget : 0);
         this.#renderedTokensOf = renderedTokensOf(model, chatWrapper);
         this.#maxPromptTokens = Math.max(0, context.contextSize - this.#replyRoom - this.#renderedTokensOf({type: "system", text: systemPrompt}) -
             turnOverheadTokens);
@@ -110,8 +112,10 @@ export class SessionPool implements ConversationEngine {
         const inputTokensBefore = tokenMeter.usedInputTokens;
         const evaluatedTokens = () => tokenMeter.usedInputTokens - inputTokensBefore;
         const thoughtBudget = think ? this.#generation.thinkingBudget : 0;
-        // MAX_TOKENS counts the answer only, but node-llama-cpp's maxTokens counts thoughts too: its limit
-        // leaves room for the whole budget, and the answer's own limit is kept here, through the signal
+        // MAX_TOKENS counts the answer only, but node-llama-cpp's maxTokens counts thoughts too: for a model that
+        // thinks, its limit leaves room for the whole budget, and the answer's own limit is kept here, through
+        // the signal (which can let one more token through when other channels decode in the same batch)
+        const thoughtRoom = this.#thinks && thoughtBudget > 0 ? thoughtBudget + thoughtSuffixTokens : 0;
         const answerLimit = new AbortController();
         const {maxTokens} = this.#generation;
         let tokens = 0;
@@ -125,7 +129,7 @@ export class SessionPool implements ConversationEngine {
                 stopOnAbortSignal: true,
                 temperature: this.#generation.temperature,
                 topP: this.#generation.topP,
-                maxTokens: thoughtBudget + thoughtSuffixTokens + maxTokens,
+                maxTokens: thoughtRoom + maxTokens,
                 budgets: {thoughtTokens: thoughtBudget},
                 seed: this.#generation.seed,
                 onResponseChunk(chunk) {

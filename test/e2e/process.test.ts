@@ -100,7 +100,7 @@ describe("the bot process", () => {
             const question = await discord.userSays({channelId, author: discord.users.alice, content, mentionsBot: true});
             await discord.waitFor(() => {
                 const reply = replyTo(discord, question);
-                return reply != null && reply.edits.length > 0 && reply.components.length === 0;
+                return reply != null && reply.edits.length > 0 && !isStillAnswering(reply);
             }, 20_000);
         };
         await answered("first");
