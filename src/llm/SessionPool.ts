@@ -115,7 +115,7 @@ export class SessionPool implements ConversationEngine {
         // MAX_TOKENS counts the answer only, but node-llama-cpp's maxTokens counts thoughts too: for a model that
         // thinks, its limit leaves room for the whole budget, and the answer's own limit is kept here, through
         // the signal (which can let one more token through when other channels decode in the same batch)
-        const thoughtRoom = this.#thinks && thoughtBudget > 0 ? thoughtBudget + thoughtSuffixTokens : 0;
+        const thoughtRoom = this.#thinks ? thoughtBudget + thoughtSuffixTokens : 0;
         const answerLimit = new AbortController();
         const {maxTokens} = this.#generation;
         let tokens = 0;
