@@ -27,7 +27,7 @@ import type {LlamaContext} from "node-llama-cpp";
 import {ChatRuntime} from "../src/ChatRuntime.js";
 import type {ChatRuntimeSettings} from "../src/ChatRuntime.js";
 import {llamaCppTool} from "../test/fixtures/llamaCpp/binaries.js";
-import {recordDecodes} from "../test/fixtures/decodeRecorder.js";
+import {nativeBatchCalls, recordDecodes} from "../test/fixtures/decodeRecorder.js";
 import type {RecordedDecode} from "../test/fixtures/decodeRecorder.js";
 import {createBenchLogger, progress} from "./lib/logger.js";
 import {benchModel} from "./lib/models.js";
@@ -150,16 +150,10 @@ async function runBatchedBench(settings: ReproSettings, promptTokens: number, ge
     return {seconds: result.t, decodeTokensPerSecond: result.speed_tg, cpuSeconds: Number(cpu[1]) + Number(cpu[2])};
 }
 
-type NativeBatchCalls = {
-    initBatch(size: number): void;
-    addToBatch(sequenceId: number, firstTokenSequenceIndex: number, tokens: Uint32Array, logitIndexes: Uint32Array): Uint32Array;
-    decodeBatch(): Promise<void>;
-};
-
 /** What `llama-batched-bench` does, through node-llama-cpp's native context: its binary, no JavaScript scheduling or sampling. */
 async function rawDecode(context: LlamaContext, promptTokens: number, maxTokens: number, width: number): Promise<Run> {
     const batchSize = context.batchSize;
-    const native = (context as unknown as {_ctx: NativeBatchCalls})._ctx;
+    const native = nativeBatchCalls(context);
     const sequences = Array.from({length: width}, () => context.getSequence());
     const ids = sequences.map((sequence) => (sequence as unknown as {_sequenceId: number})._sequenceId);
     const prompt = Uint32Array.from({length: promptTokens}, (_, index) => 97 + index % 26);
