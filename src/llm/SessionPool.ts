@@ -3,7 +3,7 @@ import type {ChatHistoryItem, LlamaContext, LlamaContextSequence, LlamaModel} fr
 import {GenerationFailedError, PromptTooLongError} from "../errors.js";
 import type {Logger} from "../logger.js";
 import type {HistoryStore} from "../store/HistoryStore.js";
-import {historyExceeds, historyItemText, trimHistory, withSystemPrompt} from "./chatHistory.js";
+import {answerRoom, historyExceeds, historyItemText, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
 import type {ConversationEngine, GenerateRequest, GenerateResult} from "./types.js";
 
@@ -239,12 +239,4 @@ export class SessionPool implements ConversationEngine {
         session.dispose();
         await sequence.dispose();
     }
-}
-
-/** What the chat template adds around one turn (role markers, separators), rounded up. */
-const turnOverheadTokens = 16;
-
-/** Room kept for the answer: MAX_TOKENS, but at most a quarter of the context so that prompts still fit. */
-export function answerRoom(contextSize: number, maxTokens: number): number {
-    return Math.min(maxTokens, Math.floor(contextSize / 4));
 }
