@@ -4,7 +4,7 @@
  * node-llama-cpp ships. It prints one table per model, ready to be reported upstream.
  *
  * usage: npx tsc -p tsconfig.bench.json && node dist-bench/bench/batchingRepro.js [--model=PATH]
- *        [--threads=1] [--tokens=64] [--rounds=3] [--widths=1,2,4,8]
+ *        [--threads=1] [--tokens=64] [--rounds=3] [--widths=1,2,4,8] [--context=2048 (per sequence)]
  * Without --model it writes the bench's 85M-parameter random F16 model.
  *
  * Rows, all with the same model, threads, context, batch size, prompt and answer lengths, run
@@ -347,7 +347,7 @@ async function readSettings(argv: readonly string[]): Promise<ReproSettings> {
         maxTokens: Number(option("tokens") ?? 64),
         rounds: Number(option("rounds") ?? 3),
         widths,
-        contextSize: 2048,
+        contextSize: Number(option("context") ?? 2048),
         batchSize: 512,
         sequences: Math.max(...widths)
     };
