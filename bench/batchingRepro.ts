@@ -233,6 +233,8 @@ async function startBotEngine(settings: ReproSettings): Promise<BotEngine> {
         batchSize: settings.batchSize,
         threads: settings.threads,
         gpuLayers: 0,
+        // every round starts cold: the repro measures decoding, not instant resume
+        stateCacheMb: 0,
         sequences: settings.sequences,
         temperature: 0.7,
         topP: 0.9,
