@@ -239,6 +239,8 @@ async function startBotEngine(settings: ReproSettings): Promise<BotEngine> {
         temperature: 0.7,
         topP: 0.9,
         maxTokens: settings.maxTokens,
+        // the repro's model does not think
+        thinkingBudget: 0,
         systemPrompt,
         dataDir: await fs.mkdtemp(path.join(os.tmpdir(), "batching-repro-")),
         queuePerChannel: 5,
