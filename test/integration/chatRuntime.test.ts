@@ -23,8 +23,8 @@ afterEach(async () => {
 type TimedEvent = {event: ChatEvent, at: number};
 
 /** Asks and collects every event with the time it arrived. */
-async function ask(chat: ChatService, channelId: string, text: string, signal?: AbortSignal): Promise<TimedEvent[]> {
-    const result = chat.ask({channelId, speaker: "Alice", text, signal});
+async function ask(chat: ChatService, channelId: string, text: string, signal?: AbortSignal, think?: boolean): Promise<TimedEvent[]> {
+    const result = chat.ask({channelId, speaker: "Alice", text, signal, think});
     if (!result.accepted)
         throw new Error(`refused: ${result.userMessage}`);
 
@@ -239,13 +239,7 @@ function thoughtOf(item: ChatHistoryItem): string {
 describe("a reasoning model whose thoughts never end", () => {
     /** Asks with or without thinking, and collects the events. */
     async function askThinking(chat: ChatService, channelId: string, text: string, think = true): Promise<ChatEvent[]> {
-        const result = chat.ask({channelId, speaker: "Alice", text, think});
-        if (!result.accepted)
-            throw new Error(`refused: ${result.userMessage}`);
-        const events: ChatEvent[] = [];
-        for await (const event of result.stream)
-            events.push(event);
-        return events;
+        return (await ask(chat, channelId, text, undefined, think)).map(({event}) => event);
     }
 
     it("streams its thoughts as thinking events, apart from the answer, within the budget, then always answers", async () => {
