@@ -1,6 +1,7 @@
 import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {ChatService} from "./chat/ChatService.js";
+import {Personas} from "./chat/Personas.js";
 import type {Config} from "./config.js";
 import {isChatHistory} from "./llm/chatHistory.js";
 import {LlamaEngine} from "./llm/LlamaEngine.js";
@@ -27,10 +28,12 @@ export class ChatRuntime {
     readonly sessions: SessionPool;
     readonly chat: ChatService;
     readonly store: HistoryStore<ChatHistoryItem[]>;
+    readonly personas: Personas;
     #closing: Promise<void> | undefined;
 
-    private constructor(engine: LlamaEngine, store: HistoryStore<ChatHistoryItem[]>, sessions: SessionPool, chat: ChatService) {
+    private constructor(engine: LlamaEngine, store: HistoryStore<ChatHistoryItem[]>, sessions: SessionPool, chat: ChatService, personas: Personas) {
         this.engine = engine;
+        this.personas = personas;
         this.store = store;
         this.sessions = sessions;
         this.chat = chat;
@@ -56,13 +59,19 @@ export class ChatRuntime {
             store,
             logger
         });
+        const personas = new Personas({
+            defaultPrompt: settings.systemPrompt,
+            store: new HistoryStore({directory: path.join(settings.dataDir, "personas"), isValid: isString, logger}),
+            engine: sessions
+        });
         const chat = new ChatService({
             engine: sessions,
             queuePerChannel: settings.queuePerChannel,
             queueTotal: settings.queueTotal,
-            logger
+            logger,
+            personas
         });
-        return new ChatRuntime(engine, store, sessions, chat);
+        return new ChatRuntime(engine, store, sessions, chat, personas);
     }
 
     /** Stops every answer (reason "shutdown"), saves the histories, frees node-llama-cpp. Safe to call twice. */
@@ -74,4 +83,8 @@ export class ChatRuntime {
         })();
         return this.#closing;
     }
+}
+
+function isString(value: unknown): value is string {
+    return typeof value === "string";
 }

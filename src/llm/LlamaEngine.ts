@@ -87,7 +87,7 @@ export class LlamaEngine {
 
             return new LlamaEngine(llama, model, context, {
                 modelPath,
-                modelName: model.fileInfo.metadata.general?.name ?? path.basename(modelPath),
+                modelName: modelName(model),
                 contextSize: context.contextSize,
                 sequences: context.totalSequences,
                 batchSize: context.batchSize,
@@ -154,6 +154,11 @@ async function resolveModelPath({model, modelsDir, downloadProgress = true}: Lla
             error
         );
     }
+}
+
+/** The model's own name, or its file name. */
+export function modelName(model: LlamaModel): string {
+    return model.fileInfo.metadata.general?.name ?? path.basename(model.filename ?? "model");
 }
 
 function errorMessage(error: unknown): string {

@@ -1,11 +1,12 @@
 import {LlamaChatSession} from "node-llama-cpp";
 import type {ChatHistoryItem, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
-import {GenerationFailedError, PromptTooLongError} from "../errors.js";
+import {GenerationFailedError, PromptTooLongError, SystemPromptTooLongError} from "../errors.js";
 import type {Logger} from "../logger.js";
 import type {HistoryStore} from "../store/HistoryStore.js";
+import {modelName} from "./LlamaEngine.js";
 import {historyExceeds, historyItemText, trimHistory, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
-import type {ConversationEngine, GenerateRequest, GenerateResult} from "./types.js";
+import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "./types.js";
 
 export type GenerationSettings = {
     readonly temperature: number;
@@ -18,6 +19,7 @@ export type GenerationSettings = {
 export type SessionPoolOptions = {
     readonly model: LlamaModel;
     readonly context: LlamaContext;
+    /** The system prompt of a turn that brings none. */
     readonly systemPrompt: string;
     readonly generation: GenerationSettings;
     readonly store: HistoryStore<ChatHistoryItem[]>;
@@ -50,6 +52,7 @@ export class SessionPool implements ConversationEngine {
     readonly #opening = new Map<string, Promise<ActiveSession>>();
     readonly #maxPromptTokens: number;
     readonly #answerRoom: number;
+    readonly #maxSystemPromptTokens: number;
     #closed = false;
 
     constructor({model, context, systemPrompt, generation, store, logger}: SessionPoolOptions) {
@@ -60,15 +63,15 @@ export class SessionPool implements ConversationEngine {
         this.#store = store;
         this.#logger = logger;
         this.#answerRoom = answerRoom(context.contextSize, generation.maxTokens);
-        this.#maxPromptTokens = Math.max(0, context.contextSize - this.#answerRoom - this.#tokensOf({type: "system", text: systemPrompt}) -
-            turnOverheadTokens);
+        this.#maxPromptTokens = this.#promptRoom(this.#tokensOf({type: "system", text: systemPrompt}));
+        this.#maxSystemPromptTokens = Math.max(0, context.contextSize - this.#answerRoom - Math.floor(context.contextSize / 4) - 2 * turnOverheadTokens);
     }
 
     get parallelism(): number {
         return this.#context.totalSequences;
     }
 
-    /** The longest user turn accepted, in tokens. */
+    /** The longest user turn accepted under the default system prompt, in tokens. */
     get maxPromptTokens(): number {
         return this.#maxPromptTokens;
     }
@@ -78,16 +81,22 @@ export class SessionPool implements ConversationEngine {
         return [...this.#active.keys()];
     }
 
-    async generate({conversationId, prompt, signal, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
+    async generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
+        const systemTokens = this.#tokensOf({type: "system", text: systemPrompt});
+        if (systemTokens - turnOverheadTokens > this.#maxSystemPromptTokens)
+            throw new SystemPromptTooLongError(systemTokens - turnOverheadTokens, this.#maxSystemPromptTokens);
+
         const promptTokens = this.#model.tokenize(prompt).length;
-        if (promptTokens > this.#maxPromptTokens)
-            throw new PromptTooLongError(promptTokens, this.#maxPromptTokens);
+        const maxPromptTokens = this.#promptRoom(systemTokens);
+        if (promptTokens > maxPromptTokens)
+            throw new PromptTooLongError(promptTokens, maxPromptTokens);
 
         const startedAt = performance.now();
         if (signal.aborted)
             return {text: "", tokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
 
         const active = await this.#acquire(conversationId);
+        useSystemPrompt(active.session, systemPrompt);
         this.#fitHistory(active.session, promptTokens);
         const {tokenMeter} = active.sequence;
         const inputTokensBefore = tokenMeter.usedInputTokens;
@@ -140,6 +149,33 @@ export class SessionPool implements ConversationEngine {
         await this.#store.delete(conversationId);
     }
 
+    async startConversation(conversationId: string, turns: readonly ConversationTurn[]): Promise<void> {
+        await this.#opening.get(conversationId)?.catch(() => undefined);
+        const history: ChatHistoryItem[] = [
+            {type: "system", text: this.#systemPrompt},
+            ...turns.flatMap(({prompt, answer}): ChatHistoryItem[] => [{type: "user", text: prompt}, {type: "model", response: [answer]}])
+        ];
+        this.#active.get(conversationId)?.session.setChatHistory(history);
+        await this.#save(conversationId, history);
+    }
+
+    async measureSystemPrompt(text: string): Promise<SystemPromptSize> {
+        return {tokens: this.#model.tokenize(text).length, limit: this.#maxSystemPromptTokens};
+    }
+
+    async status(): Promise<EngineStatus> {
+        const saved = await this.#store.ids();
+        const {gpu} = this.#model.llama;
+        return {
+            engine: "node-llama-cpp (in process)",
+            model: modelName(this.#model),
+            gpu: gpu === false ? false : `${gpu}, ${this.#model.gpuLayers} layers`,
+            contextSize: this.#context.contextSize,
+            sequencesInUse: this.#context.totalSequences - this.#context.sequencesLeft,
+            conversations: new Set([...saved, ...this.#active.keys()]).size
+        };
+    }
+
     /** Frees every sequence; the histories are already saved. Safe to call twice. */
     async close(): Promise<void> {
         if (this.#closed)
@@ -164,6 +200,11 @@ export class SessionPool implements ConversationEngine {
         const history = session.getChatHistory();
         if (historyExceeds(history, room, this.#tokensOf))
             session.setChatHistory(trimHistory(history, Math.floor(room / 2), this.#tokensOf));
+    }
+
+    /** The longest user turn that fits beside a system prompt of this size (template overhead included). */
+    #promptRoom(systemTokens: number): number {
+        return Math.max(0, this.#context.contextSize - this.#answerRoom - systemTokens - turnOverheadTokens);
     }
 
     /** An item's tokens, with what the chat template wraps it in. */
@@ -239,6 +280,14 @@ export class SessionPool implements ConversationEngine {
         session.dispose();
         await sequence.dispose();
     }
+}
+
+/** A conversation continues under a new system prompt (a persona set or cleared), its turns kept. */
+function useSystemPrompt(session: LlamaChatSession, systemPrompt: string): void {
+    const history = session.getChatHistory();
+    const [first] = history;
+    if (first?.type !== "system" || first.text !== systemPrompt)
+        session.setChatHistory(withSystemPrompt(history, systemPrompt));
 }
 
 /** What the chat template adds around one turn (role markers, separators), rounded up. */

@@ -86,6 +86,19 @@ export class HistoryStore<T> {
         return this.#chain(conversationId, () => fs.rm(filePath, {force: true}));
     }
 
+    /** The ids of every saved document. */
+    async ids(): Promise<string[]> {
+        await this.flush();
+        try {
+            const files = await fs.readdir(this.#directory);
+            return files.filter((file) => file.endsWith(".json")).map((file) => file.slice(0, -".json".length));
+        } catch (error) {
+            if (isMissingFileError(error))
+                return [];
+            throw error;
+        }
+    }
+
     /** Resolves when every save started so far has landed. */
     async flush(): Promise<void> {
         await Promise.all(this.#pendingWrites.values());
