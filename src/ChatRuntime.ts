@@ -1,7 +1,7 @@
 import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {ChatService} from "./chat/ChatService.js";
-import {Personas} from "./chat/Personas.js";
+import {isPersona, Personas} from "./chat/Personas.js";
 import type {Config} from "./config.js";
 import {isChatHistory} from "./llm/chatHistory.js";
 import {LlamaEngine} from "./llm/LlamaEngine.js";
@@ -61,7 +61,7 @@ export class ChatRuntime {
         });
         const personas = new Personas({
             defaultPrompt: settings.systemPrompt,
-            store: new HistoryStore({directory: path.join(settings.dataDir, "personas"), isValid: isString, logger}),
+            store: new HistoryStore({directory: path.join(settings.dataDir, "personas"), isValid: isPersona, logger}),
             engine: sessions
         });
         const chat = new ChatService({
@@ -83,8 +83,4 @@ export class ChatRuntime {
         })();
         return this.#closing;
     }
-}
-
-function isString(value: unknown): value is string {
-    return typeof value === "string";
 }

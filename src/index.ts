@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     logger.info(`Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
         `${info.threads} threads, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`);
 
-    const bot = new DiscordBot({settings: config, chat: runtime.chat, logger});
+    const bot = new DiscordBot({settings: config, chat: runtime.chat, personas: runtime.personas, logger});
     let stopping = false;
     const stop = async (signal: string) => {
         if (stopping)

@@ -10,6 +10,11 @@ export type PersonaStore = {
     delete(channelId: string): Promise<void>;
 };
 
+/** Tells a saved persona from a damaged file. */
+export function isPersona(value: unknown): value is string {
+    return typeof value === "string";
+}
+
 export type PersonasOptions = {
     /** SYSTEM_PROMPT: the system prompt of a channel without a persona. */
     readonly defaultPrompt: string;
@@ -66,16 +71,19 @@ export class Personas {
         return had;
     }
 
-    /** The system prompt of a question asked in `channelIds` (most specific first), filled in. */
-    async systemPrompt(channelIds: readonly string[], names: PlaceNames, now = new Date()): Promise<string> {
-        let template = this.#defaultPrompt;
+    /** The persona a question asked in `channelIds` (most specific first) follows, and whose it is; undefined: the default. */
+    async applying(channelIds: readonly string[]): Promise<{readonly channelId: string, readonly persona: string} | undefined> {
         for (const channelId of channelIds) {
             const persona = await this.get(channelId);
-            if (persona != null) {
-                template = persona;
-                break;
-            }
+            if (persona != null)
+                return {channelId, persona};
         }
-        return fillPlaceholders(template, names, now);
+        return undefined;
+    }
+
+    /** The system prompt of a question asked in `channelIds` (most specific first), filled in. */
+    async systemPrompt(channelIds: readonly string[], names: PlaceNames, now = new Date()): Promise<string> {
+        const applying = await this.applying(channelIds);
+        return fillPlaceholders(applying?.persona ?? this.#defaultPrompt, names, now);
     }
 }

@@ -8,21 +8,18 @@ export type PlaceNames = {
     readonly bot: string;
 };
 
-/** The placeholders `SYSTEM_PROMPT` and personas may use. */
-export const placeholders = ["{date}", "{time}", "{server}", "{channel}", "{bot}"] as const;
-
 /**
  * A system prompt template with its placeholders filled in, at the time of a question: `{date}`
  * ("Sunday, November 29, 2026"), `{time}` ("18:42 UTC", the bot machine's time zone), `{server}`,
  * `{channel}` and `{bot}`. Anything else in braces is left as written.
  */
 export function fillPlaceholders(template: string, names: PlaceNames, now: Date): string {
-    const values: Record<(typeof placeholders)[number], () => string> = {
-        "{date}": () => now.toLocaleDateString("en-US", {weekday: "long", year: "numeric", month: "long", day: "numeric"}),
-        "{time}": () => now.toLocaleTimeString("en-GB", {hour: "2-digit", minute: "2-digit", timeZoneName: "short"}),
-        "{server}": () => names.server,
-        "{channel}": () => names.channel,
-        "{bot}": () => names.bot
+    const values: Record<string, () => string> = {
+        date: () => now.toLocaleDateString("en-US", {weekday: "long", year: "numeric", month: "long", day: "numeric"}),
+        time: () => now.toLocaleTimeString("en-GB", {hour: "2-digit", minute: "2-digit", timeZoneName: "short"}),
+        server: () => names.server,
+        channel: () => names.channel,
+        bot: () => names.bot
     };
-    return template.replace(/\{(date|time|server|channel|bot)\}/g, (placeholder) => values[placeholder as keyof typeof values]());
+    return template.replace(/\{(date|time|server|channel|bot)\}/g, (placeholder, name: string) => values[name]?.() ?? placeholder);
 }

@@ -1,9 +1,10 @@
 import {once} from "node:events";
 import path from "node:path";
-import {Client, Events, GatewayIntentBits, OAuth2Scopes, Options, Partials, PermissionsBitField, PermissionFlagsBits} from "discord.js";
+import {ActivityType, Client, Events, GatewayIntentBits, OAuth2Scopes, Options, Partials, PermissionsBitField, PermissionFlagsBits} from "discord.js";
 import type {ClientOptions} from "discord.js";
 import type {ChatService} from "../chat/ChatService.js";
 import {Cooldown} from "../chat/Cooldown.js";
+import type {Personas} from "../chat/Personas.js";
 import type {Config} from "../config.js";
 import type {Logger} from "../logger.js";
 import {ActiveAnswers} from "./ActiveAnswers.js";
@@ -15,20 +16,28 @@ import {handleInteraction} from "./events/interactionCreate.js";
 import {handleMessage} from "./events/messageCreate.js";
 import {noMentions} from "./payloads.js";
 
-/** The permissions the bot uses, and nothing more: read the channel, reply, reply in threads, reply to a message. */
+/**
+ * The permissions the bot uses, and nothing more: read the channel, reply, reply in threads, reply
+ * to a message, open a thread on an answer (`/ask thread:true`).
+ */
 export const botPermissions = new PermissionsBitField([
     PermissionFlagsBits.ViewChannel,
     PermissionFlagsBits.SendMessages,
     PermissionFlagsBits.SendMessagesInThreads,
-    PermissionFlagsBits.ReadMessageHistory
+    PermissionFlagsBits.ReadMessageHistory,
+    PermissionFlagsBits.CreatePublicThreads
 ]);
 
 export type DiscordBotSettings = Pick<Config,
-    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir">;
+    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir"
+    | "allowedChannelIds" | "allowedRoleIds" | "blockedUserIds" | "allowDms" | "personaPermission" | "attachmentMaxBytes"
+    | "attachmentMaxFiles" | "statusText">;
 
 export type DiscordBotOptions = {
     readonly settings: DiscordBotSettings;
     readonly chat: ChatService;
+    /** The channels' personas, for `/persona` (the chat service asks every question under them). */
+    readonly personas: Personas;
     readonly logger: Logger;
     /** Extra discord.js client options (tests use them to go faster against a local server). */
     readonly clientOptions?: Partial<ClientOptions>;
@@ -50,13 +59,15 @@ export class DiscordBot {
     readonly #settings: DiscordBotSettings;
     readonly #logger: Logger;
 
-    constructor({settings, chat, logger, clientOptions}: DiscordBotOptions) {
+    constructor({settings, chat, personas, logger, clientOptions}: DiscordBotOptions) {
         this.#settings = settings;
         this.#logger = logger;
         this.client = new Client({
             intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
             partials: [Partials.Channel],
             allowedMentions: noMentions,
+            // the status line tells people how to talk to the bot
+            presence: {activities: [{name: "Custom Status", type: ActivityType.Custom, state: settings.statusText}]},
             // the bot keeps the messages it writes to itself; discord.js's cache of every message seen
             // (200 per channel) would only grow with the number of channels
             makeCache: Options.cacheWithLimits({...Options.DefaultMakeCacheSettings, MessageManager: 0}),
@@ -65,12 +76,21 @@ export class DiscordBot {
         });
         this.#context = {
             chat,
+            personas,
             answers: new ActiveAnswers(),
             cooldown: new Cooldown(settings.userCooldownMs),
             logger,
             errors: new DiscordErrorReporter(logger),
             interrupted: new InterruptedReplies(path.join(settings.dataDir, "discord"), logger),
-            settings
+            settings: {
+                editIntervalMs: settings.editIntervalMs,
+                showThinking: settings.showThinking,
+                resetPermission: settings.resetPermission,
+                personaPermission: settings.personaPermission,
+                access: settings,
+                attachmentMaxBytes: settings.attachmentMaxBytes,
+                attachmentMaxFiles: settings.attachmentMaxFiles
+            }
         };
     }
 

@@ -1,10 +1,16 @@
 import type {Message} from "discord.js";
+import {withAttachedFiles} from "../../chat/formatPrompt.js";
+import {UserFacingError} from "../../errors.js";
+import {askerOfMessage, checkAccess} from "../access.js";
+import {deliveredAttachments, readAttachments} from "../attachments.js";
+import type {AttachmentsRead} from "../attachments.js";
 import type {BotContext} from "../BotContext.js";
 import {cleanPrompt} from "../cleanPrompt.js";
 import type {MentionNames} from "../cleanPrompt.js";
 import {noMentions, toMessagePayload} from "../payloads.js";
 import {formatQueued, THINKING_TEXT} from "../ReplyStreamer.js";
 import type {ReplyPayload} from "../ReplyStreamer.js";
+import {placeOf} from "../place.js";
 import {messageReplyTransport} from "../transports.js";
 import {streamReply} from "../streamReply.js";
 
@@ -32,6 +38,10 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     if (!channel.isSendable())
         return;
 
+    // outside where the bot answers, a mention is ignored without a word (a reply there would be noise)
+    if (!checkAccess(context.settings.access, askerOfMessage(message)).allowed)
+        return;
+
     const reply = async (content: string) => {
         await message.reply({content, allowedMentions: noMentions}).catch((error: unknown) => {
             context.errors.report(error, message.channelId, "a reply");
@@ -46,19 +56,35 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         return;
     }
 
-    const text = cleanPrompt(message.content, botId, mentionNames(message));
-    if (text === "")
-        return reply(emptyPromptHint);
+    const question = cleanPrompt(message.content, botId, mentionNames(message));
+    let attached: AttachmentsRead;
+    try {
+        attached = await readAttachments(deliveredAttachments(message.attachments.values()), {
+            maxBytes: context.settings.attachmentMaxBytes,
+            maxFiles: context.settings.attachmentMaxFiles
+        });
+    } catch (error) {
+        if (error instanceof UserFacingError)
+            return reply(error.userMessage);
+        throw error;
+    }
+    if (question === "" && attached.files.length === 0)
+        return reply([...attached.notes, emptyPromptHint].join("\n"));
 
     const controller = new AbortController();
     const result = context.chat.ask({
         channelId: message.channelId,
         speaker: message.member?.displayName ?? message.author.displayName,
-        text,
-        signal: controller.signal
+        text: withAttachedFiles(question, attached.files),
+        signal: controller.signal,
+        place: placeOf({client: message.client, channelId: message.channelId, channel, guild: message.guild, user: message.author})
     });
     if (!result.accepted)
         return reply(result.userMessage);
+
+    // files that were not read are said plainly; the question is still answered
+    if (attached.notes.length > 0)
+        await reply(attached.notes.map((note) => `-# 📎 ${note}`).join("\n"));
 
     const answerId = message.id;
     const firstPagePayload: ReplyPayload = {
