@@ -166,7 +166,7 @@ const schema = z.object({
         error: "must be manage-channels or everyone"
     }).default("manage-channels")),
     ATTACHMENT_MAX_BYTES: setting(integer(1, 25 * 1024 * 1024).default(100_000)),
-    ATTACHMENT_MAX_FILES: setting(integer(0, 10).default(5)),
+    ATTACHMENT_MAX_FILES: setting(integer(1, 10).default(5)),
     STATUS_TEXT: setting(z.string().max(128, {error: "must be at most 128 characters (Discord's limit)"}).default(defaultStatusText))
 });
 
