@@ -1,4 +1,4 @@
-import type {Client, Guild, TextBasedChannel, User} from "discord.js";
+import type {ChatInputCommandInteraction, Client, Guild, TextBasedChannel, User} from "discord.js";
 import type {Place} from "../chat/ChatService.js";
 
 export type PlaceOptions = {
@@ -29,4 +29,15 @@ export function placeOf({client, channelId, channel, guild, user}: PlaceOptions)
                 bot: guild.members.me?.displayName ?? client.user.displayName
             }
     };
+}
+
+/** Where a slash command is run. */
+export function placeOfInteraction(interaction: ChatInputCommandInteraction): Place {
+    return placeOf({
+        client: interaction.client,
+        channelId: interaction.channelId,
+        channel: interaction.channel,
+        guild: interaction.guild,
+        user: interaction.user
+    });
 }

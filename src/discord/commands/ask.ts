@@ -3,7 +3,7 @@ import type {ChatInputCommandInteraction, Client, SendableChannels} from "discor
 import type {FinalChatEvent} from "../../chat/events.js";
 import {askerOfInteraction, checkAccess} from "../access.js";
 import type {BotContext} from "../BotContext.js";
-import {placeOf} from "../place.js";
+import {placeOfInteraction} from "../place.js";
 import {streamReply} from "../streamReply.js";
 import {interactionTransport} from "../transports.js";
 import type {SlashCommand} from "./SlashCommand.js";
@@ -68,13 +68,7 @@ export const ask: SlashCommand = {
             speaker,
             text: question,
             signal: controller.signal,
-            place: placeOf({
-                client: interaction.client,
-                channelId: interaction.channelId,
-                channel: interaction.channel,
-                guild: interaction.guild,
-                user: interaction.user
-            })
+            place: placeOfInteraction(interaction)
         });
         if (!result.accepted) {
             await interaction.reply({content: result.userMessage, flags: MessageFlags.Ephemeral});

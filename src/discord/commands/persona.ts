@@ -1,7 +1,7 @@
 import {ApplicationIntegrationType, InteractionContextType, MessageFlags, PermissionFlagsBits, SlashCommandBuilder} from "discord.js";
 import type {ChatInputCommandInteraction} from "discord.js";
 import type {BotContext} from "../BotContext.js";
-import {placeOf} from "../place.js";
+import {placeOfInteraction} from "../place.js";
 import type {SlashCommand} from "./SlashCommand.js";
 
 /** Discord's own limit on a string option. */
@@ -73,16 +73,6 @@ async function show(interaction: ChatInputCommandInteraction, context: BotContex
         ? "This channel uses the bot's default persona (`SYSTEM_PROMPT`). `/persona set` gives it one of its own."
         : `${applying.channelId === interaction.channelId ? "This channel's persona" : "This thread follows its channel's persona"}:\n${quote(applying.persona)}`;
     await interaction.reply({content, flags: MessageFlags.Ephemeral});
-}
-
-function placeOfInteraction(interaction: ChatInputCommandInteraction) {
-    return placeOf({
-        client: interaction.client,
-        channelId: interaction.channelId,
-        channel: interaction.channel,
-        guild: interaction.guild,
-        user: interaction.user
-    });
 }
 
 /** A persona as a block quote, cut to fit one message. */
