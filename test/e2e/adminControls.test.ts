@@ -221,6 +221,19 @@ describe("text attachments", () => {
         expect(engine.prompts).toEqual([]);
     });
 
+    it("count against the prompt limit: too long for the context, the asker gets the numbers and the conversation is unchanged", async () => {
+        const harness = await start({});
+        const {discord} = harness;
+        const channelId = discord.channelIds[13]!;
+        const question = await discord.userSays({
+            channelId, author: discord.users.alice, content: "summarize", mentionsBot: true,
+            attachments: [{filename: "book.md", content: "Chapter one. It was a dark and stormy night. ".repeat(100)}]
+        });
+        const reply = await finishedReply(harness, question);
+        expect(reply.content).toMatch(/too long for me: it is [\d,]+ tokens, and I can take at most \d+/);
+        expect(await harness.runtime!.store.load(channelId)).toBeUndefined();
+    });
+
     it("an image gets a plain note and is never downloaded, and the question is still answered", async () => {
         const engine = new ScriptedEngine(() => "It is probably a cat.");
         const harness = await start({engine});
