@@ -234,22 +234,31 @@ describe("text attachments", () => {
         expect(await harness.runtime!.store.load(channelId)).toBeUndefined();
     });
 
-    it("an image gets a plain note and is never downloaded, and the question is still answered", async () => {
+    it("an image or another binary file gets a plain note, an image is never downloaded, and the question is still answered", async () => {
         const engine = new ScriptedEngine(() => "It is probably a cat.");
         const harness = await start({engine});
         const {discord} = harness;
         const channelId = discord.channelIds[9]!;
         const question = await discord.userSays({
             channelId, author: discord.users.alice, content: "what is in this picture?", mentionsBot: true,
-            attachments: [{filename: "photo.png", content: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2]), contentType: "image/png"}]
+            attachments: [
+                {filename: "photo.png", content: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 1, 2]), contentType: "image/png"},
+                {filename: "archive.zip", content: new Uint8Array([0x50, 0x4b, 3, 4, 0]), contentType: "application/zip"},
+                {filename: "disguised.txt", content: new Uint8Array([0x41, 0, 0x42, 0xff])}
+            ]
         });
 
         const answer = await finishedReply(harness, question);
         expect(answer.content).toBe("It is probably a cat.");
         const [note] = repliesTo(harness, question);
-        expect(note!.content).toMatch(/I cannot see images, so I did not look at photo\.png: this model reads text only/);
+        expect(note!.content.split("\n")).toEqual([
+            "-# 📎 I cannot see images, so I did not look at photo.png: this model reads text only (node-llama-cpp 3.21.1 has no vision support).",
+            "-# 📎 I can only read text files, so I skipped archive.zip.",
+            "-# 📎 disguised.txt is not a text file, so I skipped it."
+        ]);
         expect(engine.prompts).toEqual(["Alice: what is in this picture?"]);
-        expect(discord.attachmentDownloads).toEqual([]);
+        // only the file that claimed to be text was downloaded, to find out it is not
+        expect(discord.attachmentDownloads.map((download) => download.path.split("/").at(-1))).toEqual(["disguised.txt"]);
     });
 
     it("are fetched only from the message's attachments, never from links in its text", async () => {

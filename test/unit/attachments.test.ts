@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import {withAttachedFiles} from "../../src/chat/formatPrompt.js";
-import {formatBytes, kindOf} from "../../src/discord/attachments.js";
+import {AttachmentRefusedError, formatBytes, kindOf, readAttachments} from "../../src/discord/attachments.js";
 
 describe("kindOf", () => {
     it("given text, data, logs and source code, by type or by name, then they are text", () => {
@@ -15,6 +15,15 @@ describe("kindOf", () => {
         expect(kindOf({name: "x", contentType: "image/webp"})).toBe("image");
         expect(kindOf({name: "report.pdf", contentType: "application/pdf"})).toBe("other");
         expect(kindOf({name: "archive.zip", contentType: null})).toBe("other");
+    });
+});
+
+describe("readAttachments", () => {
+    it("given more text files than allowed, then the question is refused with both numbers before anything is downloaded", async () => {
+        const file = (name: string) => ({name, url: "http://127.0.0.1:9/never", size: 10, contentType: "text/plain"});
+        const reading = readAttachments([file("a.txt"), file("b.txt"), file("c.txt"), {...file("d.png"), contentType: "image/png"}], {maxBytes: 100, maxFiles: 2});
+        await expect(reading).rejects.toThrow(AttachmentRefusedError);
+        await expect(reading).rejects.toMatchObject({userMessage: "You attached 3 text files; I read at most 2 from one message. Please send fewer."});
     });
 });
 
