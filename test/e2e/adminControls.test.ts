@@ -298,6 +298,14 @@ describe("/ask thread:true", () => {
         await finishedReply(harness, inThread);
         expect(userTurns(await harness.runtime!.store.load(thread.id))).toEqual(["Alice: tell me about lighthouses", "Bob: and their keepers?"]);
         expect(userTurns(await harness.runtime!.store.load(channelId))).toEqual(["Alice: tell me about lighthouses"]);
+
+        // slash commands in the thread follow its parent too: its allow-list, and its persona
+        const {id: shown} = await persona(harness, channelId, "set", {text: "You keep a lighthouse.", permissions: manageChannels});
+        await discord.waitFor(() => ephemeralText(harness, shown));
+        const {id: inThreadShow} = await persona(harness, thread.id, "show");
+        expect(await discord.waitFor(() => ephemeralText(harness, inThreadShow))).toBe("This thread follows its channel's persona:\n>>> You keep a lighthouse.");
+        const {id: inThreadAsk} = await ask(harness, thread.id, "one more");
+        expect(await discord.waitFor(() => discord.interactionResponses(inThreadAsk).callbacks[0]?.type)).toBe(5);
     });
 
     it("in a DM is refused with a note, before anything is asked", async () => {
