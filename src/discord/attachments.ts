@@ -1,6 +1,7 @@
 import type {Attachment} from "discord.js";
 import {UserFacingError} from "../errors.js";
 import type {AttachedFile} from "../chat/formatPrompt.js";
+import {formatBytes} from "./formatBytes.js";
 
 /** How long one file may take to download. */
 const downloadTimeoutMs = 15_000;
@@ -164,13 +165,4 @@ function downloadFailed(name: string, reason: string): AttachmentRefusedError {
 function tooLarge(name: string, size: string, maxBytes: number): AttachmentRefusedError {
     return new AttachmentRefusedError(`${name} ${size}; I read text files up to ${formatBytes(maxBytes)}. ` +
         "Please attach a shorter file, or paste the part that matters.");
-}
-
-/** "812 bytes", "97.7 KB", "3.2 MB" */
-export function formatBytes(bytes: number): string {
-    if (bytes < 1024)
-        return `${bytes.toLocaleString("en-US")} bytes`;
-    if (bytes < 1024 * 1024)
-        return `${(bytes / 1024).toFixed(1)} KB`;
-    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

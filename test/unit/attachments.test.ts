@@ -1,6 +1,7 @@
 import {describe, expect, it} from "vitest";
 import {withAttachedFiles} from "../../src/chat/formatPrompt.js";
-import {AttachmentRefusedError, formatBytes, kindOf, readAttachments} from "../../src/discord/attachments.js";
+import {AttachmentRefusedError, kindOf, readAttachments} from "../../src/discord/attachments.js";
+import {formatBytes} from "../../src/discord/formatBytes.js";
 
 describe("kindOf", () => {
     it("given text, data, logs and source code, by type or by name, then they are text", () => {
