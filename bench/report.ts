@@ -5,6 +5,7 @@ import {machineSummary} from "./lib/machine.js";
 import {docsChartPath, resultsDir} from "./lib/paths.js";
 import type {BatchingResult} from "./measure/batching.js";
 import type {HygieneResult} from "./measure/hygiene.js";
+import type {LlamaServerResult} from "./measure/llamaServer.js";
 import type {LongConversationResult} from "./measure/longConversation.js";
 import type {MemoryResult} from "./measure/memory.js";
 import type {OverheadResult} from "./measure/overhead.js";
@@ -63,7 +64,8 @@ export function markdownReport(results: BenchResults): string {
         ...responsivenessRows(results.responsiveness),
         ...hygieneRows(results.hygiene),
         ...threadsRows(results.threads),
-        ...memoryRows(results.memory)
+        ...memoryRows(results.memory),
+        ...llamaServerRows(results.llamaServer)
     ];
     const lines = [
         `Measured ${results.startedAt.slice(0, 10)} on: ${machineSummary(results.machine)}.`,
@@ -84,6 +86,30 @@ function chartCaption(results: BenchResults): string {
     const {machine} = results;
     return `${machine.cpuModel}, ${machine.cpus} CPUs, THREADS ${results.settings.threads}, GPU: ${machine.gpu}; ` +
         `random 85M-parameter f16 model; node-llama-cpp ${machine.nodeLlamaCpp}; ${results.startedAt.slice(0, 10)}`;
+}
+
+function llamaServerRows(result: LlamaServerResult | undefined): Row[] {
+    if (result === undefined)
+        return [];
+    const through = result.widths.map((width): Row => ({
+        number: "8",
+        what: `through llama-server (INFERENCE=openai, ${result.parallel} slots): ${width.width} channel${width.width === 1 ? "" : "s"} at once, aggregate (${result.maxTokens} tokens each)`,
+        bot: tokensPerSecond(width.botTokensPerSecond),
+        reference: `${tokensPerSecond(width.engineTokensPerSecond)} (the same requests straight to llama-server)`,
+        ratio: fixed(width.ratio),
+        target: `≥ ${result.target}`,
+        met: width.met
+    }));
+    const engines = result.engines.map((engine): Row => ({
+        number: "8",
+        what: `engine against engine, ${engine.width} answer${engine.width === 1 ? "" : "s"} at once: node-llama-cpp in process / llama-server, same model and settings`,
+        bot: tokensPerSecond(engine.inProcessTokensPerSecond),
+        reference: `${tokensPerSecond(engine.llamaServerTokensPerSecond)} (llama-server)`,
+        ratio: fixed(engine.ratio),
+        target: "",
+        met: undefined
+    }));
+    return [...through, ...engines];
 }
 
 function overheadRows(result: OverheadResult | undefined): Row[] {

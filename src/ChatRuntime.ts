@@ -1,13 +1,13 @@
-import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {ChatService} from "./chat/ChatService.js";
-import {isPersona, Personas} from "./chat/Personas.js";
+import {Personas} from "./chat/Personas.js";
 import type {Config} from "./config.js";
-import {isChatHistory} from "./llm/chatHistory.js";
+import {openConversationStore} from "./llm/conversationStore.js";
 import {LlamaEngine} from "./llm/LlamaEngine.js";
 import {SessionPool} from "./llm/SessionPool.js";
 import type {Logger} from "./logger.js";
-import {HistoryStore} from "./store/HistoryStore.js";
+import type {HistoryStore} from "./store/HistoryStore.js";
+import {openPersonaStore} from "./store/personaStore.js";
 
 export type ChatRuntimeSettings = Pick<Config,
     | "model" | "modelsDir" | "contextSize" | "batchSize" | "threads" | "gpuLayers" | "sequences"
@@ -41,11 +41,7 @@ export class ChatRuntime {
 
     static async start(settings: ChatRuntimeSettings, logger: Logger): Promise<ChatRuntime> {
         const engine = await LlamaEngine.load({...settings, logger});
-        const store = new HistoryStore({
-            directory: path.join(settings.dataDir, "conversations"),
-            isValid: isChatHistory,
-            logger
-        });
+        const store = openConversationStore(settings.dataDir, logger);
         const sessions = new SessionPool({
             model: engine.model,
             context: engine.context,
@@ -61,7 +57,7 @@ export class ChatRuntime {
         });
         const personas = new Personas({
             defaultPrompt: settings.systemPrompt,
-            store: new HistoryStore({directory: path.join(settings.dataDir, "personas"), isValid: isPersona, logger}),
+            store: openPersonaStore(settings.dataDir, logger),
             engine: sessions
         });
         const chat = new ChatService({
@@ -72,6 +68,16 @@ export class ChatRuntime {
             personas
         });
         return new ChatRuntime(engine, store, sessions, chat, personas);
+    }
+
+    /** What start-up prints about the engine. */
+    describe(): string[] {
+        const {info} = this.engine;
+        return [
+            `Model: ${info.modelName} (${info.modelPath})`,
+            `Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
+            `${info.threads} threads, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`
+        ];
     }
 
     /** Stops every answer (reason "shutdown"), saves the histories, frees node-llama-cpp. Safe to call twice. */

@@ -24,6 +24,15 @@ export type GpuLayers = "auto" | "max" | number;
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** `INFERENCE`: where answers are generated: "local" (node-llama-cpp in this process) or "openai" (an OpenAI-compatible server). */
+export type Inference = "local" | "openai";
+
+/**
+ * `SHARDS`: gateway shards in this process ("auto": as many as Discord recommends). "managed" when a
+ * discord.js `ShardingManager` started this process and chose its shard (`npm run start:sharded`).
+ */
+export type Shards = "auto" | number | "managed";
+
 /** The bot's settings, validated. Each field documents its `.env` name and default. */
 export type Config = {
     /** DISCORD_TOKEN: the bot token. Required to run the Discord bot; not for the terminal chat. */
@@ -70,6 +79,18 @@ export type Config = {
     readonly userCooldownMs: number;
     /** RESET_PERMISSION: "manage-messages" (default) or "everyone". */
     readonly resetPermission: ResetPermission;
+    /** INFERENCE: "local" (default) or "openai". */
+    readonly inference: Inference;
+    /** INFERENCE_URL: the OpenAI-compatible server's base URL (required with INFERENCE=openai), without a trailing `/v1`. */
+    readonly inferenceUrl: string | undefined;
+    /** INFERENCE_MODEL: the model name sent to the server; default: the first model the server lists. */
+    readonly inferenceModel: string | undefined;
+    /** INFERENCE_API_KEY: sent as a bearer token; redacted from logs. default: none */
+    readonly inferenceApiKey: string | undefined;
+    /** INFERENCE_PARALLEL: answers generated at once by the server; default 4. */
+    readonly inferenceParallel: number;
+    /** SHARDS: "auto" or a number of gateway shards; default 1. */
+    readonly shards: Shards;
 
     // --- admin controls: where the bot answers, personas, attachments, presence ---
     /** ALLOWED_CHANNEL_IDS: the channels the bot answers in (a thread follows its parent); default: empty = everywhere. */
@@ -156,6 +177,12 @@ const schema = z.object({
     RESET_PERMISSION: setting(z.enum(["manage-messages", "everyone"], {
         error: "must be manage-messages or everyone"
     }).default("manage-messages")),
+    INFERENCE: setting(z.enum(["local", "openai"], {error: "must be local or openai"}).default("local")),
+    INFERENCE_URL: setting(z.url({protocol: /^https?$/, error: "must be an http(s) URL"}).optional()),
+    INFERENCE_MODEL: setting(z.string().optional()),
+    INFERENCE_API_KEY: setting(z.string().optional()),
+    INFERENCE_PARALLEL: setting(integer(1, 256).default(4)),
+    SHARDS: setting(z.union([z.literal("auto"), integer(1, 10_000)], {error: "must be \"auto\" or a whole number of shards"}).default(1)),
 
     // --- admin controls ---
     ALLOWED_CHANNEL_IDS: setting(snowflakeList),
@@ -181,7 +208,9 @@ export type ParseConfigOptions = {
  * @throws {ConfigError} naming every bad or missing setting
  */
 export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions): Config {
-    const result = schema.safeParse(env);
+    // under discord.js's ShardingManager, SHARDS is the manager's (this process's shard id), not ours
+    const managedShard = env.SHARDING_MANAGER === "true";
+    const result = schema.safeParse(managedShard ? {...env, SHARDS: undefined} : env);
     const problems: string[] = [];
 
     if (!result.success) {
@@ -191,8 +220,9 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
         }
     }
 
+    const inference = result.success ? result.data.INFERENCE : env.INFERENCE?.trim();
     const model = result.success ? result.data.MODEL : env.MODEL?.trim();
-    if (model != null && model !== "" && !isRemoteModel(model) && !fs.existsSync(path.resolve(model)))
+    if (inference !== "openai" && model != null && model !== "" && !isRemoteModel(model) && !fs.existsSync(path.resolve(model)))
         problems.push(`MODEL=${JSON.stringify(model)}: no such file (give a path to a .gguf file, or an hf: URI)`);
 
     if (requireToken && (result.success ? result.data.DISCORD_TOKEN : env.DISCORD_TOKEN?.trim()) == null)
@@ -200,6 +230,9 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
 
     if (result.success && result.data.QUEUE_TOTAL < result.data.QUEUE_PER_CHANNEL)
         problems.push(`QUEUE_TOTAL=${result.data.QUEUE_TOTAL}: must be at least QUEUE_PER_CHANNEL (${result.data.QUEUE_PER_CHANNEL})`);
+
+    if (result.success && result.data.INFERENCE === "openai" && result.data.INFERENCE_URL == null)
+        problems.push("INFERENCE_URL is missing: INFERENCE=openai needs the server's base URL (for example http://127.0.0.1:8080)");
 
     if (!result.success || problems.length > 0)
         throw new ConfigError(problems);
@@ -228,6 +261,12 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
         queueTotal: data.QUEUE_TOTAL,
         userCooldownMs: data.USER_COOLDOWN_MS,
         resetPermission: data.RESET_PERMISSION,
+        inference: data.INFERENCE,
+        inferenceUrl: data.INFERENCE_URL?.replace(/\/+$/, "").replace(/\/v1$/, ""),
+        inferenceModel: data.INFERENCE_MODEL,
+        inferenceApiKey: data.INFERENCE_API_KEY,
+        inferenceParallel: data.INFERENCE_PARALLEL,
+        shards: managedShard ? "managed" : data.SHARDS,
         allowedChannelIds: data.ALLOWED_CHANNEL_IDS,
         allowedRoleIds: data.ALLOWED_ROLE_IDS,
         blockedUserIds: data.BLOCKED_USER_IDS,
@@ -237,6 +276,11 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
         attachmentMaxFiles: data.ATTACHMENT_MAX_FILES,
         statusText: data.STATUS_TEXT
     };
+}
+
+/** The settings that must never reach a log: the bot token and the inference server's API key. */
+export function secretsOf(config: Pick<Config, "discordToken" | "inferenceApiKey">): string[] {
+    return [config.discordToken, config.inferenceApiKey].filter((secret) => secret != null);
 }
 
 /** `hf:` and `https:` model URIs are downloaded by node-llama-cpp; anything else is a file path. */

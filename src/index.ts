@@ -2,11 +2,13 @@
  * The composition root: config -> chat runtime (node-llama-cpp, sessions, saved histories, chat
  * service) -> Discord bot, and a graceful shutdown on SIGINT/SIGTERM.
  */
-import {ChatRuntime} from "./ChatRuntime.js";
-import {ConfigError, loadConfig} from "./config.js";
+import {secretsOf} from "./config.js";
 import {DiscordBot} from "./discord/DiscordBot.js";
 import {UserFacingError} from "./errors.js";
+import {loadConfigOrExit} from "./loadConfigOrExit.js";
 import {createLogger} from "./logger.js";
+import {startChatRuntime} from "./startChatRuntime.js";
+import type {AnyChatRuntime} from "./startChatRuntime.js";
 import {settlesWithin} from "./utils/settlesWithin.js";
 import type {Logger} from "./logger.js";
 
@@ -19,31 +21,20 @@ const finalEditsMs = 2500;
 const releaseModelMs = 1500;
 
 async function main(): Promise<void> {
-    let config;
-    try {
-        config = loadConfig({requireToken: true});
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            process.stderr.write(`${error.message}\nSee .env.example for every setting and its meaning.\n`);
-            process.exit(1);
-        }
-        throw error;
-    }
+    const config = loadConfigOrExit({requireToken: true});
 
-    const logger = createLogger({level: config.logLevel, secrets: config.discordToken == null ? [] : [config.discordToken]});
+    const logger = createLogger({level: config.logLevel, secrets: secretsOf(config)});
     // a bug in one handler must not take every conversation down with it
     process.on("unhandledRejection", (reason) => logger.error("Unhandled rejection; the bot keeps running.", reason));
-    let runtime: ChatRuntime;
+    let runtime: AnyChatRuntime;
     try {
-        runtime = await ChatRuntime.start(config, logger);
+        runtime = await startChatRuntime(config, logger);
     } catch (error) {
         exitWithStartError(logger, error);
     }
 
-    const {info} = runtime.engine;
-    logger.info(`Model: ${info.modelName} (${info.modelPath})`);
-    logger.info(`Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
-        `${info.threads} threads, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`);
+    for (const line of runtime.describe())
+        logger.info(line);
 
     const bot = new DiscordBot({settings: config, chat: runtime.chat, personas: runtime.personas, logger});
     let stopping = false;

@@ -31,6 +31,9 @@ export type BotRig = RunningBot & {
     readonly discord: FakeDiscord;
 };
 
+/** What watching a bot answer needs: its fake Discord and the probe on its engine (whichever engine it runs). */
+export type ObservedBot = Pick<BotRig, "discord" | "probe">;
+
 export type BotRigOptions = {
     readonly modelPath: string;
     /** On top of the bench's settings; everything else is the bot's default. */

@@ -10,11 +10,6 @@ export type PersonaStore = {
     delete(channelId: string): Promise<void>;
 };
 
-/** Tells a saved persona from a damaged file. */
-export function isPersona(value: unknown): value is string {
-    return typeof value === "string";
-}
-
 export type PersonasOptions = {
     /** SYSTEM_PROMPT: the system prompt of a channel without a persona. */
     readonly defaultPrompt: string;

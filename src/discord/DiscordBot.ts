@@ -5,7 +5,7 @@ import type {ClientOptions} from "discord.js";
 import type {ChatService} from "../chat/ChatService.js";
 import {Cooldown} from "../chat/Cooldown.js";
 import type {Personas} from "../chat/Personas.js";
-import type {Config} from "../config.js";
+import type {Config, Shards} from "../config.js";
 import type {Logger} from "../logger.js";
 import {ActiveAnswers} from "./ActiveAnswers.js";
 import type {BotContext} from "./BotContext.js";
@@ -29,7 +29,7 @@ export const botPermissions = new PermissionsBitField([
 ]);
 
 export type DiscordBotSettings = Pick<Config,
-    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir"
+    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards"
     | "allowedChannelIds" | "allowedRoleIds" | "blockedUserIds" | "allowDms" | "personaPermission" | "attachmentMaxBytes"
     | "attachmentMaxFiles" | "statusText">;
 
@@ -48,6 +48,28 @@ export type StartedBot = {
     readonly applicationId: string;
     readonly inviteUrl: string;
 };
+
+/**
+ * discord.js's internal sharding: the gateway shards this one process connects. Always explicit, since
+ * discord.js otherwise reads `SHARDS` from the environment as a ShardingManager's (our `SHARDS=auto`
+ * would not even parse); only under a ShardingManager ("managed") is that what it should read.
+ */
+function shardOptions(shards: Shards): Partial<ClientOptions> {
+    if (shards === "managed")
+        return {};
+    if (shards === "auto")
+        return {shards: "auto"};
+    return {shards: Array.from({length: shards}, (_, index) => index), shardCount: shards};
+}
+
+/**
+ * Where the replies being written are tracked. Every process of a ShardingManager has its own file,
+ * since they share DATA_DIR; their channels never overlap (a guild belongs to one shard).
+ */
+function replyStateDirectory(dataDir: string, client: Client): string {
+    const directory = path.join(dataDir, "discord");
+    return client.shard == null ? directory : path.join(directory, `shard-${client.shard.ids.join("-")}`);
+}
 
 /**
  * The discord.js client with the bot's handlers. No privileged intent: without MESSAGE_CONTENT a
@@ -71,6 +93,7 @@ export class DiscordBot {
             // the bot keeps the messages it writes to itself; discord.js's cache of every message seen
             // (200 per channel) would only grow with the number of channels
             makeCache: Options.cacheWithLimits({...Options.DefaultMakeCacheSettings, MessageManager: 0}),
+            ...shardOptions(settings.shards),
             ...clientOptions,
             rest: {api: settings.discordApiUrl, ...clientOptions?.rest}
         });
@@ -81,7 +104,7 @@ export class DiscordBot {
             cooldown: new Cooldown(settings.userCooldownMs),
             logger,
             errors: new DiscordErrorReporter(logger),
-            interrupted: new InterruptedReplies(path.join(settings.dataDir, "discord"), logger),
+            interrupted: new InterruptedReplies(replyStateDirectory(settings.dataDir, this.client), logger),
             settings: {
                 editIntervalMs: settings.editIntervalMs,
                 showThinking: settings.showThinking,
@@ -110,11 +133,14 @@ export class DiscordBot {
         const application = this.client.application;
         if (application == null)
             throw new Error("Discord did not tell the bot its application");
-        const definitions = commandDefinitions(this.#settings.resetPermission);
-        if (this.#settings.devGuildId != null)
-            await application.commands.set(definitions, this.#settings.devGuildId);
-        else
-            await application.commands.set(definitions);
+        // with one process per shard, the process holding shard 0 registers them for all
+        if (this.client.shard == null || this.client.shard.ids.includes(0)) {
+            const definitions = commandDefinitions(this.#settings.resetPermission);
+            if (this.#settings.devGuildId != null)
+                await application.commands.set(definitions, this.#settings.devGuildId);
+            else
+                await application.commands.set(definitions);
+        }
 
         const corrected = await this.#context.interrupted.correctLeftovers(this.client);
         if (corrected > 0)

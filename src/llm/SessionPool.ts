@@ -4,7 +4,7 @@ import {GenerationFailedError, PromptTooLongError, SystemPromptTooLongError} fro
 import type {Logger} from "../logger.js";
 import type {HistoryStore} from "../store/HistoryStore.js";
 import {modelName} from "./LlamaEngine.js";
-import {historyExceeds, historyItemText, trimHistory, withSystemPrompt} from "./chatHistory.js";
+import {answerRoom, historyExceeds, historyItemText, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
 import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "./types.js";
 
@@ -64,7 +64,7 @@ export class SessionPool implements ConversationEngine {
         this.#logger = logger;
         this.#answerRoom = answerRoom(context.contextSize, generation.maxTokens);
         this.#maxPromptTokens = this.#promptRoom(this.#tokensOf({type: "system", text: systemPrompt}));
-        this.#maxSystemPromptTokens = Math.max(0, context.contextSize - this.#answerRoom - Math.floor(context.contextSize / 4) - 2 * turnOverheadTokens);
+        this.#maxSystemPromptTokens = maxSystemPromptTokens(context.contextSize, generation.maxTokens);
     }
 
     get parallelism(): number {
@@ -288,12 +288,4 @@ function useSystemPrompt(session: LlamaChatSession, systemPrompt: string): void 
     const [first] = history;
     if (first?.type !== "system" || first.text !== systemPrompt)
         session.setChatHistory(withSystemPrompt(history, systemPrompt));
-}
-
-/** What the chat template adds around one turn (role markers, separators), rounded up. */
-const turnOverheadTokens = 16;
-
-/** Room kept for the answer: MAX_TOKENS, but at most a quarter of the context so that prompts still fit. */
-export function answerRoom(contextSize: number, maxTokens: number): number {
-    return Math.min(maxTokens, Math.floor(contextSize / 4));
 }

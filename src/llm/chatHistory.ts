@@ -69,3 +69,16 @@ export function historyExceeds(history: readonly ChatHistoryItem[], budget: numb
     }
     return false;
 }
+
+/** What the chat template adds around one turn (role markers, separators), rounded up. */
+export const turnOverheadTokens = 16;
+
+/** Room kept for the answer: MAX_TOKENS, but at most a quarter of the context so that prompts still fit. */
+export function answerRoom(contextSize: number, maxTokens: number): number {
+    return Math.min(maxTokens, Math.floor(contextSize / 4));
+}
+
+/** The longest system prompt (a persona) accepted: it leaves the answer's room and a quarter of the context for the turns. */
+export function maxSystemPromptTokens(contextSize: number, maxTokens: number): number {
+    return Math.max(0, contextSize - answerRoom(contextSize, maxTokens) - Math.floor(contextSize / 4) - 2 * turnOverheadTokens);
+}

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
-import {ConfigError, defaultModelUri, loadConfig, parseConfig} from "../../src/config.js";
+import {ConfigError, defaultModelUri, loadConfig, parseConfig, secretsOf} from "../../src/config.js";
 
 function problemsOf(env: Record<string, string>, requireToken = true): string[] {
     try {
@@ -133,5 +133,40 @@ describe("parseConfig", () => {
             else
                 process.env.BATCH_SIZE = before;
         }
+    });
+
+    it("given INFERENCE=openai, then INFERENCE_URL is required, MODEL is not checked, and the URL loses a trailing /v1", () => {
+        expect(problemsOf({INFERENCE: "openai", MODEL: "/nope/model.gguf"}, false)).toEqual([expect.stringMatching(/^INFERENCE_URL is missing/)]);
+        const config = parseConfig({
+            INFERENCE: "openai", INFERENCE_URL: "http://gpu-box:8080/v1/", INFERENCE_MODEL: "qwen3", INFERENCE_API_KEY: "sk-1",
+            INFERENCE_PARALLEL: "16", MODEL: "/nope/model.gguf"
+        }, {requireToken: false});
+        expect(config).toMatchObject({
+            inference: "openai", inferenceUrl: "http://gpu-box:8080", inferenceModel: "qwen3", inferenceApiKey: "sk-1", inferenceParallel: 16
+        });
+        expect(parseConfig({}, {requireToken: false})).toMatchObject({
+            inference: "local", inferenceUrl: undefined, inferenceModel: undefined, inferenceApiKey: undefined, inferenceParallel: 4, shards: 1
+        });
+    });
+
+    it("given bad inference and shard settings, then each is named", () => {
+        const text = problemsOf({INFERENCE: "cloud", INFERENCE_URL: "gpu-box", INFERENCE_PARALLEL: "0", SHARDS: "many"}, false).join("\n");
+        expect(text).toMatch(/INFERENCE="cloud": must be local or openai/);
+        expect(text).toMatch(/INFERENCE_URL="gpu-box": must be an http\(s\) URL/);
+        expect(text).toMatch(/INFERENCE_PARALLEL="0": must be at least 1/);
+        expect(text).toMatch(/SHARDS="many": must be "auto" or a whole number of shards/);
+        expect(problemsOf({SHARDS: "0"}, false)).toEqual([expect.stringMatching(/^SHARDS="0"/)]);
+    });
+
+    it("given SHARDS, then it is auto or a number; under a ShardingManager the manager's SHARDS is not ours", () => {
+        expect(parseConfig({SHARDS: "auto"}, {requireToken: false}).shards).toBe("auto");
+        expect(parseConfig({SHARDS: "3"}, {requireToken: false}).shards).toBe(3);
+        expect(parseConfig({SHARDING_MANAGER: "true", SHARDS: "0", SHARD_COUNT: "2"}, {requireToken: false}).shards).toBe("managed");
+    });
+
+    it("given a bot token and an inference API key, then both are secrets the logger redacts", () => {
+        const config = parseConfig({DISCORD_TOKEN: "discord-token-1234", INFERENCE_API_KEY: "sk-inference-5678"}, {requireToken: true});
+        expect(secretsOf(config)).toEqual(["discord-token-1234", "sk-inference-5678"]);
+        expect(secretsOf(parseConfig({}, {requireToken: false}))).toEqual([]);
     });
 });
