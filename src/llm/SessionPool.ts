@@ -4,7 +4,7 @@ import {GenerationFailedError, PromptTooLongError, SystemPromptTooLongError} fro
 import type {Logger} from "../logger.js";
 import type {HistoryStore} from "../store/HistoryStore.js";
 import {modelName} from "./LlamaEngine.js";
-import {answerRoom, historyExceeds, historyItemText, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
+import {answerRoom, historyExceeds, historyItemText, historyOfTurns, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
 import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "./types.js";
 
@@ -151,10 +151,7 @@ export class SessionPool implements ConversationEngine {
 
     async startConversation(conversationId: string, turns: readonly ConversationTurn[]): Promise<void> {
         await this.#opening.get(conversationId)?.catch(() => undefined);
-        const history: ChatHistoryItem[] = [
-            {type: "system", text: this.#systemPrompt},
-            ...turns.flatMap(({prompt, answer}): ChatHistoryItem[] => [{type: "user", text: prompt}, {type: "model", response: [answer]}])
-        ];
+        const history = historyOfTurns(this.#systemPrompt, turns);
         this.#active.get(conversationId)?.session.setChatHistory(history);
         await this.#save(conversationId, history);
     }

@@ -3,7 +3,7 @@ import type {Config} from "../../config.js";
 import {GenerationFailedError, PromptTooLongError, SystemPromptTooLongError} from "../../errors.js";
 import type {Logger} from "../../logger.js";
 import type {HistoryStore} from "../../store/HistoryStore.js";
-import {answerRoom, historyExceeds, historyItemText, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "../chatHistory.js";
+import {answerRoom, historyExceeds, historyItemText, historyOfTurns, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "../chatHistory.js";
 import {EngineStartError} from "../LlamaEngine.js";
 import type {GenerationSettings} from "../SessionPool.js";
 import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "../types.js";
@@ -206,10 +206,7 @@ export class OpenAiEngine implements ConversationEngine {
     }
 
     async startConversation(conversationId: string, turns: readonly ConversationTurn[]): Promise<void> {
-        await this.#save(conversationId, [
-            {type: "system", text: this.#systemPrompt},
-            ...turns.flatMap(({prompt, answer}): ChatHistoryItem[] => [{type: "user", text: prompt}, {type: "model", response: [answer]}])
-        ]);
+        await this.#save(conversationId, historyOfTurns(this.#systemPrompt, turns));
     }
 
     async measureSystemPrompt(text: string): Promise<SystemPromptSize> {
