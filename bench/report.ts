@@ -5,6 +5,7 @@ import {machineSummary} from "./lib/machine.js";
 import {docsChartPath, resultsDir} from "./lib/paths.js";
 import type {BatchingResult} from "./measure/batching.js";
 import type {HygieneResult} from "./measure/hygiene.js";
+import type {InstantResumeResult} from "./measure/instantResume.js";
 import type {LlamaServerResult} from "./measure/llamaServer.js";
 import type {LongConversationResult} from "./measure/longConversation.js";
 import type {MemoryResult} from "./measure/memory.js";
@@ -65,6 +66,7 @@ export function markdownReport(results: BenchResults): string {
         ...hygieneRows(results.hygiene),
         ...threadsRows(results.threads),
         ...memoryRows(results.memory),
+        ...instantResumeRows(results.instantResume),
         ...llamaServerRows(results.llamaServer)
     ];
     const lines = [
@@ -257,6 +259,44 @@ function memoryRows(result: MemoryResult | undefined): Row[] {
             ratio: fixed(result.sameAnswersRatio),
             target: `≤ ${result.target}`,
             met: result.sameAnswersRatio <= result.target
+        }
+    ];
+}
+
+function instantResumeRows(result: InstantResumeResult | undefined): Row[] {
+    if (result === undefined)
+        return [];
+    const comparisonRow = (what: string, comparison: InstantResumeResult["afterEviction"]): Row => ({
+        number: "8",
+        what,
+        bot: `${ms(comparison.withStateMedianMs)} (its state loaded)`,
+        reference: `${ms(comparison.reReadMedianMs)} (re-reading, STATE_CACHE_MB=0)`,
+        ratio: `×${fixed(comparison.speedup, 1)}`,
+        target: `≥ ×${result.target}`,
+        met: comparison.met
+    });
+    return [
+        comparisonRow(`instant resume after eviction: SEQUENCES 1, a conversation of ${result.historyTokens} tokens comes back, mention to first token ` +
+            `(median of ${result.afterEviction.withState.length})`, result.afterEviction),
+        comparisonRow("instant resume after a restart: the same conversation's first question", result.afterRestart),
+        {
+            number: "8",
+            what: `state on disk, the bench model: the bot's file (${result.stateTokens} tokens), against node-llama-cpp alone with a q8_0 KV cache instead of f16`,
+            bot: `${fixed(result.bytesPerToken / 1024, 1)} KiB per token`,
+            reference: `${fixed(result.engine.q8_0.bytesPerToken / 1024, 1)} KiB per token (q8_0), ${fixed(result.engine.f16.bytesPerToken / 1024, 1)} (f16)`,
+            ratio: fixed(result.engine.q8_0.bytesPerToken / result.engine.f16.bytesPerToken),
+            target: "",
+            met: undefined
+        },
+        {
+            number: "8",
+            what: "the load-or-re-read rule's inputs on node-llama-cpp alone (f16 KV cache): reading a prompt, loading a state just written",
+            bot: tokensPerSecond(result.engine.f16.promptTokensPerSecond),
+            reference: `${fixed(result.engine.f16.loadBytesPerSecond / 1024 / 1024, 0)} MiB/s ` +
+                `(${fixed(result.engine.f16.loadBytesPerSecond / result.engine.f16.bytesPerToken, 0)} tokens/s of state)`,
+            ratio: fixed(result.engine.f16.loadBytesPerSecond / result.engine.f16.bytesPerToken / result.engine.f16.promptTokensPerSecond, 0),
+            target: "",
+            met: undefined
         }
     ];
 }

@@ -1,6 +1,7 @@
 import type {MachineDescription} from "./lib/machine.js";
 import type {BatchingResult} from "./measure/batching.js";
 import type {HygieneResult} from "./measure/hygiene.js";
+import type {InstantResumeResult} from "./measure/instantResume.js";
 import type {LlamaServerResult} from "./measure/llamaServer.js";
 import type {LongConversationResult} from "./measure/longConversation.js";
 import type {MemoryResult} from "./measure/memory.js";
@@ -26,6 +27,7 @@ export type BenchResults = {
     hygiene?: HygieneResult;
     threads?: ThreadsResult;
     memory?: MemoryResult;
+    instantResume?: InstantResumeResult;
     llamaServer?: LlamaServerResult;
     /** Measurements that failed, with why. */
     readonly failures: {measurement: string, error: string}[];

@@ -13,6 +13,7 @@ import {describeMachine, loadAverage} from "./lib/machine.js";
 import {benchModel, endlessTinyModel, storiesModel, tinyModel} from "./lib/models.js";
 import {measureBatching} from "./measure/batching.js";
 import {measureHygiene} from "./measure/hygiene.js";
+import {measureInstantResume} from "./measure/instantResume.js";
 import {measureLlamaServer} from "./measure/llamaServer.js";
 import {measureLongConversation} from "./measure/longConversation.js";
 import {measureMemory} from "./measure/memory.js";
@@ -56,6 +57,9 @@ function measurements(settings: BenchSettings, benchModelPath: string): Measurem
         }},
         {name: "memory", run: async (results) => {
             results.memory = await measureMemory(settings, await tinyModel());
+        }},
+        {name: "resume", run: async (results) => {
+            results.instantResume = await measureInstantResume(settings, benchModelPath);
         }},
         {name: "llama-server", run: async (results) => {
             results.llamaServer = await measureLlamaServer(settings, benchModelPath);

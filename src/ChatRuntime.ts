@@ -1,9 +1,13 @@
+import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {ChatService} from "./chat/ChatService.js";
 import {Personas} from "./chat/Personas.js";
 import type {Config} from "./config.js";
 import {openConversationStore} from "./llm/conversationStore.js";
 import {LlamaEngine} from "./llm/LlamaEngine.js";
+import {ResumeSpeeds} from "./llm/ResumeSpeeds.js";
+import {SequenceStateStore} from "./llm/SequenceStateStore.js";
+import {stateIdentity} from "./llm/stateIdentity.js";
 import {SessionPool} from "./llm/SessionPool.js";
 import type {Logger} from "./logger.js";
 import type {HistoryStore} from "./store/HistoryStore.js";
@@ -12,6 +16,7 @@ import {openPersonaStore} from "./store/personaStore.js";
 export type ChatRuntimeSettings = Pick<Config,
     | "model" | "modelsDir" | "contextSize" | "batchSize" | "threads" | "gpuLayers" | "sequences"
     | "temperature" | "topP" | "maxTokens" | "systemPrompt" | "dataDir" | "queuePerChannel" | "queueTotal"
+    | "stateCacheMb"
 > & {
     /** Fixes sampling, for reproducible answers in tests and benchmarks. default: random */
     readonly seed?: number;
@@ -53,6 +58,7 @@ export class ChatRuntime {
                 seed: settings.seed
             },
             store,
+            states: settings.stateCacheMb === 0 ? undefined : await createStateStore(engine, settings, logger),
             logger
         });
         const personas = new Personas({
@@ -76,7 +82,7 @@ export class ChatRuntime {
         return [
             `Model: ${info.modelName} (${info.modelPath})`,
             `Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
-            `${info.threads} threads, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`
+            `${info.threads} ${info.threads === 1 ? "thread" : "threads"}, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`
         ];
     }
 
@@ -89,4 +95,16 @@ export class ChatRuntime {
         })();
         return this.#closing;
     }
+}
+
+/** Where conversations' evaluated states are kept, for this model and these context settings only. */
+async function createStateStore(engine: LlamaEngine, settings: ChatRuntimeSettings, logger: Logger): Promise<SequenceStateStore> {
+    const {llama, model, context, info} = engine;
+    return new SequenceStateStore({
+        directory: path.join(settings.dataDir, "states"),
+        identity: await stateIdentity({modelPath: info.modelPath, model, context, llama}),
+        budgetBytes: settings.stateCacheMb * 1024 * 1024,
+        speeds: new ResumeSpeeds({gpu: info.gpu !== false && info.gpuLayers > 0}),
+        logger
+    });
 }

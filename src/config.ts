@@ -24,6 +24,9 @@ export type GpuLayers = "auto" | "max" | number;
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** `LOG_FORMAT`: readable lines, or one JSON object per line for log collectors. */
+export type LogFormat = "text" | "json";
+
 /** `INFERENCE`: where answers are generated: "local" (node-llama-cpp in this process) or "openai" (an OpenAI-compatible server). */
 export type Inference = "local" | "openai";
 
@@ -69,8 +72,15 @@ export type Config = {
     readonly showThinking: boolean;
     /** DATA_DIR: where conversations are saved; default `data`. */
     readonly dataDir: string;
+    /**
+     * STATE_CACHE_MB: disk budget, in MiB, for conversations' evaluated states (instant resume after
+     * eviction or a restart); the least recently used are deleted beyond it. 0 turns it off. default 2048.
+     */
+    readonly stateCacheMb: number;
     /** LOG_LEVEL: default "info". */
     readonly logLevel: LogLevel;
+    /** LOG_FORMAT: "text" (default) or "json" (one JSON object per line, for log collectors). */
+    readonly logFormat: LogFormat;
     /** QUEUE_PER_CHANNEL: prompts waiting or running in one channel; default 5. */
     readonly queuePerChannel: number;
     /** QUEUE_TOTAL: prompts waiting or running in all channels together; default 50. */
@@ -170,7 +180,9 @@ const schema = z.object({
     EDIT_INTERVAL_MS: setting(integer(100, 60_000).default(1250)),
     SHOW_THINKING: setting(z.enum(["true", "false"], {error: "must be true or false"}).default("false")),
     DATA_DIR: setting(z.string().default("data")),
+    STATE_CACHE_MB: setting(integer(0, 16_777_216).default(2048)),
     LOG_LEVEL: setting(z.enum(["debug", "info", "warn", "error"], {error: "must be debug, info, warn or error"}).default("info")),
+    LOG_FORMAT: setting(z.enum(["text", "json"], {error: "must be text or json"}).default("text")),
     QUEUE_PER_CHANNEL: setting(integer(1, 1000).default(5)),
     QUEUE_TOTAL: setting(integer(1, 100_000).default(50)),
     USER_COOLDOWN_MS: setting(integer(0, 3_600_000).default(2000)),
@@ -200,6 +212,8 @@ const schema = z.object({
 export type ParseConfigOptions = {
     /** The Discord bot needs a token; the terminal chat does not. */
     readonly requireToken: boolean;
+    /** Check that a `MODEL` path exists; `npm run register` does not need a model. Default true. */
+    readonly checkModel?: boolean;
 };
 
 /**
@@ -207,7 +221,7 @@ export type ParseConfigOptions = {
  * Pure except for one check: a `MODEL` that is a file path must exist.
  * @throws {ConfigError} naming every bad or missing setting
  */
-export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions): Config {
+export function parseConfig(env: Environment, {requireToken, checkModel = true}: ParseConfigOptions): Config {
     // under discord.js's ShardingManager, SHARDS is the manager's (this process's shard id), not ours
     const managedShard = env.SHARDING_MANAGER === "true";
     const result = schema.safeParse(managedShard ? {...env, SHARDS: undefined} : env);
@@ -222,7 +236,7 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
 
     const inference = result.success ? result.data.INFERENCE : env.INFERENCE?.trim();
     const model = result.success ? result.data.MODEL : env.MODEL?.trim();
-    if (inference !== "openai" && model != null && model !== "" && !isRemoteModel(model) && !fs.existsSync(path.resolve(model)))
+    if (checkModel && inference !== "openai" && model != null && model !== "" && !isRemoteModel(model) && !fs.existsSync(path.resolve(model)))
         problems.push(`MODEL=${JSON.stringify(model)}: no such file (give a path to a .gguf file, or an hf: URI)`);
 
     if (requireToken && (result.success ? result.data.DISCORD_TOKEN : env.DISCORD_TOKEN?.trim()) == null)
@@ -256,7 +270,9 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
         editIntervalMs: data.EDIT_INTERVAL_MS,
         showThinking: data.SHOW_THINKING === "true",
         dataDir: data.DATA_DIR,
+        stateCacheMb: data.STATE_CACHE_MB,
         logLevel: data.LOG_LEVEL,
+        logFormat: data.LOG_FORMAT,
         queuePerChannel: data.QUEUE_PER_CHANNEL,
         queueTotal: data.QUEUE_TOTAL,
         userCooldownMs: data.USER_COOLDOWN_MS,

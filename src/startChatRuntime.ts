@@ -7,6 +7,6 @@ import {RemoteChatRuntime} from "./RemoteChatRuntime.js";
 export type AnyChatRuntime = ChatRuntime | RemoteChatRuntime;
 
 /** The chat runtime `INFERENCE` asks for: node-llama-cpp in this process, or an OpenAI-compatible server. */
-export function startChatRuntime(config: Config, logger: Logger): Promise<AnyChatRuntime> {
+export function startChatRuntime(config: Config & {readonly downloadProgress?: boolean}, logger: Logger): Promise<AnyChatRuntime> {
     return config.inference === "openai" ? RemoteChatRuntime.start(config, logger) : ChatRuntime.start(config, logger);
 }

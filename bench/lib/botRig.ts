@@ -73,7 +73,7 @@ export async function startBot(config: Config, clientOptions?: Partial<ClientOpt
         await bot.start();
     } catch (error) {
         await runtime.close();
-        await bot.destroy();
+        await bot.close();
         throw error;
     }
 
@@ -89,7 +89,7 @@ export async function startBot(config: Config, clientOptions?: Partial<ClientOpt
                 await runtime.chat.close();
                 await bot.drain(5000);
                 await runtime.close();
-                await bot.destroy();
+                await bot.close();
             })();
             return closing;
         }

@@ -104,7 +104,7 @@ export async function measureLlamaServer(settings: BenchSettings, modelPath: str
         await runtime.chat.close();
         await bot.drain(5000);
         await runtime.close();
-        await bot.destroy();
+        await bot.close();
         await discord.close();
         await server.close();
         await fs.rm(dataDir, {recursive: true, force: true});

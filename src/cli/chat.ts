@@ -15,9 +15,17 @@ const conversationId = "terminal";
 
 async function main(): Promise<number> {
     const config = loadConfig({requireToken: false});
-    const logger = createLogger({level: config.logLevel, secrets: secretsOf(config)});
+    // the terminal shows each answer and its numbers itself: the bot's per-question info lines would only repeat them
+    const level = config.logLevel === "info" ? "warn" : config.logLevel;
+    const logger = createLogger({level, secrets: secretsOf(config)});
     const runtime = await startChatRuntime(config, logger);
-    process.stderr.write(`${runtime.describe().join("\n")}\nType a message; /reset clears the conversation; Ctrl+C stops an answer or quits.\n`);
+    const saved = await runtime.store.load(conversationId);
+    const savedTurns = saved?.filter((item) => item.type === "user").length ?? 0;
+    process.stderr.write(`${runtime.describe().join("\n")}\n` +
+        (savedTurns > 0
+            ? `Continuing the saved conversation (${savedTurns} ${savedTurns === 1 ? "message" : "messages"} so far); /reset starts afresh.\n`
+            : "") +
+        "Type a message; /reset clears the conversation; Ctrl+C stops an answer or quits.\n");
 
     const interactive = process.stdin.isTTY === true;
     const lines = readline.createInterface({input: process.stdin, output: process.stdout, terminal: interactive});

@@ -1,20 +1,21 @@
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {killedAfterTest, startEntryPoint} from "../fixtures/botProcess.js";
-import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
+import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
 import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
+const {defer, fakeDiscord} = cleanupPerTest();
 
 describe("the bot with INFERENCE=openai, starting", () => {
     it("given no server at INFERENCE_URL, then it says so in one message naming it and exits 1", async () => {
         const server = await ScriptedOpenAiServer.start({chat: () => ({})});
         const url = server.url;
         await server.close();
-        const bot = killedAfterTest(startEntryPoint("index.js", {DISCORD_TOKEN: "token-of-a-test-bot", INFERENCE: "openai", INFERENCE_URL: url, DATA_DIR: await createDataDir()}));
+        // Discord is checked first (and passes), so what fails is the inference server
+        const discord = await fakeDiscord();
+        const bot = killedAfterTest(startEntryPoint("index.js", {
+            DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: url, DATA_DIR: await createDataDir()
+        }));
         expect(await bot.exited).toBe(1);
         const errors = bot.output().split("\n").filter((line) => / ERROR /.test(line));
         expect(errors).toEqual([expect.stringContaining(`Cannot reach the inference server at INFERENCE_URL=${url} (`)]);
@@ -22,9 +23,11 @@ describe("the bot with INFERENCE=openai, starting", () => {
 
     it("given a server that refuses the key, then it names INFERENCE_API_KEY, never prints the key, and exits 1", async () => {
         const server = await ScriptedOpenAiServer.start({chat: () => ({}), requireApiKey: "the-right-key"});
-        cleanups.push(() => server.close());
+        defer(() => server.close());
+        const discord = await fakeDiscord();
         const bot = killedAfterTest(startEntryPoint("index.js", {
-            DISCORD_TOKEN: "token-of-a-test-bot", INFERENCE: "openai", INFERENCE_URL: server.url, INFERENCE_API_KEY: "sk-wrong-secret-key",
+            DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
+            INFERENCE_API_KEY: "sk-wrong-secret-key",
             LOG_LEVEL: "debug", DATA_DIR: await createDataDir()
         }));
         expect(await bot.exited).toBe(1);
@@ -34,9 +37,8 @@ describe("the bot with INFERENCE=openai, starting", () => {
 
     it("given a server, then it starts without loading a model, logs the server, and answers a mention", async () => {
         const server = await ScriptedOpenAiServer.start({chat: () => ({content: ["Hello ", "from the server"]}), slotContextSize: 4096});
-        cleanups.push(() => server.close());
-        const discord = await startFakeDiscord();
-        cleanups.push(() => discord.close());
+        defer(() => server.close());
+        const discord = await fakeDiscord();
         const bot = killedAfterTest(startEntryPoint("index.js", {
             DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
             MODEL: "/no/such/model.gguf", USER_COOLDOWN_MS: "0", DATA_DIR: await createDataDir()

@@ -72,6 +72,20 @@ describe("parseConfig", () => {
         expect(problems).toHaveLength(8);
     });
 
+    it("given STATE_CACHE_MB, then it defaults to 2048 MiB, 0 turns it off, and a negative or fractional budget is refused", () => {
+        expect(parseConfig({}, {requireToken: false}).stateCacheMb).toBe(2048);
+        expect(parseConfig({STATE_CACHE_MB: "0"}, {requireToken: false}).stateCacheMb).toBe(0);
+        expect(parseConfig({STATE_CACHE_MB: "512"}, {requireToken: false}).stateCacheMb).toBe(512);
+        expect(problemsOf({STATE_CACHE_MB: "-1"}, false)).toEqual([expect.stringMatching(/STATE_CACHE_MB="-1": must be at least 0/)]);
+        expect(problemsOf({STATE_CACHE_MB: "1.5"}, false)).toEqual([expect.stringMatching(/STATE_CACHE_MB="1.5": must be a whole number/)]);
+    });
+
+    it("given LOG_FORMAT, then text is the default, json is taken, and anything else is refused by name", () => {
+        expect(parseConfig({}, {requireToken: false}).logFormat).toBe("text");
+        expect(parseConfig({LOG_FORMAT: "json"}, {requireToken: false}).logFormat).toBe("json");
+        expect(problemsOf({DISCORD_TOKEN: "abc", LOG_FORMAT: "xml"})).toEqual(['LOG_FORMAT="xml": must be text or json']);
+    });
+
     it("given no token, then only the bot needs one, not the terminal chat", () => {
         expect(problemsOf({}, true)).toEqual([expect.stringMatching(/DISCORD_TOKEN is missing/)]);
         expect(problemsOf({}, false)).toEqual([]);

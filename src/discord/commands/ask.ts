@@ -66,6 +66,7 @@ export const ask: SlashCommand = {
         const result = context.chat.ask({
             channelId: interaction.channelId,
             speaker,
+            userId: interaction.user.id,
             text: question,
             signal: controller.signal,
             place: placeOfInteraction(interaction)
@@ -89,7 +90,8 @@ export const ask: SlashCommand = {
             channelId: interaction.channelId,
             stream: result.stream,
             controller,
-            transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId)),
+            transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId),
+                (page) => context.interrupted.addPage(interaction.id, page)),
             pending: {
                 kind: "interaction",
                 answerId: interaction.id,
