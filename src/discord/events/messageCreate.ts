@@ -42,9 +42,11 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     if (!checkAccess(context.settings.access, askerOfMessage(message)).allowed)
         return;
 
-    const writeLimit = context.writeLimits.forChannel(message.channelId);
+    // looked up at each write: an unused limit is forgotten, so one held across an await (reading the
+    // attachments) could be a stale copy that the reply streamer no longer shares
+    const writeLimit = () => context.writeLimits.forChannel(message.channelId);
     const reply = async (content: string) => {
-        await writeLimit.run(() => message.reply({content, allowedMentions: noMentions})).catch((error: unknown) => {
+        await writeLimit().run(() => message.reply({content, allowedMentions: noMentions})).catch((error: unknown) => {
             context.errors.report(error, message.channelId, "a reply");
         });
     };
@@ -95,7 +97,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     };
     let placeholder: Message;
     try {
-        placeholder = await writeLimit.run(() => message.reply(toMessagePayload(firstPagePayload, answerId)));
+        placeholder = await writeLimit().run(() => message.reply(toMessagePayload(firstPagePayload, answerId)));
     } catch (error) {
         // nowhere to show the answer: do not spend the model on it
         controller.abort();
