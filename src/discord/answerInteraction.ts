@@ -1,5 +1,7 @@
 import {MessageFlags} from "discord.js";
 import type {ButtonInteraction, ChatInputCommandInteraction, Client, SendableChannels} from "discord.js";
+import type {Place} from "../chat/ChatService.js";
+import type {FinalChatEvent} from "../chat/events.js";
 import type {BotContext} from "./BotContext.js";
 import {streamReply} from "./streamReply.js";
 import {interactionTransport} from "./transports.js";
@@ -11,36 +13,45 @@ export type InteractionQuestion = {
     readonly text: string;
     /** false: a reasoning model answers without thinking. */
     readonly think: boolean;
+    /** Whose persona applies and the names it is filled in with. */
+    readonly place: Place;
 };
+
+/** How the asker is named to the model: their name in the server, else their Discord name. */
+export function speakerOfInteraction(interaction: AnsweredInteraction): string {
+    return interaction.member != null && "displayName" in interaction.member
+        ? interaction.member.displayName
+        : interaction.user.displayName;
+}
 
 /**
  * Puts a question to the channel's conversation for an interaction and streams the answer as its reply
  * (deferred at once, within Discord's 3 s). The asker's cooldown and the queue limits answer ephemerally.
+ * @returns the answer's final event, or undefined when the question was not taken
  */
-export async function answerInteraction(interaction: AnsweredInteraction, context: BotContext, {text, think}: InteractionQuestion): Promise<void> {
+export async function answerInteraction(interaction: AnsweredInteraction, context: BotContext, {text, think, place}: InteractionQuestion): Promise<FinalChatEvent | undefined> {
     const cooldown = context.cooldown.check(interaction.user.id);
     if (!cooldown.allowed) {
         await interaction.reply({
             content: `Slow down a little: you can ask again in ${Math.ceil(cooldown.retryAfterMs / 1000)} s.`,
             flags: MessageFlags.Ephemeral
         });
-        return;
+        return undefined;
     }
 
     const controller = new AbortController();
     const result = context.chat.ask({
         channelId: interaction.channelId,
-        speaker: interaction.member != null && "displayName" in interaction.member
-            ? interaction.member.displayName
-            : interaction.user.displayName,
+        speaker: speakerOfInteraction(interaction),
         userId: interaction.user.id,
         text,
         think,
-        signal: controller.signal
+        signal: controller.signal,
+        place
     });
     if (!result.accepted) {
         await interaction.reply({content: result.userMessage, flags: MessageFlags.Ephemeral});
-        return;
+        return undefined;
     }
 
     try {
@@ -50,7 +61,7 @@ export async function answerInteraction(interaction: AnsweredInteraction, contex
         throw error;
     }
 
-    await streamReply({
+    return streamReply({
         context,
         answerId: interaction.id,
         askerId: interaction.user.id,

@@ -1,13 +1,14 @@
 import {LlamaChatSession, resolveChatWrapper} from "node-llama-cpp";
 import type {ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
-import {GenerationFailedError, HistoryNotSavedError, PromptTooLongError} from "../errors.js";
+import {GenerationFailedError, HistoryNotSavedError, PromptTooLongError, SystemPromptTooLongError} from "../errors.js";
 import type {Logger} from "../logger.js";
 import type {HistoryStore} from "../store/HistoryStore.js";
-import {historyExceeds, historyItemText, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
+import {modelName} from "./LlamaEngine.js";
+import {historyExceeds, historyItemText, historyOfTurns, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
 import {replyRoom} from "./generationRoom.js";
 import type {SequenceStateStore} from "./SequenceStateStore.js";
-import type {ConversationEngine, GenerateRequest, GenerateResult} from "./types.js";
+import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "./types.js";
 
 export type GenerationSettings = {
     readonly temperature: number;
@@ -23,6 +24,7 @@ export type GenerationSettings = {
 export type SessionPoolOptions = {
     readonly model: LlamaModel;
     readonly context: LlamaContext;
+    /** The system prompt of a turn that brings none. */
     readonly systemPrompt: string;
     readonly generation: GenerationSettings;
     readonly store: HistoryStore<ChatHistoryItem[]>;
@@ -64,6 +66,7 @@ export class SessionPool implements ConversationEngine {
     readonly #thinks: boolean;
     /** An earlier item's tokens as the model's chat template renders them. */
     readonly #renderedTokensOf: HistoryItemSize;
+    readonly #maxSystemPromptTokens: number;
     #closed = false;
 
     constructor({model, context, systemPrompt, generation, store, states, logger}: SessionPoolOptions) {
@@ -80,15 +83,15 @@ export class SessionPool implements ConversationEngine {
         this.#thinks = chatWrapper.settings.segments?.thought != null;
         this.#replyRoom = replyRoom(context.contextSize, generation.maxTokens, this.#thinks ? generation.thinkingBudget : 0);
         this.#renderedTokensOf = renderedTokensOf(model, chatWrapper);
-        this.#maxPromptTokens = Math.max(0, context.contextSize - this.#replyRoom - this.#renderedTokensOf({type: "system", text: systemPrompt}) -
-            turnOverheadTokens);
+        this.#maxPromptTokens = this.#promptRoom(this.#renderedTokensOf({type: "system", text: systemPrompt}));
+        this.#maxSystemPromptTokens = maxSystemPromptTokens(context.contextSize, generation.maxTokens);
     }
 
     get parallelism(): number {
         return this.#context.totalSequences;
     }
 
-    /** The longest user turn accepted, in tokens. */
+    /** The longest user turn accepted under the default system prompt, in tokens. */
     get maxPromptTokens(): number {
         return this.#maxPromptTokens;
     }
@@ -98,10 +101,15 @@ export class SessionPool implements ConversationEngine {
         return [...this.#active.keys()];
     }
 
-    async generate({conversationId, prompt, signal, think, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
+    async generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, think, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
+        const systemTokens = this.#renderedTokensOf({type: "system", text: systemPrompt});
+        if (systemTokens - turnOverheadTokens > this.#maxSystemPromptTokens)
+            throw new SystemPromptTooLongError(systemTokens - turnOverheadTokens, this.#maxSystemPromptTokens);
+
         const promptTokens = this.#model.tokenize(prompt).length;
-        if (promptTokens > this.#maxPromptTokens)
-            throw new PromptTooLongError(promptTokens, this.#maxPromptTokens);
+        const maxPromptTokens = this.#promptRoom(systemTokens);
+        if (promptTokens > maxPromptTokens)
+            throw new PromptTooLongError(promptTokens, maxPromptTokens);
 
         const startedAt = performance.now();
         if (signal.aborted)
@@ -121,6 +129,7 @@ export class SessionPool implements ConversationEngine {
         let tokens = 0;
         let thoughtTokens = 0;
         try {
+            useSystemPrompt(active.session, systemPrompt);
             this.#fitHistory(active.session, promptTokens);
             const readingStartedAt = performance.now();
             const speeds = this.#states?.speeds;
@@ -180,6 +189,35 @@ export class SessionPool implements ConversationEngine {
         await Promise.all([this.#store.delete(conversationId), this.#states?.delete(conversationId)]);
     }
 
+    async startConversation(conversationId: string, turns: readonly ConversationTurn[]): Promise<void> {
+        await this.#opening.get(conversationId)?.catch(() => undefined);
+        const history = historyOfTurns(this.#systemPrompt, turns);
+        const active = this.#active.get(conversationId);
+        await this.#states?.delete(conversationId);
+        if (active != null) {
+            active.session.setChatHistory(history);
+            await this.#save(active);
+        } else
+            await this.#store.save(conversationId, history);
+    }
+
+    async measureSystemPrompt(text: string): Promise<SystemPromptSize> {
+        return {tokens: this.#model.tokenize(text).length, limit: this.#maxSystemPromptTokens};
+    }
+
+    async status(): Promise<EngineStatus> {
+        const saved = await this.#store.ids();
+        const {gpu} = this.#model.llama;
+        return {
+            engine: "node-llama-cpp (in process)",
+            model: modelName(this.#model),
+            gpu: gpu === false ? false : `${gpu}, ${this.#model.gpuLayers} layers`,
+            contextSize: this.#context.contextSize,
+            sequencesInUse: this.#context.totalSequences - this.#context.sequencesLeft,
+            conversations: new Set([...saved, ...this.#active.keys()]).size
+        };
+    }
+
     /**
      * Saves every conversation's state (the most recently used first, as those are the likeliest to
      * come back), retries the histories whose save failed, and frees every sequence. Safe to call twice.
@@ -208,6 +246,11 @@ export class SessionPool implements ConversationEngine {
         const history = session.getChatHistory();
         if (historyExceeds(history, room, this.#renderedTokensOf))
             session.setChatHistory(trimHistory(history, Math.floor(room / 2), this.#renderedTokensOf));
+    }
+
+    /** The longest user turn that fits beside a system prompt of this size (template overhead included). */
+    #promptRoom(systemTokens: number): number {
+        return Math.max(0, this.#context.contextSize - this.#replyRoom - systemTokens - turnOverheadTokens);
     }
 
     /**
@@ -251,7 +294,8 @@ export class SessionPool implements ConversationEngine {
         let sequence = await this.#takeSequence();
         try {
             const saved = await this.#store.load(conversationId);
-            const history = saved == null ? undefined : withSystemPrompt(saved, this.#systemPrompt);
+            // the system prompt it was saved under (a persona) stays, so its saved state still fits; generate() sets this question's
+            const history = saved == null ? undefined : saved[0]?.type === "system" ? saved : withSystemPrompt(saved, this.#systemPrompt);
             // with the state loaded, the first prompt reuses it and reads only what follows
             if (history != null && await this.#states?.restore(conversationId, sequence, history) === "sequence-unusable") {
                 await sequence.dispose();
@@ -318,3 +362,11 @@ function renderedTokensOf(model: LlamaModel, chatWrapper: ChatWrapper): HistoryI
 
 /** The tokens that close a thought when its budget is spent (Qwen's `\n</think>` and the like), rounded up. */
 const thoughtSuffixTokens = 8;
+
+/** A conversation continues under a new system prompt (a persona set or cleared), its turns kept. */
+function useSystemPrompt(session: LlamaChatSession, systemPrompt: string): void {
+    const history = session.getChatHistory();
+    const [first] = history;
+    if (first?.type !== "system" || first.text !== systemPrompt)
+        session.setChatHistory(withSystemPrompt(history, systemPrompt));
+}

@@ -1,5 +1,7 @@
 import {isChatModelResponseSegment} from "node-llama-cpp";
 import type {ChatHistoryItem} from "node-llama-cpp";
+import {answerRoom} from "./generationRoom.js";
+import type {ConversationTurn} from "./types.js";
 
 /** Tells a saved chat history from a damaged file, checking the shape node-llama-cpp relies on. */
 export function isChatHistory(value: unknown): value is ChatHistoryItem[] {
@@ -27,6 +29,14 @@ export function withSystemPrompt(history: readonly ChatHistoryItem[], systemProm
     const [first, ...rest] = history;
     const turns = first?.type === "system" ? rest : history;
     return [{type: "system", text: systemPrompt}, ...turns];
+}
+
+/** A history made of earlier turns under a system prompt (a conversation started from a question and its answer). */
+export function historyOfTurns(systemPrompt: string, turns: readonly ConversationTurn[]): ChatHistoryItem[] {
+    return [
+        {type: "system", text: systemPrompt},
+        ...turns.flatMap(({prompt, answer}): ChatHistoryItem[] => [{type: "user", text: prompt}, {type: "model", response: [answer]}])
+    ];
 }
 
 /** How big a history item is, in whatever unit the caller budgets (tokens). */
@@ -82,3 +92,8 @@ export function historyExceeds(history: readonly ChatHistoryItem[], budget: numb
 
 /** What the chat template adds around one turn (role markers, separators), rounded up. */
 export const turnOverheadTokens = 16;
+
+/** The longest system prompt (a persona) accepted: it leaves the answer's room and a quarter of the context for the turns. */
+export function maxSystemPromptTokens(contextSize: number, maxTokens: number): number {
+    return Math.max(0, contextSize - answerRoom(contextSize, maxTokens) - Math.floor(contextSize / 4) - 2 * turnOverheadTokens);
+}

@@ -1,7 +1,9 @@
 import {MessageFlags} from "discord.js";
 import type {ButtonInteraction} from "discord.js";
+import {askerOfInteraction, checkAccess} from "../access.js";
 import {answerInteraction} from "../answerInteraction.js";
 import type {BotContext} from "../BotContext.js";
+import {placeOfInteraction} from "../place.js";
 
 /** What the model is asked when Continue is pressed: a turn of the conversation, like any other. */
 export const continueRequest = "Continue your previous answer exactly where it was cut off, without repeating it.";
@@ -16,5 +18,10 @@ export async function continueAnswer(interaction: ButtonInteraction, context: Bo
         return;
     }
 
-    await answerInteraction(interaction, context, {text: continueRequest, think: false});
+    const access = checkAccess(context.settings.access, askerOfInteraction(interaction));
+    if (!access.allowed) {
+        await interaction.reply({content: access.reason, flags: MessageFlags.Ephemeral});
+        return;
+    }
+    await answerInteraction(interaction, context, {text: continueRequest, think: false, place: placeOfInteraction(interaction)});
 }
