@@ -269,7 +269,7 @@ describe("the OpenAI-compatible engine's admin controls", () => {
         await generate(engine, "100", "Alice: hi");
         await engine.generate({
             conversationId: "100", prompt: "Alice: and now?", systemPrompt: "You are a pirate.",
-            signal: new AbortController().signal, onThought: () => {}, onText: () => {}
+            signal: new AbortController().signal, think: true, onThought: () => {}, onText: () => {}
         });
 
         expect(server.chatRequests[1]!.body.messages).toEqual([
