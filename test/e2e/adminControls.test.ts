@@ -1,5 +1,6 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
+import {isStillAnswering} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import {ephemeralText} from "../fixtures/ephemeralText.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";
@@ -15,7 +16,7 @@ const manageChannels = (1n << 4n).toString();
 async function finishedReply(harness: BotHarness, question: StoredMessage): Promise<StoredMessage> {
     return harness.discord.waitFor(() => harness.discord.messagesIn(question.channel_id)
         .find((message) => message.message_reference?.message_id === question.id && message.author.id === harness.discord.botUser.id &&
-            message.components.length === 0 && message.edits.length > 0), 20_000);
+            !isStillAnswering(message) && message.edits.length > 0), 20_000);
 }
 
 /** Every reply of the bot to a user message (notes included), in order. */
