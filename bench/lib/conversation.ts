@@ -30,22 +30,30 @@ export function promptAsTheBotBuildsIt(user: FakeUser, text: string): string {
     return formatPrompt(displayName(user), text);
 }
 
+/** A question asked: when, the message, and the user turn the model will read for it. */
+export type AskedQuestion = {
+    readonly mentionAt: number;
+    readonly question: StoredMessage;
+    readonly prompt: string;
+};
+
 /** A user mentions the bot in a channel; resolves when the message has been dispatched. */
-export async function mention(rig: BotRig, channelId: string, text: string, author = rig.discord.users.alice): Promise<{mentionAt: number, question: StoredMessage}> {
+export async function mention(rig: BotRig, channelId: string, text: string, author = rig.discord.users.alice): Promise<AskedQuestion> {
     const mentionAt = performance.now();
     const question = await rig.discord.userSays({channelId, author, content: text, mentionsBot: true});
-    return {mentionAt, question};
+    return {mentionAt, question, prompt: promptAsTheBotBuildsIt(author, text)};
 }
 
 /**
  * Waits until the answer to `question` is complete in Discord: the engine has finished, the answer
  * has as many pages as its final text needs, and none has a Stop button any more.
  */
-export async function waitForAnswer(rig: BotRig, asked: {mentionAt: number, question: StoredMessage}, timeoutMs = 180_000): Promise<ObservedAnswer> {
+export async function waitForAnswer(rig: BotRig, asked: AskedQuestion, timeoutMs = 900_000): Promise<ObservedAnswer> {
     const {question} = asked;
     const channelId = question.channel_id;
     return rig.discord.waitFor(() => {
-        const generation = rig.probe.records.find((record) => record.conversationId === channelId && record.startedAt >= asked.mentionAt);
+        // by its prompt too: several questions queued in one channel are all asked before the first answer starts
+        const generation = rig.probe.records.find((record) => record.conversationId === channelId && record.startedAt >= asked.mentionAt && record.prompt === asked.prompt);
         if (generation?.endedAt === undefined)
             return undefined;
 

@@ -1,0 +1,24 @@
+import type {Measurement} from "./lib/measurement.js";
+import {batching} from "./measure/batching.js";
+import {bandwidth} from "./measure/bandwidth.js";
+import {hygiene} from "./measure/hygiene.js";
+import {longConversation} from "./measure/longConversation.js";
+import {memory} from "./measure/memory.js";
+import {overhead} from "./measure/overhead.js";
+import {responsiveness} from "./measure/responsiveness.js";
+import {threads} from "./measure/threads.js";
+
+/**
+ * Every row of the table, in its order. To add one: write bench/measure/NAME.ts exporting a
+ * {@link Measurement} (its `run` returns its rows; see bench/README.md) and list it here.
+ */
+export const measurements: readonly Measurement[] = [
+    overhead,
+    batching,
+    bandwidth,
+    longConversation,
+    responsiveness,
+    hygiene,
+    threads,
+    memory
+];
