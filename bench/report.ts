@@ -34,6 +34,7 @@ export function renderSection(results: BenchResults): string {
             ? `**Quick run (BENCH_QUICK=1)**: ${settings.rounds} rounds a row and shorter answers, so the intervals are wide; a full run has 8 or more.`
             : `Ratios: median of ${settings.rounds} interleaved rounds, [95% bootstrap interval].`,
         "✅ the interval clears the target, ≈ it straddles the target, ❌ it lies beyond it.",
+        ...(results.notRun.length > 0 ? [`Not in this run: ${results.notRun.join(", ")}.`] : []),
         "",
         "| # | measurement | the bot | reference | ratio [95% interval] | target | met |",
         "|---|---|---|---|---|---|---|",

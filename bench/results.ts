@@ -27,6 +27,8 @@ export type BenchResults = {
         readonly model: {readonly id: BenchModelId, readonly description: string, readonly fileBytes: number};
     };
     readonly measurements: MeasurementResult[];
+    /** Measurements of the registry that this run left out (`npm run bench -- NAME...`). */
+    readonly notRun: readonly string[];
     /** Measurements that failed, with why. */
     readonly failures: {measurement: string, error: string}[];
 };

@@ -30,6 +30,7 @@ async function main(): Promise<BenchResults> {
         `${settings.rounds} rounds${settings.quick ? " (quick)" : ""}; load average ${machine.loadAverageStart}`);
     progress(`model ${settings.model}: preparing (the real-shape model is written once, in a few minutes)`);
     const model = await benchModel(settings.model);
+    const selected = measurements.filter((measurement) => settings.only.length === 0 || settings.only.includes(measurement.name));
     const results: BenchResults = {
         profile: settings.profile,
         startedAt: new Date().toISOString(),
@@ -44,10 +45,10 @@ async function main(): Promise<BenchResults> {
             model: {id: model.id, description: model.description, fileBytes: model.fileBytes}
         },
         measurements: [],
+        notRun: measurements.filter((measurement) => !selected.includes(measurement)).map((measurement) => measurement.name),
         failures: []
     };
 
-    const selected = measurements.filter((measurement) => settings.only.length === 0 || settings.only.includes(measurement.name));
     for (const measurement of selected) {
         const measurementStartedAt = performance.now();
         progress(`${measurement.name}: starting`);
@@ -64,7 +65,7 @@ async function main(): Promise<BenchResults> {
     machine.loadAverageEnd = loadAverage();
     results.durationSeconds = (performance.now() - startedAt) / 1000;
     const complete = selected.length === measurements.length;
-    const files = await writeResults(results, {partial: !complete, publish: complete && (!settings.quick || settings.publish)});
+    const files = await writeResults(results, {partial: !complete, publish: settings.publish || (complete && !settings.quick)});
     process.stdout.write("\n" + renderSection(results) + "\n");
     progress(`wrote ${files.join(", ")}`);
     progress(`the bench took ${results.durationSeconds.toFixed(0)} s`);
