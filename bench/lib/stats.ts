@@ -1,3 +1,5 @@
+import {seededRandom} from "../../test/fixtures/seededRandom.js";
+
 /** Small statistics helpers: the bench reports medians and ratios, because the machines are shared and noisy. */
 
 export function median(values: readonly number[]): number {
@@ -87,16 +89,4 @@ function percentile(sorted: readonly number[], fraction: number): number {
     const below = Math.floor(position);
     const above = Math.min(sorted.length - 1, below + 1);
     return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
-}
-
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-function seededRandom(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
 }
