@@ -9,16 +9,17 @@ import {responsiveness} from "./measure/responsiveness.js";
 import {threads} from "./measure/threads.js";
 
 /**
- * Every row of the table, in its order. To add one: write bench/measure/NAME.ts exporting a
+ * Every row of the table, in the order they run (the ones that say most about speed first, so that a
+ * run stopped early has published them). To add one: write bench/measure/NAME.ts exporting a
  * {@link Measurement} (its `run` returns its rows; see bench/README.md) and list it here.
  */
 export const measurements: readonly Measurement[] = [
     overhead,
     batching,
     bandwidth,
-    longConversation,
-    responsiveness,
-    hygiene,
     threads,
-    memory
+    hygiene,
+    memory,
+    responsiveness,
+    longConversation
 ];

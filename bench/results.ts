@@ -29,6 +29,8 @@ export type BenchResults = {
     readonly measurements: MeasurementResult[];
     /** Measurements of the registry that this run left out (`npm run bench -- NAME...`). */
     readonly notRun: readonly string[];
+    /** Measurements of this run still to finish when its results were written (a run writes them after every measurement). */
+    readonly unfinished: string[];
     /** Measurements that failed, with why. */
     readonly failures: {measurement: string, error: string}[];
 };

@@ -46,9 +46,18 @@ async function main(): Promise<BenchResults> {
         },
         measurements: [],
         notRun: measurements.filter((measurement) => !selected.includes(measurement)).map((measurement) => measurement.name),
+        unfinished: selected.map((measurement) => measurement.name),
         failures: []
     };
 
+    const complete = selected.length === measurements.length;
+    const publish = settings.publish || (complete && !settings.quick);
+    // written after every measurement, so that a run stopped early still leaves (and publishes) what it measured, saying so
+    const write = async () => {
+        machine.loadAverageEnd = loadAverage();
+        results.durationSeconds = (performance.now() - startedAt) / 1000;
+        return writeResults(results, {partial: !complete, publish});
+    };
     for (const measurement of selected) {
         const measurementStartedAt = performance.now();
         progress(`${measurement.name}: starting`);
@@ -59,13 +68,12 @@ async function main(): Promise<BenchResults> {
             results.failures.push({measurement: measurement.name, error: error instanceof Error ? error.stack ?? error.message : String(error)});
             progress(`${measurement.name}: FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
         }
+        results.unfinished.splice(results.unfinished.indexOf(measurement.name), 1);
+        await write();
         progress(`${measurement.name}: done in ${((performance.now() - measurementStartedAt) / 1000).toFixed(0)} s`);
     }
 
-    machine.loadAverageEnd = loadAverage();
-    results.durationSeconds = (performance.now() - startedAt) / 1000;
-    const complete = selected.length === measurements.length;
-    const files = await writeResults(results, {partial: !complete, publish: settings.publish || (complete && !settings.quick)});
+    const files = await write();
     process.stdout.write("\n" + renderSection(results) + "\n");
     progress(`wrote ${files.join(", ")}`);
     progress(`the bench took ${results.durationSeconds.toFixed(0)} s`);

@@ -30,8 +30,9 @@ export type BenchSettings = {
     readonly only: readonly string[];
 };
 
-export const fullRounds = 8;
-export const quickRounds = 3;
+/** Interleaved rounds of every compared row: enough for a 95% interval of the median that a ±15% noise does not swamp. */
+const fullRounds = 8;
+const quickRounds = 3;
 
 export async function readBenchSettings(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<BenchSettings> {
     const gpuProfile = argv.includes("--gpu");

@@ -43,7 +43,6 @@ export type HygieneResult = {
     readonly unchangedTextDetails: readonly UnchangedEdit[];
     /** Answers whose final pages are not exactly `splitMessage(answer)`, or that still show a Stop button. */
     readonly incompleteAnswers: number;
-    readonly met: boolean;
 };
 
 export const hygiene: Measurement = {
@@ -97,7 +96,7 @@ export async function measureHygiene(settings: BenchSettings, modelPath: string)
         const unchanged = answers.flatMap((answer, channel) => answer.pages.flatMap((page, pageIndex) =>
             unchangedEdits(page, creationContent(rig, page)).map((edit) => ({...edit, channel: channel + 1, page: pageIndex + 1}))));
         const pages = answers.flatMap((answer) => answer.pages);
-        const result: HygieneResult = {
+        return {
             channels,
             queuedInOneChannel,
             maxTokens,
@@ -111,10 +110,8 @@ export async function measureHygiene(settings: BenchSettings, modelPath: string)
             unchangedTextEdits: unchanged.length,
             noOpEdits: unchanged.filter((edit) => !edit.componentsChanged).length,
             unchangedTextDetails: unchanged,
-            incompleteAnswers: answers.filter((answer) => !isComplete(answer)).length,
-            met: false
+            incompleteAnswers: answers.filter((answer) => !isComplete(answer)).length
         };
-        return {...result, met: result.rateLimited === 0 && result.unchangedTextEdits === 0 && result.incompleteAnswers === 0};
     } finally {
         await rig.close();
         reportBotWarnings(rig.logger.lines, "hygiene");
