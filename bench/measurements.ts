@@ -2,6 +2,8 @@ import type {Measurement} from "./lib/measurement.js";
 import {batching} from "./measure/batching.js";
 import {bandwidth} from "./measure/bandwidth.js";
 import {hygiene} from "./measure/hygiene.js";
+import {instantResume} from "./measure/instantResume.js";
+import {llamaServer} from "./measure/llamaServer.js";
 import {longConversation} from "./measure/longConversation.js";
 import {memory} from "./measure/memory.js";
 import {overhead} from "./measure/overhead.js";
@@ -21,5 +23,7 @@ export const measurements: readonly Measurement[] = [
     hygiene,
     memory,
     responsiveness,
-    longConversation
+    longConversation,
+    instantResume,
+    llamaServer
 ];

@@ -2,15 +2,19 @@ import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {ChatService} from "./chat/ChatService.js";
 import type {Config} from "./config.js";
-import {isChatHistory} from "./llm/chatHistory.js";
+import {openConversationStore} from "./llm/conversationStore.js";
 import {LlamaEngine} from "./llm/LlamaEngine.js";
+import {ResumeSpeeds} from "./llm/ResumeSpeeds.js";
+import {SequenceStateStore} from "./llm/SequenceStateStore.js";
+import {stateIdentity} from "./llm/stateIdentity.js";
 import {SessionPool} from "./llm/SessionPool.js";
 import type {Logger} from "./logger.js";
-import {HistoryStore} from "./store/HistoryStore.js";
+import type {HistoryStore} from "./store/HistoryStore.js";
 
 export type ChatRuntimeSettings = Pick<Config,
     | "model" | "modelsDir" | "contextSize" | "batchSize" | "threads" | "gpuLayers" | "sequences"
     | "temperature" | "topP" | "maxTokens" | "systemPrompt" | "dataDir" | "queuePerChannel" | "queueTotal"
+    | "stateCacheMb"
 > & {
     /** Fixes sampling, for reproducible answers in tests and benchmarks. default: random */
     readonly seed?: number;
@@ -38,11 +42,7 @@ export class ChatRuntime {
 
     static async start(settings: ChatRuntimeSettings, logger: Logger): Promise<ChatRuntime> {
         const engine = await LlamaEngine.load({...settings, logger});
-        const store = new HistoryStore({
-            directory: path.join(settings.dataDir, "conversations"),
-            isValid: isChatHistory,
-            logger
-        });
+        const store = openConversationStore(settings.dataDir, logger);
         const sessions = new SessionPool({
             model: engine.model,
             context: engine.context,
@@ -54,6 +54,7 @@ export class ChatRuntime {
                 seed: settings.seed
             },
             store,
+            states: settings.stateCacheMb === 0 ? undefined : await createStateStore(engine, settings, logger),
             logger
         });
         const chat = new ChatService({
@@ -65,6 +66,16 @@ export class ChatRuntime {
         return new ChatRuntime(engine, store, sessions, chat);
     }
 
+    /** What start-up prints about the engine. */
+    describe(): string[] {
+        const {info} = this.engine;
+        return [
+            `Model: ${info.modelName} (${info.modelPath})`,
+            `Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
+            `${info.threads} ${info.threads === 1 ? "thread" : "threads"}, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`
+        ];
+    }
+
     /** Stops every answer (reason "shutdown"), saves the histories, frees node-llama-cpp. Safe to call twice. */
     close(): Promise<void> {
         this.#closing ??= (async () => {
@@ -74,4 +85,16 @@ export class ChatRuntime {
         })();
         return this.#closing;
     }
+}
+
+/** Where conversations' evaluated states are kept, for this model and these context settings only. */
+async function createStateStore(engine: LlamaEngine, settings: ChatRuntimeSettings, logger: Logger): Promise<SequenceStateStore> {
+    const {llama, model, context, info} = engine;
+    return new SequenceStateStore({
+        directory: path.join(settings.dataDir, "states"),
+        identity: await stateIdentity({modelPath: info.modelPath, model, context, llama}),
+        budgetBytes: settings.stateCacheMb * 1024 * 1024,
+        speeds: new ResumeSpeeds({gpu: info.gpu !== false && info.gpuLayers > 0}),
+        logger
+    });
 }

@@ -18,6 +18,18 @@ export type GpuLayers = "auto" | "max" | number;
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** `LOG_FORMAT`: readable lines, or one JSON object per line for log collectors. */
+export type LogFormat = "text" | "json";
+
+/** `INFERENCE`: where answers are generated: "local" (node-llama-cpp in this process) or "openai" (an OpenAI-compatible server). */
+export type Inference = "local" | "openai";
+
+/**
+ * `SHARDS`: gateway shards in this process ("auto": as many as Discord recommends). "managed" when a
+ * discord.js `ShardingManager` started this process and chose its shard (`npm run start:sharded`).
+ */
+export type Shards = "auto" | number | "managed";
+
 /** The bot's settings, validated. Each field documents its `.env` name and default. */
 export type Config = {
     /** DISCORD_TOKEN: the bot token. Required to run the Discord bot; not for the terminal chat. */
@@ -54,8 +66,15 @@ export type Config = {
     readonly showThinking: boolean;
     /** DATA_DIR: where conversations are saved; default `data`. */
     readonly dataDir: string;
+    /**
+     * STATE_CACHE_MB: disk budget, in MiB, for conversations' evaluated states (instant resume after
+     * eviction or a restart); the least recently used are deleted beyond it. 0 turns it off. default 2048.
+     */
+    readonly stateCacheMb: number;
     /** LOG_LEVEL: default "info". */
     readonly logLevel: LogLevel;
+    /** LOG_FORMAT: "text" (default) or "json" (one JSON object per line, for log collectors). */
+    readonly logFormat: LogFormat;
     /** QUEUE_PER_CHANNEL: prompts waiting or running in one channel; default 5. */
     readonly queuePerChannel: number;
     /** QUEUE_TOTAL: prompts waiting or running in all channels together; default 50. */
@@ -64,6 +83,18 @@ export type Config = {
     readonly userCooldownMs: number;
     /** RESET_PERMISSION: "manage-messages" (default) or "everyone". */
     readonly resetPermission: ResetPermission;
+    /** INFERENCE: "local" (default) or "openai". */
+    readonly inference: Inference;
+    /** INFERENCE_URL: the OpenAI-compatible server's base URL (required with INFERENCE=openai), without a trailing `/v1`. */
+    readonly inferenceUrl: string | undefined;
+    /** INFERENCE_MODEL: the model name sent to the server; default: the first model the server lists. */
+    readonly inferenceModel: string | undefined;
+    /** INFERENCE_API_KEY: sent as a bearer token; redacted from logs. default: none */
+    readonly inferenceApiKey: string | undefined;
+    /** INFERENCE_PARALLEL: answers generated at once by the server; default 4. */
+    readonly inferenceParallel: number;
+    /** SHARDS: "auto" or a number of gateway shards; default 1. */
+    readonly shards: Shards;
 };
 
 /** Bad or missing settings, every problem named, one per line. */
@@ -116,18 +147,28 @@ const schema = z.object({
     EDIT_INTERVAL_MS: setting(integer(100, 60_000).default(1250)),
     SHOW_THINKING: setting(z.enum(["true", "false"], {error: "must be true or false"}).default("false")),
     DATA_DIR: setting(z.string().default("data")),
+    STATE_CACHE_MB: setting(integer(0, 16_777_216).default(2048)),
     LOG_LEVEL: setting(z.enum(["debug", "info", "warn", "error"], {error: "must be debug, info, warn or error"}).default("info")),
+    LOG_FORMAT: setting(z.enum(["text", "json"], {error: "must be text or json"}).default("text")),
     QUEUE_PER_CHANNEL: setting(integer(1, 1000).default(5)),
     QUEUE_TOTAL: setting(integer(1, 100_000).default(50)),
     USER_COOLDOWN_MS: setting(integer(0, 3_600_000).default(2000)),
     RESET_PERMISSION: setting(z.enum(["manage-messages", "everyone"], {
         error: "must be manage-messages or everyone"
-    }).default("manage-messages"))
+    }).default("manage-messages")),
+    INFERENCE: setting(z.enum(["local", "openai"], {error: "must be local or openai"}).default("local")),
+    INFERENCE_URL: setting(z.url({protocol: /^https?$/, error: "must be an http(s) URL"}).optional()),
+    INFERENCE_MODEL: setting(z.string().optional()),
+    INFERENCE_API_KEY: setting(z.string().optional()),
+    INFERENCE_PARALLEL: setting(integer(1, 256).default(4)),
+    SHARDS: setting(z.union([z.literal("auto"), integer(1, 10_000)], {error: "must be \"auto\" or a whole number of shards"}).default(1))
 });
 
 export type ParseConfigOptions = {
     /** The Discord bot needs a token; the terminal chat does not. */
     readonly requireToken: boolean;
+    /** Check that a `MODEL` path exists; `npm run register` does not need a model. Default true. */
+    readonly checkModel?: boolean;
 };
 
 /**
@@ -135,8 +176,10 @@ export type ParseConfigOptions = {
  * Pure except for one check: a `MODEL` that is a file path must exist.
  * @throws {ConfigError} naming every bad or missing setting
  */
-export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions): Config {
-    const result = schema.safeParse(env);
+export function parseConfig(env: Environment, {requireToken, checkModel = true}: ParseConfigOptions): Config {
+    // under discord.js's ShardingManager, SHARDS is the manager's (this process's shard id), not ours
+    const managedShard = env.SHARDING_MANAGER === "true";
+    const result = schema.safeParse(managedShard ? {...env, SHARDS: undefined} : env);
     const problems: string[] = [];
 
     if (!result.success) {
@@ -146,8 +189,9 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
         }
     }
 
+    const inference = result.success ? result.data.INFERENCE : env.INFERENCE?.trim();
     const model = result.success ? result.data.MODEL : env.MODEL?.trim();
-    if (model != null && model !== "" && !isRemoteModel(model) && !fs.existsSync(path.resolve(model)))
+    if (checkModel && inference !== "openai" && model != null && model !== "" && !isRemoteModel(model) && !fs.existsSync(path.resolve(model)))
         problems.push(`MODEL=${JSON.stringify(model)}: no such file (give a path to a .gguf file, or an hf: URI)`);
 
     if (requireToken && (result.success ? result.data.DISCORD_TOKEN : env.DISCORD_TOKEN?.trim()) == null)
@@ -155,6 +199,9 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
 
     if (result.success && result.data.QUEUE_TOTAL < result.data.QUEUE_PER_CHANNEL)
         problems.push(`QUEUE_TOTAL=${result.data.QUEUE_TOTAL}: must be at least QUEUE_PER_CHANNEL (${result.data.QUEUE_PER_CHANNEL})`);
+
+    if (result.success && result.data.INFERENCE === "openai" && result.data.INFERENCE_URL == null)
+        problems.push("INFERENCE_URL is missing: INFERENCE=openai needs the server's base URL (for example http://127.0.0.1:8080)");
 
     if (!result.success || problems.length > 0)
         throw new ConfigError(problems);
@@ -178,12 +225,25 @@ export function parseConfig(env: Environment, {requireToken}: ParseConfigOptions
         editIntervalMs: data.EDIT_INTERVAL_MS,
         showThinking: data.SHOW_THINKING === "true",
         dataDir: data.DATA_DIR,
+        stateCacheMb: data.STATE_CACHE_MB,
         logLevel: data.LOG_LEVEL,
+        logFormat: data.LOG_FORMAT,
         queuePerChannel: data.QUEUE_PER_CHANNEL,
         queueTotal: data.QUEUE_TOTAL,
         userCooldownMs: data.USER_COOLDOWN_MS,
-        resetPermission: data.RESET_PERMISSION
+        resetPermission: data.RESET_PERMISSION,
+        inference: data.INFERENCE,
+        inferenceUrl: data.INFERENCE_URL?.replace(/\/+$/, "").replace(/\/v1$/, ""),
+        inferenceModel: data.INFERENCE_MODEL,
+        inferenceApiKey: data.INFERENCE_API_KEY,
+        inferenceParallel: data.INFERENCE_PARALLEL,
+        shards: managedShard ? "managed" : data.SHARDS
     };
+}
+
+/** The settings that must never reach a log: the bot token and the inference server's API key. */
+export function secretsOf(config: Pick<Config, "discordToken" | "inferenceApiKey">): string[] {
+    return [config.discordToken, config.inferenceApiKey].filter((secret) => secret != null);
 }
 
 /** `hf:` and `https:` model URIs are downloaded by node-llama-cpp; anything else is a file path. */

@@ -43,3 +43,15 @@ export class GenerationFailedError extends UserFacingError {
         this.cause = cause;
     }
 }
+
+/** No sequence can be freed: the conversations that could give theirs up have turns that cannot be saved to disk. */
+export class HistoryNotSavedError extends UserFacingError {
+    constructor() {
+        super(
+            "history-not-saved",
+            "Sorry, I cannot save conversations to disk right now, so I cannot make room for this one. Please try again later.",
+            "Every idle conversation has unsaved turns (its history save failed) and keeps its sequence"
+        );
+        this.name = "HistoryNotSavedError";
+    }
+}

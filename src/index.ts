@@ -1,14 +1,18 @@
 /**
- * The composition root: config -> chat runtime (node-llama-cpp, sessions, saved histories, chat
- * service) -> Discord bot, and a graceful shutdown on SIGINT/SIGTERM.
+ * The composition root: config -> Discord checked (token and API) -> chat runtime (node-llama-cpp,
+ * sessions, saved histories, chat service) -> Discord bot, and a graceful shutdown on SIGINT/SIGTERM
+ * from the first moment.
  */
-import {ChatRuntime} from "./ChatRuntime.js";
-import {ConfigError, loadConfig} from "./config.js";
+import {secretsOf} from "./config.js";
+import {checkDiscordAccess} from "./discord/checkDiscordAccess.js";
 import {DiscordBot} from "./discord/DiscordBot.js";
 import {UserFacingError} from "./errors.js";
+import {loadConfigOrExit} from "./loadConfigOrExit.js";
 import {createLogger} from "./logger.js";
-import {settlesWithin} from "./utils/settlesWithin.js";
 import type {Logger} from "./logger.js";
+import {startChatRuntime} from "./startChatRuntime.js";
+import type {AnyChatRuntime} from "./startChatRuntime.js";
+import {settlesWithin} from "./utils/settlesWithin.js";
 
 /**
  * Shutdown budget (10 s in all): running answers get this long to stop (node-llama-cpp checks the
@@ -17,81 +21,98 @@ import type {Logger} from "./logger.js";
 const stopAnswersMs = 5000;
 const finalEditsMs = 2500;
 const releaseModelMs = 1500;
+const shutdownBudgetMs = 10_000;
+
+/** What a signal does at this stage of the process's life. */
+type OnSignal = (signal: NodeJS.Signals) => void;
 
 async function main(): Promise<void> {
-    let config;
-    try {
-        config = loadConfig({requireToken: true});
-    } catch (error) {
-        if (error instanceof ConfigError) {
-            process.stderr.write(`${error.message}\nSee .env.example for every setting and its meaning.\n`);
-            process.exit(1);
-        }
-        throw error;
-    }
+    const config = loadConfigOrExit({requireToken: true});
+    const logger = createLogger({level: config.logLevel, format: config.logFormat, secrets: secretsOf(config)});
 
-    const logger = createLogger({level: config.logLevel, secrets: config.discordToken == null ? [] : [config.discordToken]});
+    // from the first moment: until the bot runs, nothing is worth saving, so a signal ends the process at once
+    let onSignal: OnSignal = (signal) => {
+        logger.info(`${signal} before the bot was ready: stopped (nothing to save yet).`);
+        process.exit(0);
+    };
+    process.on("SIGINT", (signal) => onSignal(signal));
+    process.on("SIGTERM", (signal) => onSignal(signal));
     // a bug in one handler must not take every conversation down with it
     process.on("unhandledRejection", (reason) => logger.error("Unhandled rejection; the bot keeps running.", reason));
-    let runtime: ChatRuntime;
+
+    let runtime: AnyChatRuntime;
     try {
-        runtime = await ChatRuntime.start(config, logger);
+        const botUser = await checkDiscordAccess({discordToken: config.discordToken ?? "", discordApiUrl: config.discordApiUrl});
+        logger.info(`Discord accepted the token of ${botUser.username} (${botUser.id}); starting the model…`);
+        // a progress bar only on a terminal (it would also swallow log lines written while it shows)
+        runtime = await startChatRuntime({...config, downloadProgress: process.stderr.isTTY === true}, logger);
     } catch (error) {
         exitWithStartError(logger, error);
     }
 
-    const {info} = runtime.engine;
-    logger.info(`Model: ${info.modelName} (${info.modelPath})`);
-    logger.info(`Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
-        `${info.threads} threads, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`);
+    for (const line of runtime.describe())
+        logger.info(line);
 
     const bot = new DiscordBot({settings: config, chat: runtime.chat, logger});
-    let stopping = false;
-    const stop = async (signal: string) => {
-        if (stopping)
-            return;
-        stopping = true;
-        logger.info(`${signal}: taking no new questions, closing running answers, saving conversations…`);
-        const forceExit = setTimeout(() => {
-            logger.error("Shutdown took too long; exiting anyway.");
-            process.exit(1);
-        }, 10_000);
-        forceExit.unref();
-        try {
-            const answersStopped = await settlesWithin(runtime.chat.close(), stopAnswersMs);
-            await bot.drain(finalEditsMs);
-            if (answersStopped)
-                await settlesWithin(runtime.close(), releaseModelMs);
-            else
-                logger.warn("The model is still reading a prompt; not waiting for it (every finished turn is saved, and the reply is marked interrupted on the next start).");
-            await runtime.store.flush();
-            await bot.destroy();
-            logger.info("Stopped cleanly.");
-            process.exit(0);
-        } catch (error) {
-            logger.error("Shutdown failed.", error);
-            process.exit(1);
-        }
+    onSignal = (signal) => {
+        onSignal = () => {};
+        void stop(signal, runtime, bot, logger);
     };
-    process.once("SIGINT", () => void stop("SIGINT"));
-    process.once("SIGTERM", () => void stop("SIGTERM"));
 
     try {
         const started = await bot.start();
         logger.info(`Logged in as ${started.tag}; slash commands registered ${config.devGuildId == null ? "globally (may take up to an hour to appear)" : `to guild ${config.devGuildId}`}.`);
-        logger.info(`Invite the bot: ${started.inviteUrl}`);
+        logger.info(started.inviteUrl == null
+            ? `Add the bot on ${new URL(config.discordApiUrl).host} the way that server adds bots, with the bot and applications.commands scopes.`
+            : `Invite the bot: ${started.inviteUrl}`);
     } catch (error) {
+        onSignal = () => {};
         await runtime.close();
-        await bot.destroy();
+        await bot.close();
         exitWithStartError(logger, error);
     }
 }
 
+/**
+ * No new prompts, running answers closed with a note, histories saved, node-llama-cpp and the client
+ * released; exit 0. "Stopped cleanly" only when all of that happened; otherwise the log says what did not.
+ */
+async function stop(signal: NodeJS.Signals, runtime: AnyChatRuntime, bot: DiscordBot, logger: Logger): Promise<void> {
+    logger.info(`${signal}: taking no new questions, closing running answers, saving conversations…`);
+    const forceExit = setTimeout(() => {
+        logger.error("Shutdown took too long; exiting anyway. Conversations saved after their last finished turn are kept.");
+        process.exit(1);
+    }, shutdownBudgetMs);
+    forceExit.unref();
+    try {
+        const leftUndone: string[] = [];
+        const answersStopped = await settlesWithin(runtime.chat.close(), stopAnswersMs);
+        if (!(await bot.drain(finalEditsMs)))
+            leftUndone.push("some answers' last edits did not reach Discord in time (they are marked interrupted on the next start)");
+        if (!answersStopped)
+            leftUndone.push("the model was still reading a prompt, so its answer was not saved (every finished turn is)");
+        else if (!(await settlesWithin(runtime.close(), releaseModelMs)))
+            leftUndone.push("the model was not released in time");
+        await runtime.store.flush();
+        const unsaved = runtime.store.unsaved;
+        if (unsaved.length > 0)
+            leftUndone.push(`the conversations of ${unsaved.join(", ")} could not be saved (see the warnings above)`);
+        await bot.close();
+        if (leftUndone.length === 0)
+            logger.info("Stopped cleanly.");
+        else
+            logger.warn(`Stopped, but ${leftUndone.join("; ")}.`);
+        process.exit(0);
+    } catch (error) {
+        logger.error("Shutdown failed.", error);
+        process.exit(1);
+    }
+}
+
+/** One line that says what to fix, and exit 1; a stack trace only for what nobody could foresee. */
 function exitWithStartError(logger: Logger, error: unknown): never {
     if (error instanceof UserFacingError)
         logger.error(error.userMessage);
-    else if (error instanceof Error && "code" in error && error.code === "TokenInvalid")
-        logger.error("Discord refused the bot token: check DISCORD_TOKEN in .env (Developer Portal -> your app -> Bot -> Reset Token).");
     else
         logger.error("Start-up failed.", error);
     process.exit(1);

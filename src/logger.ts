@@ -1,4 +1,4 @@
-import type {LogLevel} from "./config.js";
+import type {LogFormat, LogLevel} from "./config.js";
 
 const levelRank: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40};
 
@@ -12,6 +12,8 @@ export type Logger = {
 export type LoggerOptions = {
     /** default "info" */
     readonly level?: LogLevel;
+    /** "text" (default): one readable line per entry; "json": one JSON object per line, for log collectors. */
+    readonly format?: LogFormat;
     /** Strings that must never be written (the bot token): each is replaced by "[redacted]". */
     readonly secrets?: readonly string[];
     /** default: process.stderr */
@@ -19,7 +21,7 @@ export type LoggerOptions = {
 };
 
 /** A leveled logger that writes one line per entry and redacts secrets from everything it writes, stack traces included. */
-export function createLogger({level = "info", secrets = [], write = (line) => process.stderr.write(line)}: LoggerOptions = {}): Logger {
+export function createLogger({level = "info", format = "text", secrets = [], write = (line) => process.stderr.write(line)}: LoggerOptions = {}): Logger {
     const activeSecrets = secrets.filter((secret) => secret.length >= 8);
     const redact = (text: string) => activeSecrets.reduce((result, secret) => result.split(secret).join("[redacted]"), text);
 
@@ -27,8 +29,11 @@ export function createLogger({level = "info", secrets = [], write = (line) => pr
         if (levelRank[entryLevel] < levelRank[level])
             return;
 
-        const parts = [new Date().toISOString(), entryLevel.toUpperCase(), message, ...details.map(formatDetail)];
-        write(redact(parts.join(" ")) + "\n");
+        const time = new Date().toISOString();
+        const line = format === "json"
+            ? JSON.stringify({time, level: entryLevel, message, ...(details.length > 0 && {details: details.map(jsonDetail)})})
+            : [time, entryLevel.toUpperCase(), message, ...details.map(formatDetail)].join(" ");
+        write(redact(line) + "\n");
     };
 
     return {debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error")};
@@ -42,6 +47,23 @@ function formatDetail(detail: unknown): string {
 
     try {
         return JSON.stringify(detail);
+    } catch {
+        return String(detail);
+    }
+}
+
+/** A detail as JSON: an error keeps its name, message, code and stack; anything else as it is. */
+function jsonDetail(detail: unknown): unknown {
+    if (detail instanceof Error)
+        return {
+            name: detail.name,
+            message: detail.message,
+            ...("code" in detail && detail.code !== undefined && {code: detail.code}),
+            stack: detail.stack
+        };
+    try {
+        JSON.stringify(detail);
+        return detail;
     } catch {
         return String(detail);
     }

@@ -31,6 +31,9 @@ export type BotRig = RunningBot & {
     readonly discord: FakeDiscord;
 };
 
+/** What watching a bot answer needs: its fake Discord and the probe on its engine (whichever engine it runs). */
+export type ObservedBot = Pick<BotRig, "discord" | "probe">;
+
 export type BotRigOptions = {
     readonly modelPath: string;
     /** On top of the bench's settings; everything else is the bot's default. */
@@ -70,7 +73,7 @@ export async function startBot(config: Config, clientOptions?: Partial<ClientOpt
         await bot.start();
     } catch (error) {
         await runtime.close();
-        await bot.destroy();
+        await bot.close();
         throw error;
     }
 
@@ -86,7 +89,7 @@ export async function startBot(config: Config, clientOptions?: Partial<ClientOpt
                 await runtime.chat.close();
                 await bot.drain(5000);
                 await runtime.close();
-                await bot.destroy();
+                await bot.close();
             })();
             return closing;
         }

@@ -1,7 +1,7 @@
 import {formatPrompt} from "../../src/chat/formatPrompt.js";
 import {splitMessage} from "../../src/discord/splitMessage.js";
 import type {FakeUser, StoredMessage} from "../../test/fixtures/fakeDiscord.js";
-import type {BotRig} from "./botRig.js";
+import type {BotRig, ObservedBot} from "./botRig.js";
 import type {GenerationRecord} from "./generationProbe.js";
 
 /** One answer as a user in Discord saw it, with `performance.now()` times. */
@@ -38,7 +38,7 @@ export type AskedQuestion = {
 };
 
 /** A user mentions the bot in a channel; resolves when the message has been dispatched. */
-export async function mention(rig: BotRig, channelId: string, text: string, author = rig.discord.users.alice): Promise<AskedQuestion> {
+export async function mention(rig: ObservedBot, channelId: string, text: string, author = rig.discord.users.alice): Promise<AskedQuestion> {
     const mentionAt = performance.now();
     const question = await rig.discord.userSays({channelId, author, content: text, mentionsBot: true});
     return {mentionAt, question, prompt: promptAsTheBotBuildsIt(author, text)};
@@ -48,7 +48,7 @@ export async function mention(rig: BotRig, channelId: string, text: string, auth
  * Waits until the answer to `question` is complete in Discord: the engine has finished, the answer
  * has as many pages as its final text needs, and none has a Stop button any more.
  */
-export async function waitForAnswer(rig: BotRig, asked: AskedQuestion, timeoutMs = 900_000): Promise<ObservedAnswer> {
+export async function waitForAnswer(rig: ObservedBot, asked: AskedQuestion, timeoutMs = 900_000): Promise<ObservedAnswer> {
     const {question} = asked;
     const channelId = question.channel_id;
     return rig.discord.waitFor(() => {
@@ -73,7 +73,7 @@ export async function ask(rig: BotRig, channelId: string, text: string, author =
 }
 
 /** The bot's reply to `question` and the bot's messages after it in that channel. */
-export function answerPages(rig: BotRig, question: StoredMessage): StoredMessage[] {
+export function answerPages(rig: ObservedBot, question: StoredMessage): StoredMessage[] {
     const messages = rig.discord.messagesIn(question.channel_id);
     const replyIndex = messages.findIndex((message) => message.message_reference?.message_id === question.id && message.author.id === rig.discord.botUser.id);
     if (replyIndex < 0)

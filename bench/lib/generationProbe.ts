@@ -1,5 +1,4 @@
-import type {SessionPool} from "../../src/llm/SessionPool.js";
-import type {GenerateRequest, GenerateResult} from "../../src/llm/types.js";
+import type {ConversationEngine, GenerateRequest, GenerateResult} from "../../src/llm/types.js";
 
 /** One answer as the engine layer saw it, with `performance.now()` times. */
 export type GenerationRecord = {
@@ -23,12 +22,12 @@ export type GenerationProbe = {
 };
 
 /**
- * Watches the bot's engine from outside: wraps the session pool's `generate` (the one the chat
+ * Watches the bot's engine from outside: wraps the engine's `generate` (the one the chat
  * service calls) to note when each answer started, when its first text came out, and its result
  * (tokens, tokens read, duration). The bot itself is untouched; the wrapper costs one closure
  * call per token.
  */
-export function attachGenerationProbe(sessions: SessionPool): GenerationProbe {
+export function attachGenerationProbe(sessions: ConversationEngine): GenerationProbe {
     const records: GenerationRecord[] = [];
     const generate = sessions.generate.bind(sessions);
     sessions.generate = async (request: GenerateRequest): Promise<GenerateResult> => {

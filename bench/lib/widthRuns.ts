@@ -1,5 +1,5 @@
 import type {FakeUser} from "../../test/fixtures/fakeDiscord.js";
-import type {BotRig} from "./botRig.js";
+import type {ObservedBot} from "./botRig.js";
 import {mention, promptAsTheBotBuildsIt, waitForAnswer} from "./conversation.js";
 import type {ObservedAnswer} from "./conversation.js";
 import type {EngineBaseline} from "./engineBaseline.js";
@@ -59,7 +59,7 @@ export function questions(channels: ChannelSupply, width: number, label: string)
 }
 
 /** The bot: every channel mentions it at once; the run ends when the last answer's final edit has landed. */
-export async function botRun(rig: BotRig, {channelIds, texts}: Questions): Promise<BotWidthRun> {
+export async function botRun(rig: ObservedBot, {channelIds, texts}: Questions): Promise<BotWidthRun> {
     const startedAt = performance.now();
     const asked = await Promise.all(channelIds.map((channelId, index) => mention(rig, channelId, texts[index] ?? "")));
     const answers = await Promise.all(asked.map((question) => waitForAnswer(rig, question)));

@@ -1,4 +1,4 @@
-import {STREAMING_MARKER} from "../../src/discord/ReplyStreamer.js";
+import {STREAMING_MARKER} from "../../src/discord/replyText.js";
 import {DISCORD_MESSAGE_LIMIT, splitMessage} from "../../src/discord/splitMessage.js";
 import type {RecordedRequest, StoredMessage} from "../../test/fixtures/fakeDiscord.js";
 import {startBotRig} from "../lib/botRig.js";

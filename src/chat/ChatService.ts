@@ -20,6 +20,8 @@ export type AskRequest = {
     readonly channelId: string;
     /** Shown to the model before the text, so it knows who said what. */
     readonly speaker?: string;
+    /** Who asked (a Discord user id), for the log. */
+    readonly userId?: string;
     readonly text: string;
     /** Stops the prompt, while it waits or while it is answered. */
     readonly signal?: AbortSignal;
@@ -37,11 +39,14 @@ type Ticket = {
     readonly prompt: string;
     readonly stream: ChatStream;
     readonly controller: AbortController;
-    /** Takes the prompt out of the line for a generation slot when it is stopped while waiting. */
-    readonly dequeue: AbortController;
+    /** Aborted when the prompt is stopped while waiting: takes it out of the line for a generation slot. */
+    readonly leaveSlotLine: AbortController;
     state: "waiting" | "running" | "finished";
     /** The place in line last announced (0: none). */
     position: number;
+    /** performance.now() when the prompt was accepted, and when its answer started. */
+    readonly askedAt: number;
+    startedAt?: number;
     stopReason?: StopReason;
     removeSignalListener?: () => void;
 };
@@ -85,7 +90,7 @@ export class ChatService {
      * Queues a prompt in its channel. Answers at once: either a stream of the prompt's events, or
      * busy (queue limits, or shutting down) with a message for the user.
      */
-    ask({channelId, speaker, text, signal}: AskRequest): AskResult {
+    ask({channelId, speaker, userId, text, signal}: AskRequest): AskResult {
         if (this.#closed)
             return busy("closed", "I am shutting down and not taking new questions. Please ask again in a moment.");
 
@@ -101,12 +106,16 @@ export class ChatService {
             prompt: formatPrompt(speaker, text),
             stream: new ChatStream(),
             controller: new AbortController(),
-            dequeue: new AbortController(),
+            leaveSlotLine: new AbortController(),
             state: "waiting",
-            position: this.#placeInLine(channel)
+            position: this.#placeInLine(channel),
+            askedAt: performance.now()
         };
 
         const {position} = ticket;
+        // never the text at info level: what people say is theirs
+        this.#logger.info(`Question in channel ${channelId}${userId === undefined ? "" : ` from user ${userId}`}: ` +
+            (position === 0 ? "answered at once." : `#${position} in line.`));
         channel.tickets.add(ticket);
         this.#ticketCount++;
         if (position > 0)
@@ -180,9 +189,9 @@ export class ChatService {
         if (ticket.state !== "waiting")
             return;
         try {
-            await this.#slots.add(() => this.#generate(ticket), {signal: ticket.dequeue.signal});
+            await this.#slots.add(() => this.#generate(ticket), {signal: ticket.leaveSlotLine.signal});
         } catch (error) {
-            if (!ticket.dequeue.signal.aborted)
+            if (!ticket.leaveSlotLine.signal.aborted)
                 throw error;
         } finally {
             this.#finish(ticket);
@@ -194,6 +203,7 @@ export class ChatService {
             return;
 
         ticket.state = "running";
+        ticket.startedAt = performance.now();
         const {stream} = ticket;
         stream.push({type: "started"});
         try {
@@ -205,6 +215,9 @@ export class ChatService {
                 onText: (text) => stream.push({type: "text", text})
             });
 
+            this.#logAnswer(ticket, result.tokens, result.stopReason === "abort"
+                ? `stopped (${ticket.stopReason ?? "user"})`
+                : result.stopReason === "maxTokens" ? "cut at MAX_TOKENS" : "done");
             if (result.stopReason === "abort")
                 this.#finish(ticket, {type: "stopped", text: result.text, reason: ticket.stopReason ?? "user"});
             else
@@ -217,6 +230,7 @@ export class ChatService {
                 });
         } catch (error) {
             const userError = error instanceof UserFacingError ? error : new GenerationFailedError(error);
+            this.#logAnswer(ticket, undefined, `failed (${userError.code})`);
             if (userError instanceof GenerationFailedError)
                 this.#logger.error(`Answering in channel ${ticket.channelId} failed.`, userError.cause ?? userError);
             this.#finish(ticket, {type: "error", error: userError});
@@ -233,8 +247,19 @@ export class ChatService {
             return;
         }
 
-        ticket.dequeue.abort();
+        ticket.leaveSlotLine.abort();
+        this.#logAnswer(ticket, 0, `dropped while waiting (${reason})`);
         this.#finish(ticket, {type: "stopped", text: "", reason});
+    }
+
+    /** One line per answer, for operators: how much, how fast, how long it waited, how it ended. Never its text. */
+    #logAnswer(ticket: Ticket, tokens: number | undefined, ending: string): void {
+        const now = performance.now();
+        const waitedMs = (ticket.startedAt ?? now) - ticket.askedAt;
+        const durationMs = ticket.startedAt === undefined ? 0 : now - ticket.startedAt;
+        const speed = tokens === undefined || durationMs <= 0 ? "" : `, ${(tokens / (durationMs / 1000)).toFixed(1)} tokens/s`;
+        this.#logger.info(`Answer in channel ${ticket.channelId}: ${ending}; ${tokens === undefined ? "? tokens" : tokens === 1 ? "1 token" : `${tokens} tokens`}${speed}, ` +
+            `${seconds(durationMs)} answering, ${seconds(waitedMs)} waiting.`);
     }
 
     /** Frees the ticket's place first, then ends its stream, so a caller that reacts to the end can ask again at once. */
@@ -263,6 +288,10 @@ export class ChatService {
             ahead++;
         }
     }
+}
+
+function seconds(ms: number): string {
+    return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function busy(reason: BusyReason, userMessage: string): AskResult {

@@ -5,24 +5,27 @@
  * `/reset` clears the conversation; Ctrl+C stops a running answer, or quits when none runs.
  */
 import readline from "node:readline";
-import {ChatRuntime} from "../ChatRuntime.js";
 import type {ChatService} from "../chat/ChatService.js";
-import {ConfigError, loadConfig} from "../config.js";
+import {ConfigError, loadConfig, secretsOf} from "../config.js";
 import {UserFacingError} from "../errors.js";
 import {createLogger} from "../logger.js";
+import {startChatRuntime} from "../startChatRuntime.js";
 
 const conversationId = "terminal";
 
 async function main(): Promise<number> {
     const config = loadConfig({requireToken: false});
-    const logger = createLogger({level: config.logLevel, secrets: config.discordToken == null ? [] : [config.discordToken]});
-    const runtime = await ChatRuntime.start(config, logger);
-    const {info} = runtime.engine;
-    process.stderr.write(
-        `Model ${info.modelName} (${info.modelPath}), context ${info.contextSize} tokens, ` +
-        `${info.threads} threads, GPU ${info.gpu === false ? "none" : `${info.gpu}, ${info.gpuLayers} layers`}.\n` +
-        "Type a message; /reset clears the conversation; Ctrl+C stops an answer or quits.\n"
-    );
+    // the terminal shows each answer and its numbers itself: the bot's per-question info lines would only repeat them
+    const level = config.logLevel === "info" ? "warn" : config.logLevel;
+    const logger = createLogger({level, secrets: secretsOf(config)});
+    const runtime = await startChatRuntime(config, logger);
+    const saved = await runtime.store.load(conversationId);
+    const savedTurns = saved?.filter((item) => item.type === "user").length ?? 0;
+    process.stderr.write(`${runtime.describe().join("\n")}\n` +
+        (savedTurns > 0
+            ? `Continuing the saved conversation (${savedTurns} ${savedTurns === 1 ? "message" : "messages"} so far); /reset starts afresh.\n`
+            : "") +
+        "Type a message; /reset clears the conversation; Ctrl+C stops an answer or quits.\n");
 
     const interactive = process.stdin.isTTY === true;
     const lines = readline.createInterface({input: process.stdin, output: process.stdout, terminal: interactive});

@@ -42,8 +42,8 @@ export class ActiveAnswers {
         return "stopped";
     }
 
-    /** Resolves when every tracked answer has finished, or after timeoutMs. */
-    async drain(timeoutMs: number): Promise<void> {
-        await settlesWithin(Promise.all(this.#finished.values()), timeoutMs);
+    /** Resolves when every tracked answer has finished (true), or after timeoutMs (false). */
+    drain(timeoutMs: number): Promise<boolean> {
+        return settlesWithin(Promise.all(this.#finished.values()), timeoutMs);
     }
 }

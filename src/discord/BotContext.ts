@@ -3,6 +3,7 @@ import type {Cooldown} from "../chat/Cooldown.js";
 import type {ResetPermission} from "../config.js";
 import type {Logger} from "../logger.js";
 import type {ActiveAnswers} from "./ActiveAnswers.js";
+import type {ChannelWriteLimits} from "./ChannelWriteLimit.js";
 import type {DiscordErrorReporter} from "./DiscordErrorReporter.js";
 import type {InterruptedReplies} from "./InterruptedReplies.js";
 
@@ -14,6 +15,8 @@ export type BotContext = {
     readonly logger: Logger;
     readonly errors: DiscordErrorReporter;
     readonly interrupted: InterruptedReplies;
+    /** Discord's per-channel write limit, shared by every write the bot makes to a channel. */
+    readonly writeLimits: ChannelWriteLimits;
     readonly settings: {
         readonly editIntervalMs: number;
         readonly showThinking: boolean;

@@ -1,12 +1,14 @@
 import {once} from "node:events";
 import path from "node:path";
-import {Client, Events, GatewayIntentBits, OAuth2Scopes, Options, Partials, PermissionsBitField, PermissionFlagsBits} from "discord.js";
+import {Client, Events, GatewayCloseCodes, GatewayIntentBits, OAuth2Scopes, Options, Partials, PermissionsBitField, PermissionFlagsBits} from "discord.js";
 import type {ClientOptions} from "discord.js";
 import type {ChatService} from "../chat/ChatService.js";
 import {Cooldown} from "../chat/Cooldown.js";
-import type {Config} from "../config.js";
+import type {Config, Shards} from "../config.js";
 import type {Logger} from "../logger.js";
 import {ActiveAnswers} from "./ActiveAnswers.js";
+import {ChannelWriteLimits} from "./ChannelWriteLimit.js";
+import {DiscordAccessError, explainDiscordFailure} from "./checkDiscordAccess.js";
 import type {BotContext} from "./BotContext.js";
 import {commandDefinitions} from "./commands/index.js";
 import {DiscordErrorReporter} from "./DiscordErrorReporter.js";
@@ -24,7 +26,7 @@ export const botPermissions = new PermissionsBitField([
 ]);
 
 export type DiscordBotSettings = Pick<Config,
-    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir">;
+    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards">;
 
 export type DiscordBotOptions = {
     readonly settings: DiscordBotSettings;
@@ -32,13 +34,41 @@ export type DiscordBotOptions = {
     readonly logger: Logger;
     /** Extra discord.js client options (tests use them to go faster against a local server). */
     readonly clientOptions?: Partial<ClientOptions>;
+    /** How long start-up waits for the gateway to let the bot in. Default: 60 s. */
+    readonly readyTimeoutMs?: number;
 };
 
 export type StartedBot = {
     readonly tag: string;
     readonly applicationId: string;
-    readonly inviteUrl: string;
+    /** Discord's invite link; `undefined` on a Discord-compatible server, whose invite pages differ. */
+    readonly inviteUrl: string | undefined;
 };
+
+/** How long start-up waits for the gateway to say the bot is ready before it gives up. */
+const gatewayReadyTimeoutMs = 60_000;
+
+/**
+ * discord.js's internal sharding: the gateway shards this one process connects. Always explicit, since
+ * discord.js otherwise reads `SHARDS` from the environment as a ShardingManager's (our `SHARDS=auto`
+ * would not even parse); only under a ShardingManager ("managed") is that what it should read.
+ */
+function shardOptions(shards: Shards): Partial<ClientOptions> {
+    if (shards === "managed")
+        return {};
+    if (shards === "auto")
+        return {shards: "auto"};
+    return {shards: Array.from({length: shards}, (_, index) => index), shardCount: shards};
+}
+
+/**
+ * Where the replies being written are tracked. Every process of a ShardingManager has its own file,
+ * since they share DATA_DIR; their channels never overlap (a guild belongs to one shard).
+ */
+function replyStateDirectory(dataDir: string, client: Client): string {
+    const directory = path.join(dataDir, "discord");
+    return client.shard == null ? directory : path.join(directory, `shard-${client.shard.ids.join("-")}`);
+}
 
 /**
  * The discord.js client with the bot's handlers. No privileged intent: without MESSAGE_CONTENT a
@@ -49,10 +79,14 @@ export class DiscordBot {
     readonly #context: BotContext;
     readonly #settings: DiscordBotSettings;
     readonly #logger: Logger;
+    readonly #readyTimeoutMs: number;
+    /** The gateway's latest close of the connection, to explain a start-up that never gets ready. */
+    #lastGatewayClose: {readonly code: number, readonly at: number} | undefined;
 
-    constructor({settings, chat, logger, clientOptions}: DiscordBotOptions) {
+    constructor({settings, chat, logger, clientOptions, readyTimeoutMs = gatewayReadyTimeoutMs}: DiscordBotOptions) {
         this.#settings = settings;
         this.#logger = logger;
+        this.#readyTimeoutMs = readyTimeoutMs;
         this.client = new Client({
             intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
             partials: [Partials.Channel],
@@ -60,6 +94,7 @@ export class DiscordBot {
             // the bot keeps the messages it writes to itself; discord.js's cache of every message seen
             // (200 per channel) would only grow with the number of channels
             makeCache: Options.cacheWithLimits({...Options.DefaultMakeCacheSettings, MessageManager: 0}),
+            ...shardOptions(settings.shards),
             ...clientOptions,
             rest: {api: settings.discordApiUrl, ...clientOptions?.rest}
         });
@@ -69,7 +104,8 @@ export class DiscordBot {
             cooldown: new Cooldown(settings.userCooldownMs),
             logger,
             errors: new DiscordErrorReporter(logger),
-            interrupted: new InterruptedReplies(path.join(settings.dataDir, "discord"), logger),
+            interrupted: new InterruptedReplies(replyStateDirectory(settings.dataDir, this.client), logger),
+            writeLimits: new ChannelWriteLimits(),
             settings
         };
     }
@@ -79,22 +115,30 @@ export class DiscordBot {
         return this.#context.answers.size;
     }
 
-    /** Logs in, waits until ready, registers the slash commands. */
+    /**
+     * Logs in, waits until ready, registers the slash commands.
+     * @throws {DiscordAccessError} when Discord refuses the bot or cannot be reached (one line naming the setting)
+     */
     async start(): Promise<StartedBot> {
         await this.#context.interrupted.loadLeftovers();
         this.#listen();
-        const ready = once(this.client, Events.ClientReady);
-        await this.client.login(this.#settings.discordToken);
-        await ready;
+        try {
+            await this.#login();
+        } catch (error) {
+            throw explainDiscordFailure(error, this.#settings.discordApiUrl);
+        }
 
         const application = this.client.application;
         if (application == null)
             throw new Error("Discord did not tell the bot its application");
-        const definitions = commandDefinitions(this.#settings.resetPermission);
-        if (this.#settings.devGuildId != null)
-            await application.commands.set(definitions, this.#settings.devGuildId);
-        else
-            await application.commands.set(definitions);
+        // with one process per shard, the process holding shard 0 registers them for all
+        if (this.client.shard == null || this.client.shard.ids.includes(0)) {
+            const definitions = commandDefinitions(this.#settings.resetPermission);
+            if (this.#settings.devGuildId != null)
+                await application.commands.set(definitions, this.#settings.devGuildId);
+            else
+                await application.commands.set(definitions);
+        }
 
         const corrected = await this.#context.interrupted.correctLeftovers(this.client);
         if (corrected > 0)
@@ -103,23 +147,61 @@ export class DiscordBot {
         return {
             tag: this.client.user?.tag ?? "unknown",
             applicationId: application.id,
-            inviteUrl: this.client.generateInvite({
-                scopes: [OAuth2Scopes.Bot, OAuth2Scopes.ApplicationsCommands],
-                permissions: botPermissions
-            })
+            inviteUrl: isDiscordItself(this.#settings.discordApiUrl)
+                ? this.client.generateInvite({scopes: [OAuth2Scopes.Bot, OAuth2Scopes.ApplicationsCommands], permissions: botPermissions})
+                : undefined
         };
     }
 
-    /** Waits for running answers to write their last edit (after the chat layer has stopped them). */
-    async drain(timeoutMs: number): Promise<void> {
-        await this.#context.answers.drain(timeoutMs);
+    /**
+     * Waits for running answers to write their last edit (after the chat layer has stopped them).
+     * @returns whether every answer finished within `timeoutMs`
+     */
+    async drain(timeoutMs: number): Promise<boolean> {
+        const finished = await this.#context.answers.drain(timeoutMs);
         await this.#context.interrupted.flush();
+        return finished;
     }
 
-    async destroy(): Promise<void> {
+    /** Logs in and waits for the gateway's ready, or gives up after {@link gatewayReadyTimeoutMs} with the last close code. */
+    async #login(): Promise<void> {
+        const ready = once(this.client, Events.ClientReady);
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new DiscordAccessError(
+                `The Discord gateway did not let the bot in within ${this.#readyTimeoutMs / 1000} s` +
+                `${this.#lastGatewayClose === undefined ? "" : ` (it last closed the connection with ${describeCloseCode(this.#lastGatewayClose.code)})`}. ` +
+                "Check DISCORD_API_URL and DISCORD_TOKEN, and the server's logs if it is not Discord."
+            )), this.#readyTimeoutMs);
+        });
+        try {
+            await Promise.race([(async () => {
+                await this.client.login(this.#settings.discordToken);
+                await ready;
+            })(), timedOut]);
+        } finally {
+            clearTimeout(timer);
+        }
+    }
+
+    /** Logs out and frees the client. Safe to call twice. */
+    async close(): Promise<void> {
         // the client reports its own teardown as a disconnect; nobody needs to read that
         this.client.removeAllListeners();
         await this.client.destroy();
+    }
+
+    /** Logs a close of the gateway connection, once per code and minute, so a gateway that keeps refusing does not flood the log. */
+    #gatewayClosed(code: number): void {
+        const previous = this.#lastGatewayClose;
+        const now = performance.now();
+        this.#lastGatewayClose = {code, at: now};
+        if (code === clientResumingCode)
+            return;
+        if (previous?.code !== code || now - previous.at > gatewayCloseLogIntervalMs)
+            this.#logger.warn(`The Discord gateway closed the connection: ${describeCloseCode(code)}; reconnecting…`);
+        else
+            this.#lastGatewayClose = previous;
     }
 
     #listen(): void {
@@ -133,11 +215,43 @@ export class DiscordBot {
         });
         this.client.on(Events.Error, (error) => logger.error("Discord client error.", error));
         this.client.on(Events.Warn, (message) => logger.warn(`Discord: ${message}`));
-        this.client.on(Events.ShardDisconnect, (event) => logger.warn(`Disconnected from the Discord gateway (code ${event.code}).`));
-        this.client.on(Events.ShardReconnecting, () => logger.info("Reconnecting to the Discord gateway…"));
+        this.client.on(Events.Debug, (message) => {
+            const code = closeCodeOf(message);
+            if (code !== undefined)
+                this.#gatewayClosed(code);
+        });
+        this.client.on(Events.ShardDisconnect, (event) => logger.error(`The Discord gateway closed the connection for good: ${describeCloseCode(event.code)}.`));
+        this.client.on(Events.ShardReconnecting, () => logger.debug("Reconnecting to the Discord gateway…"));
         this.client.on(Events.ShardResume, () => logger.info("Reconnected to the Discord gateway."));
         this.client.rest.on("rateLimited", (info) => {
             logger.debug(`Rate limited on ${info.method} ${info.route} for ${info.timeToReset} ms (global: ${info.global}).`);
         });
     }
+}
+
+/** The code discord.js closes with itself to resume a session (a zombie connection): not the gateway's doing. */
+const clientResumingCode = 4200;
+
+/** The same gateway close code is logged at most once in this time. */
+const gatewayCloseLogIntervalMs = 60_000;
+
+/**
+ * The close code in discord.js's debug line for a closed gateway connection ("Destroying shard …
+ * Code: 4004"), the only place discord.js reports the code of a close it recovers from.
+ */
+function closeCodeOf(debugMessage: string): number | undefined {
+    const match = /Destroying shard[\s\S]*\bCode: (\d+)/.exec(debugMessage);
+    return match === null ? undefined : Number(match[1]);
+}
+
+/** "code 4004 (AuthenticationFailed)". */
+function describeCloseCode(code: number): string {
+    const name = (GatewayCloseCodes as Record<number, string | undefined>)[code];
+    return name === undefined ? `code ${code}` : `code ${code} (${name})`;
+}
+
+/** The invite link only works on Discord itself; a Discord-compatible server has its own way to add bots. */
+function isDiscordItself(apiUrl: string): boolean {
+    const host = new URL(apiUrl).hostname;
+    return host === "discord.com" || host.endsWith(".discord.com") || host === "discordapp.com";
 }

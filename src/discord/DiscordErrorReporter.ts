@@ -1,12 +1,5 @@
-import {DiscordAPIError} from "discord.js";
 import type {Logger} from "../logger.js";
-
-/** Discord's error codes the bot meets in normal operation. */
-const DiscordErrorCode = {
-    unknownMessage: 10008,
-    missingAccess: 50001,
-    missingPermissions: 50013
-} as const;
+import {DiscordErrorCode, discordErrorCode} from "./discordErrorCodes.js";
 
 /**
  * Logs Discord API failures without flooding the log: a permission problem is logged once per
@@ -22,7 +15,7 @@ export class DiscordErrorReporter {
     }
 
     report(error: unknown, channelId: string, what: string): void {
-        const code = error instanceof DiscordAPIError ? Number(error.code) : undefined;
+        const code = discordErrorCode(error);
         if (code === DiscordErrorCode.missingPermissions || code === DiscordErrorCode.missingAccess) {
             if (this.#channelsWarned.has(channelId))
                 return;

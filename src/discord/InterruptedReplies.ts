@@ -3,14 +3,18 @@ import type {APIMessage, Client} from "discord.js";
 import type {Logger} from "../logger.js";
 import {HistoryStore} from "../store/HistoryStore.js";
 import {noMentions} from "./payloads.js";
-import {formatQueued, STREAMING_MARKER, THINKING_TEXT} from "./ReplyStreamer.js";
+import {withoutStreamingMarks} from "./replyText.js";
 import {closeOpenFence, DISCORD_MESSAGE_LIMIT} from "./splitMessage.js";
 import {interactionTokenLifetimeMs} from "./transports.js";
 
-/** A reply on screen whose answer is still being written. */
-export type PendingReply =
+/** A page of a reply after its first: a channel message, or an interaction's follow-up (edited with its token while it lives). */
+export type PendingPage = {readonly channelId: string, readonly messageId: string, readonly viaWebhook: boolean};
+
+/** A reply on screen whose answer is still being written; `pages`: its further pages, in order. */
+export type PendingReply = (
     | {readonly kind: "message", readonly answerId: string, readonly channelId: string, readonly messageId: string}
-    | {readonly kind: "interaction", readonly answerId: string, readonly applicationId: string, readonly token: string, readonly createdAt: number};
+    | {readonly kind: "interaction", readonly answerId: string, readonly applicationId: string, readonly token: string, readonly createdAt: number}
+) & {readonly pages?: readonly PendingPage[]};
 
 export const interruptedNote = "*⚠️ interrupted by a restart; please ask again*";
 
@@ -40,6 +44,15 @@ export class InterruptedReplies {
 
     add(reply: PendingReply): void {
         this.#pending.set(reply.answerId, reply);
+        this.#save();
+    }
+
+    /** Records a further page of a reply being written, so that a crash leaves no page with a Stop button either. */
+    addPage(answerId: string, page: PendingPage): void {
+        const reply = this.#pending.get(answerId);
+        if (reply === undefined)
+            return;
+        this.#pending.set(answerId, {...reply, pages: [...reply.pages ?? [], page]});
         this.#save();
     }
 
@@ -82,37 +95,47 @@ export class InterruptedReplies {
     }
 }
 
+/**
+ * Marks every page of a reply cut off by a crash: the last one gets the interrupted note, the ones
+ * before it lose their Stop button and streaming marker. Each page is tried on its own.
+ */
 async function correct(client: Client, reply: PendingReply): Promise<boolean> {
-    if (reply.kind === "message") {
-        const channel = await client.channels.fetch(reply.channelId);
-        if (channel == null || !channel.isTextBased())
-            return false;
-        const message = await channel.messages.fetch(reply.messageId);
-        await message.edit({content: withInterruptedNote(message.content), components: [], allowedMentions: noMentions});
-        return true;
+    const tokenAlive = reply.kind === "interaction" && Date.now() - reply.createdAt <= interactionTokenLifetimeMs;
+    const pages: Array<PendingPage | "original"> = [
+        reply.kind === "message" ? {channelId: reply.channelId, messageId: reply.messageId, viaWebhook: false} : "original",
+        ...reply.pages ?? []
+    ];
+    let corrected = false;
+    for (const [index, page] of pages.entries()) {
+        const last = index === pages.length - 1;
+        const finish = (content: string) => last ? withInterruptedNote(content) : withoutStreamingMarks(content);
+        if (page !== "original" && !(page.viaWebhook && tokenAlive)) {
+            const channel = await client.channels.fetch(page.channelId);
+            if (channel == null || !channel.isTextBased())
+                continue;
+            const message = await channel.messages.fetch(page.messageId);
+            if (last || message.components.length > 0)
+                await message.edit({content: finish(message.content), components: [], allowedMentions: noMentions});
+            corrected = true;
+            continue;
+        }
+        if (reply.kind !== "interaction" || !tokenAlive)
+            continue;
+        const route = Routes.webhookMessage(reply.applicationId, reply.token, page === "original" ? "@original" : page.messageId);
+        const message = await client.rest.get(route, {auth: false}) as APIMessage;
+        if (last || (message.components?.length ?? 0) > 0)
+            await client.rest.patch(route, {
+                auth: false,
+                body: {content: finish(message.content), components: [], allowed_mentions: {parse: []}}
+            });
+        corrected = true;
     }
-
-    if (Date.now() - reply.createdAt > interactionTokenLifetimeMs)
-        return false;
-    const route = Routes.webhookMessage(reply.applicationId, reply.token, "@original");
-    const message = await client.rest.get(route, {auth: false}) as APIMessage;
-    await client.rest.patch(route, {
-        auth: false,
-        body: {content: withInterruptedNote(message.content), components: [], allowed_mentions: {parse: []}}
-    });
-    return true;
+    return corrected;
 }
 
 /** The text shown so far, without the status line and the streaming marker, and the note below it. */
 export function withInterruptedNote(content: string): string {
-    const marker = STREAMING_MARKER.trim();
-    let text = content.trimEnd();
-    if (text.endsWith(marker))
-        text = text.slice(0, -marker.length).trimEnd();
-    if (text.startsWith(THINKING_TEXT) || text.startsWith(formatQueued(0).replace(/0$/, ""))) {
-        const statusEnd = text.indexOf("\n\n");
-        text = statusEnd === -1 ? "" : text.slice(statusEnd + 2);
-    }
+    const text = withoutStreamingMarks(content);
     if (text === "")
         return interruptedNote;
 

@@ -1,18 +1,11 @@
-import {closeOpenFence, DISCORD_MESSAGE_LIMIT, endsWithFenceLine, splitMessage} from "./splitMessage.js";
-
-/** What one page of a reply shows. The transport adds allowed_mentions and turns `stopButton` into a Stop button. */
-export type ReplyPayload = {readonly content: string; readonly stopButton: boolean};
-
-export interface ReplyPage {
-    edit(payload: ReplyPayload): Promise<void>;
-}
-
-export interface ReplyTransport {
-    /** The first page, already on screen (the placeholder reply, or the deferred interaction reply). */
-    readonly first: ReplyPage;
-    /** Sends a further page (a follow-up or a channel message) and returns it. */
-    sendNext(payload: ReplyPayload): Promise<ReplyPage>;
-}
+import {ChannelWriteLimit} from "./ChannelWriteLimit.js";
+import {CHANNEL_LOST_CODES, DiscordErrorCode, discordErrorCode, isLostPageError} from "./discordErrorCodes.js";
+import {
+    ANSWER_ABOVE_TEXT, ANSWER_BELOW_TEXT, formatFailed, formatQueued, formatStopped, NO_ANSWER_TEXT, quoteTail, STREAMING_MARKER, THINKING_TEXT, withNote,
+    withoutStreamingMarks
+} from "./replyText.js";
+import type {ReplyPage, ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
+import {DISCORD_MESSAGE_LIMIT, endsWithFenceLine, splitMessage} from "./splitMessage.js";
 
 export type ReplyStreamerOptions = {
     /** Minimum time between two edits of the same message, ms, counted from when the previous write of it settled. */
@@ -30,30 +23,18 @@ export type ReplyStreamerOptions = {
     readonly firstPagePayload?: ReplyPayload;
     /** Show thought text (reasoning models) in a quoted block instead of just "thinking…". Default: false. */
     readonly showThinking?: boolean;
+    /**
+     * Called once when nothing of the reply can be shown any more (a page deleted, the channel gone or
+     * no access to it, or every page lost and sending given up), so the answer can be stopped. Default: nothing.
+     */
+    readonly onUnseeable?: () => void;
+    /**
+     * The write limit of the reply's channel, shared with every other writer there. The first page's
+     * creation must already be recorded in it. Default: a limit of the reply's own, the first page's
+     * creation counted at `firstPageShownAt`.
+     */
+    readonly writeLimit?: ChannelWriteLimit;
 };
-
-/** Appended to the page being written while the answer runs (never in a final edit). */
-export const STREAMING_MARKER = " ▌";
-/** Shown while the model thinks. Also a natural placeholder for the first page. */
-export const THINKING_TEXT = "💭 thinking…";
-/** The final content of an empty answer (Discord rejects empty messages). */
-export const NO_ANSWER_TEXT = "*(no answer)*";
-/** The final content of a page left over when the final answer needs fewer pages than were shown. */
-export const ANSWER_ABOVE_TEXT = "*(the answer ends above)*";
-
-/** Discord error codes after which a page can never be written again (message, channel or webhook gone; no access). */
-export const LOST_PAGE_CODES: ReadonlySet<number> = new Set([10003, 10008, 10015, 10062, 50001, 50013, 50027]);
-
-/** Discord's "Unknown Message": the page was deleted. */
-const DELETED_MESSAGE_CODE = 10008;
-
-/**
- * Discord's limit on message writes (creates and edits together) in one channel: 5 per 5 s. The
- * streamer keeps the writes of an answer within it, and while the answer runs it leaves one write
- * of it unused, so that the final write can land as soon as the answer ends instead of waiting out
- * `editIntervalMs`.
- */
-export const CHANNEL_WRITE_LIMIT: Readonly<{writes: number, windowMs: number}> = Object.freeze({writes: 5, windowMs: 5000});
 
 /** Failed writes in a row after which a page (or sending a new page) is given up. */
 const MAX_FAILURES = 3;
@@ -61,30 +42,21 @@ const MAX_FAILURES = 3;
 /** Longest thought excerpt shown with showThinking, so the answer keeps most of the page. */
 const MAX_THOUGHTS_LENGTH = 600;
 
-export function formatQueued(position: number): string {
-    return `⏳ queued, #${position}`;
-}
-
-export function formatStopped(note: string): string {
-    const text = note.trim() === "" ? "stopped" : note.trim();
-    return `*⏹ ${text.replace(/([*_\\])/g, "\\$1")}*`;
-}
-
-export function formatFailed(message: string): string {
-    return `⚠️ ${message.trim()}`;
-}
-
 /** A message of the reply and what we know of it. */
 type Page = {
-    readonly page: ReplyPage;
+    readonly message: ReplyPage;
     /** What the page shows, as of its last successful write; `undefined` when unknown. */
     shown: ReplyPayload | undefined;
     /** performance.now() when the last write to the page settled (or when it was shown). */
     lastWriteAt: number;
     /** Failed writes in a row. */
     failures: number;
-    /** Given up: never written again. */
+    /** Given up: no longer part of the layout. */
     lost: boolean;
+    /** Lost for good (deleted, no access): never written again, not even to take its Stop button away. */
+    gone: boolean;
+    /** Lost after failed writes: tried once more at the end, to show {@link ANSWER_BELOW_TEXT} without a Stop button. */
+    retireTried: boolean;
 };
 
 type Write =
@@ -97,7 +69,7 @@ type Write =
  * Writes: at most one write (edit or send) is in flight at any time. While the answer runs, edits of one
  * page are at least `editIntervalMs` apart, counted from when the previous write of that page SETTLED
  * (resolved or rejected), which keeps a slow API from being hammered, and the writes of the reply leave
- * one write of Discord's per-channel limit ({@link CHANNEL_WRITE_LIMIT}) unused; the final writes use
+ * one write of Discord's per-channel limit ({@link ChannelWriteLimit}) unused; the final writes use
  * it, so the whole answer shows as soon as it ends instead of up to `editIntervalMs` later. Updates are
  * only recorded; what a write carries is computed when it is issued, so it always shows the newest text,
  * and it is skipped when the page already shows exactly that payload (content and button). Pages are
@@ -110,13 +82,16 @@ type Write =
  * written at most once more.
  *
  * Failures: every failed write is reported to `onError`, and the streamer carries on. A page whose write
- * fails with a code in {@link LOST_PAGE_CODES} (10008: the message was deleted), or fails
+ * fails with a code that means it is gone for good ({@link isLostPageError}; 10008: the message was deleted), or fails
  * {@link MAX_FAILURES} times in a row, is lost: it is never written again. Once a page is lost, live
  * updates stop (no new pages while the answer runs). The final write then lays the answer over the pages
  * still alive, in order, and sends new pages for what does not fit, so the user still gets the whole
- * answer. Sending a new page is given up after the same number of failures. One exception: a page that
- * was deleted (10008) means someone removed the answer on purpose, so the streamer writes nothing more
- * at all (the answer is still in the conversation's history).
+ * answer; a page given up after failed writes is then tried once more, to show
+ * {@link ANSWER_BELOW_TEXT} without its Stop button. Sending a new page is given up after the same
+ * number of failures. When nothing of the reply can be shown any more, the streamer writes nothing
+ * more at all and calls `onUnseeable` (so the answer can be stopped; it is still in the history): a
+ * page was deleted (10008: someone removed the answer on purpose), the channel is gone or out of
+ * reach, or every page is lost and sending is given up.
  */
 export class ReplyStreamer {
     readonly #transport: ReplyTransport;
@@ -124,6 +99,7 @@ export class ReplyStreamer {
     readonly #maxLength: number;
     readonly #onError: (error: unknown) => void;
     readonly #showThinking: boolean;
+    readonly #onUnseeable: () => void;
     readonly #pages: Page[];
 
     #answer = "";
@@ -133,15 +109,22 @@ export class ReplyStreamer {
     /** The final pages' contents, once finished. */
     #final: readonly string[] | undefined;
 
-    /** When the latest writes of the reply settled (the first page's creation included), oldest first. */
-    readonly #writeTimes: number[] = [];
+    /** The writes to the reply's channel. */
+    readonly #writeLimit: ChannelWriteLimit;
+    /** Stops listening to other writers' writes (once the reply is finished and idle). */
+    #stopListening: (() => void) | undefined;
     #inFlight = false;
     #timer: ReturnType<typeof setTimeout> | undefined;
+    /** The next write waits for a write in flight elsewhere in the channel to settle. */
+    #waitingForLimit = false;
     #idleWaiters: Array<() => void> = [];
     #sendFailures = 0;
     #lastSendFailureAt = -Infinity;
     #sendingGivenUp = false;
-    /** A page of the answer was deleted: someone removed the answer on purpose, so nothing more is written. */
+    /**
+     * Nothing more is written: a page of the answer was deleted (someone removed it on purpose), or
+     * nothing of it can be shown any more (the channel is gone or out of reach).
+     */
     #abandoned = false;
 
     public constructor(transport: ReplyTransport, options: ReplyStreamerOptions) {
@@ -156,14 +139,16 @@ export class ReplyStreamer {
         this.#maxLength = maxLength;
         this.#onError = options.onError ?? (() => {});
         this.#showThinking = options.showThinking ?? false;
-        this.#pages = [{
-            page: transport.first,
-            shown: options.firstPagePayload,
-            lastWriteAt: options.firstPageShownAt ?? performance.now(),
-            failures: 0,
-            lost: false
-        }];
-        this.#recordWrite(this.#pages[0]!.lastWriteAt);
+        this.#onUnseeable = options.onUnseeable ?? (() => {});
+        this.#pages = [newPage(transport.first, options.firstPagePayload, options.firstPageShownAt ?? performance.now())];
+        this.#writeLimit = options.writeLimit ?? new ChannelWriteLimit();
+        if (options.writeLimit === undefined)
+            this.#writeLimit.record(this.#pages[0]!.lastWriteAt);
+        // another writer's write that settles may let this reply's next write go earlier
+        this.#stopListening = this.#writeLimit.onSettled(() => {
+            if (this.#timer !== undefined || this.#waitingForLimit)
+                this.#pump();
+        });
     }
 
     /** The model is queued behind others: show "⏳ queued, #N". */
@@ -244,7 +229,7 @@ export class ReplyStreamer {
     }
 
     #isIdle(): boolean {
-        return !this.#inFlight && this.#timer === undefined && this.#nextWrite() === undefined;
+        return !this.#inFlight && this.#timer === undefined && !this.#waitingForLimit && this.#nextWrite() === undefined;
     }
 
     /**
@@ -252,7 +237,7 @@ export class ReplyStreamer {
      * written is computed when the write is issued. This keeps splitting off the per-token path.
      */
     #update(): void {
-        if (!this.#inFlight && this.#timer === undefined)
+        if (!this.#inFlight && this.#timer === undefined && !this.#waitingForLimit)
             this.#pump();
     }
 
@@ -262,8 +247,13 @@ export class ReplyStreamer {
             return;
 
         this.#clearTimer();
+        this.#waitingForLimit = false;
         const write = this.#nextWrite();
         if (write === undefined) {
+            if (this.#final !== undefined) {
+                this.#stopListening?.();
+                this.#stopListening = undefined;
+            }
             const waiters = this.#idleWaiters;
             this.#idleWaiters = [];
             for (const resolve of waiters)
@@ -271,6 +261,11 @@ export class ReplyStreamer {
             return;
         }
         const wait = write.at - performance.now();
+        if (wait === Infinity) {
+            // the channel's limit is held by writes in flight: the next one that settles pumps again
+            this.#waitingForLimit = true;
+            return;
+        }
         if (wait > 0) {
             this.#timer = setTimeout(() => {
                 this.#timer = undefined;
@@ -279,9 +274,13 @@ export class ReplyStreamer {
             return;
         }
         this.#inFlight = true;
+        const settle = this.#writeLimit.begin();
         void this.#perform(write).finally(() => {
             this.#inFlight = false;
-            this.#pump();
+            // settling notifies the listeners, this reply included: it pumps from there
+            settle();
+            if (!this.#inFlight && this.#timer === undefined && !this.#waitingForLimit)
+                this.#pump();
         });
     }
 
@@ -295,7 +294,7 @@ export class ReplyStreamer {
     /** The first page that does not show what it should, and when it may be written; `undefined` when all do. */
     #nextWrite(): Write | undefined {
         if (this.#abandoned)
-            return undefined;
+            return this.#retireWrite();
 
         const finished = this.#final !== undefined;
         if (!finished && this.#pages.some((page) => page.lost))
@@ -318,7 +317,27 @@ export class ReplyStreamer {
 
         const leftOver: ReplyPayload = {content: ANSWER_ABOVE_TEXT, stopButton: false};
         const page = live.slice(targets.length).find((page) => !samePayload(page.shown, leftOver));
-        return page === undefined ? undefined : {kind: "edit", page, payload: leftOver, at: this.#editableAt(page)};
+        if (page !== undefined)
+            return {kind: "edit", page, payload: leftOver, at: this.#editableAt(page)};
+
+        return this.#retireWrite();
+    }
+
+    /**
+     * One last try for a page that still shows its Stop button although it is no longer written: a
+     * page given up after failed writes (the answer went on below it), or, once the reply is abandoned,
+     * any page that is not gone (it keeps its text, marked stopped).
+     */
+    #retireWrite(): Write | undefined {
+        for (const page of this.#pages) {
+            if (page.gone || page.retireTried || !(this.#abandoned || page.lost) || page.shown?.stopButton === false)
+                continue;
+
+            const kept = this.#abandoned && page.shown !== undefined ? withoutStreamingMarks(page.shown.content) : "";
+            const content = !this.#abandoned ? ANSWER_BELOW_TEXT : kept === "" ? formatStopped("") : kept;
+            return {kind: "edit", page, payload: {content, stopButton: false}, at: this.#editableAt(page)};
+        }
+        return undefined;
     }
 
     /**
@@ -332,25 +351,7 @@ export class ReplyStreamer {
 
     #writableAt(spacedAt: number, retry: boolean): number {
         const finished = this.#final !== undefined;
-        return Math.max(finished && !retry ? -Infinity : spacedAt, this.#withinWriteLimitAt(finished ? 0 : 1));
-    }
-
-    /**
-     * The earliest time a write can start and leave `reserve` writes of the channel's limit unused.
-     * Writes are counted from when they settled, which is after Discord counted them, so a write
-     * started `windowMs` after another settled is never in the same window as it.
-     */
-    #withinWriteLimitAt(reserve: number): number {
-        const {writes, windowMs} = CHANNEL_WRITE_LIMIT;
-        const allowed = writes - reserve;
-        const recent = this.#writeTimes.filter((at) => at > performance.now() - windowMs);
-        return recent.length < allowed ? -Infinity : recent[recent.length - allowed]! + windowMs;
-    }
-
-    #recordWrite(at: number): void {
-        this.#writeTimes.push(at);
-        if (this.#writeTimes.length > CHANNEL_WRITE_LIMIT.writes)
-            this.#writeTimes.shift();
+        return Math.max(finished && !retry ? -Infinity : spacedAt, this.#writeLimit.availableAt(finished ? 0 : 1));
     }
 
     /** What each live page should show now, in order. */
@@ -400,33 +401,53 @@ export class ReplyStreamer {
     }
 
     async #edit(page: Page, payload: ReplyPayload): Promise<void> {
+        page.retireTried ||= page.lost || this.#abandoned;
         try {
-            await page.page.edit(payload);
+            await page.message.edit(payload);
             page.shown = payload;
             page.failures = 0;
         } catch (error) {
             page.failures++;
-            page.lost = isLostPageError(error) || page.failures >= MAX_FAILURES;
-            this.#abandoned ||= errorCode(error) === DELETED_MESSAGE_CODE;
+            page.gone ||= isLostPageError(error);
+            page.lost = page.gone || page.failures >= MAX_FAILURES;
             this.#report(error);
+            this.#noticeUnseeable(error);
         } finally {
             page.lastWriteAt = performance.now();
-            this.#recordWrite(page.lastWriteAt);
         }
     }
 
     async #send(payload: ReplyPayload): Promise<void> {
         try {
             const page = await this.#transport.sendNext(payload);
-            this.#pages.push({page, shown: payload, lastWriteAt: performance.now(), failures: 0, lost: false});
+            this.#pages.push(newPage(page, payload, performance.now()));
             this.#sendFailures = 0;
         } catch (error) {
             this.#sendFailures++;
             this.#lastSendFailureAt = performance.now();
             this.#sendingGivenUp = isLostPageError(error) || this.#sendFailures >= MAX_FAILURES;
             this.#report(error);
-        } finally {
-            this.#recordWrite(performance.now());
+            this.#noticeUnseeable(error);
+        }
+    }
+
+    /** After a failed write: stops writing, and says so once, when nothing of the reply can be shown any more. */
+    #noticeUnseeable(error: unknown): void {
+        if (this.#abandoned)
+            return;
+
+        const code = discordErrorCode(error);
+        const deleted = code === DiscordErrorCode.unknownMessage;
+        const channelLost = code !== undefined && CHANNEL_LOST_CODES.has(code);
+        const nothingLeft = this.#sendingGivenUp && this.#pages.every((page) => page.lost);
+        if (!deleted && !channelLost && !nothingLeft)
+            return;
+
+        this.#abandoned = true;
+        try {
+            this.#onUnseeable();
+        } catch (handlerError) {
+            this.#report(handlerError);
         }
     }
 
@@ -439,51 +460,10 @@ export class ReplyStreamer {
     }
 }
 
-/** The partial text, its code block closed, then a note paragraph. */
-function withNote(partialText: string, note: string): string {
-    const partial = partialText.trimEnd();
-    return partial.trim() === "" ? note : closeOpenFence(partial) + "\n\n" + note;
-}
-
-/**
- * The end of the thoughts as a quote of at most `room` characters ("> …" when cut). Backticks are escaped
- * so that a code fence in the thoughts cannot swallow the answer below them.
- */
-function quoteTail(thoughts: string, room: number): string {
-    const text = thoughts.trim().replace(/\r\n?/g, "\n").replace(/\n{2,}/g, "\n");
-    let from = 0;
-    while (from < text.length) {
-        const quoted = quote(from === 0 ? text : "…" + text.slice(from));
-        if (quoted.length <= room)
-            return quoted;
-
-        from += quoted.length - room;
-        if (isLowSurrogate(text.charCodeAt(from)))
-            from++;
-    }
-    return "";
-}
-
-function quote(text: string): string {
-    return text.replace(/`/g, "\\`").split("\n").map((line) => "> " + line).join("\n");
-}
-
-function isLowSurrogate(code: number): boolean {
-    return code >= 0xdc00 && code <= 0xdfff;
+function newPage(message: ReplyPage, shown: ReplyPayload | undefined, shownAt: number): Page {
+    return {message, shown, lastWriteAt: shownAt, failures: 0, lost: false, gone: false, retireTried: false};
 }
 
 function samePayload(shown: ReplyPayload | undefined, payload: ReplyPayload): boolean {
     return shown !== undefined && shown.content === payload.content && shown.stopButton === payload.stopButton;
-}
-
-function errorCode(error: unknown): number | undefined {
-    if (typeof error !== "object" || error === null || !("code" in error))
-        return undefined;
-
-    return typeof error.code === "number" ? error.code : undefined;
-}
-
-function isLostPageError(error: unknown): boolean {
-    const code = errorCode(error);
-    return code !== undefined && LOST_PAGE_CODES.has(code);
 }

@@ -1,6 +1,6 @@
 import {ActionRowBuilder, ButtonBuilder, ButtonStyle} from "discord.js";
 import type {MessageMentionOptions} from "discord.js";
-import type {ReplyPayload} from "./ReplyStreamer.js";
+import type {ReplyPayload} from "./ReplyTransport.js";
 
 /**
  * Sent with EVERY message and edit: nothing the model writes can ping anyone (an edit without it
@@ -26,7 +26,13 @@ export function stopButtonRow(answerId: string): ActionRowBuilder<ButtonBuilder>
 }
 
 /** A reply page as discord.js sends it: no mentions parsed, the Stop button while the answer runs. */
-export function toMessagePayload({content, stopButton}: ReplyPayload, answerId: string) {
+export type MessagePayload = {
+    readonly content: string;
+    readonly components: ActionRowBuilder<ButtonBuilder>[];
+    readonly allowedMentions: MessageMentionOptions;
+};
+
+export function toMessagePayload({content, stopButton}: ReplyPayload, answerId: string): MessagePayload {
     return {
         content,
         components: stopButton ? [stopButtonRow(answerId)] : [],

@@ -5,10 +5,13 @@
 import {REST, Routes} from "discord.js";
 import type {APIApplication} from "discord.js";
 import {ConfigError, loadConfig} from "../config.js";
+import type {Config} from "../config.js";
+import {explainDiscordFailure} from "./checkDiscordAccess.js";
 import {commandDefinitions} from "./commands/index.js";
 
+let config: Config | undefined;
 try {
-    const config = loadConfig({requireToken: true});
+    config = loadConfig({requireToken: true, checkModel: false});
     const rest = new REST({api: config.discordApiUrl}).setToken(config.discordToken ?? "");
     const application = await rest.get(Routes.currentApplication()) as APIApplication;
     const definitions = commandDefinitions(config.resetPermission);
@@ -21,6 +24,8 @@ try {
     process.stdout.write(`Registered ${definitions.map((command) => `/${command.name}`).join(", ")} ` +
         `${config.devGuildId == null ? "globally" : `in guild ${config.devGuildId}`}.\n`);
 } catch (error) {
-    process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `Registering the commands failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(error instanceof ConfigError || config === undefined
+        ? `${error instanceof Error ? error.message : String(error)}\n`
+        : `Registering the commands failed. ${explainDiscordFailure(error, config.discordApiUrl).userMessage}\n`);
     process.exit(1);
 }

@@ -4,7 +4,7 @@ import type {BotContext} from "./BotContext.js";
 import type {PendingReply} from "./InterruptedReplies.js";
 import {renderAnswer} from "./renderAnswer.js";
 import {ReplyStreamer} from "./ReplyStreamer.js";
-import type {ReplyPayload, ReplyTransport} from "./ReplyStreamer.js";
+import type {ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
 
 /** Discord's typing indicator lasts 10 s; refreshed a little before it runs out. */
 export const typingRefreshMs = 8000;
@@ -39,7 +39,13 @@ export function streamReply(options: StreamReplyOptions): Promise<FinalChatEvent
         showThinking: context.settings.showThinking,
         firstPageShownAt: options.firstPageShownAt,
         firstPagePayload: options.firstPagePayload,
-        onError: (error) => context.errors.report(error, channelId, "an edit of an answer")
+        writeLimit: context.writeLimits.forChannel(channelId),
+        onError: (error) => context.errors.report(error, channelId, "an edit of an answer"),
+        // nobody can see the answer any more: stop it, so its slot goes to other channels (the history keeps what was said)
+        onUnseeable: () => {
+            context.logger.info(`Stopped the answer in channel ${channelId}: its reply can no longer be shown (deleted, or the channel is out of reach).`);
+            controller.abort();
+        }
     });
 
     const stopTyping = sendTyping == null ? () => {} : keepTyping(sendTyping, (error) => context.errors.report(error, channelId, "the typing indicator"));

@@ -1,7 +1,10 @@
 import {DiscordAPIError} from "discord.js";
 import type {ChatInputCommandInteraction, Message, SendableChannels} from "discord.js";
 import {toMessagePayload} from "./payloads.js";
-import type {ReplyPage, ReplyTransport} from "./ReplyStreamer.js";
+import type {MessagePayload} from "./payloads.js";
+import {DiscordErrorCode} from "./discordErrorCodes.js";
+import type {PendingPage} from "./InterruptedReplies.js";
+import type {ReplyPage, ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
 
 /**
  * An interaction token lives 15 minutes; past this age the reply goes on in channel messages.
@@ -9,11 +12,9 @@ import type {ReplyPage, ReplyTransport} from "./ReplyStreamer.js";
  */
 export const interactionTokenLifetimeMs = 14.5 * 60 * 1000;
 
-const invalidWebhookTokenCode = 50027;
-
 /** Thrown instead of using an interaction token that has (nearly) expired; the code is Discord's "Invalid Webhook Token". */
 export class InteractionExpiredError extends Error {
-    readonly code = invalidWebhookTokenCode;
+    readonly code = DiscordErrorCode.invalidWebhookToken;
 
     constructor() {
         super("The interaction token has expired; the answer goes on in channel messages");
@@ -29,24 +30,31 @@ function messagePage(message: Message, answerId: string): ReplyPage {
     };
 }
 
+/** Told of every further page of a reply once it is on screen. */
+export type OnPageSent = (page: PendingPage) => void;
+
 /** A reply to a user's message: the placeholder reply first, further pages as channel messages. */
-export function messageReplyTransport(placeholder: Message, channel: SendableChannels, answerId: string): ReplyTransport {
+export function messageReplyTransport(placeholder: Message, channel: SendableChannels, answerId: string, onPageSent: OnPageSent): ReplyTransport {
     return {
         first: messagePage(placeholder, answerId),
         async sendNext(payload) {
-            return messagePage(await channel.send(toMessagePayload(payload, answerId)), answerId);
+            const message = await channel.send(toMessagePayload(payload, answerId));
+            onPageSent({channelId: message.channelId, messageId: message.id, viaWebhook: false});
+            return messagePage(message, answerId);
         }
     };
 }
 
 /**
  * A reply to a slash command: the deferred reply first, further pages as follow-ups, and once the
- * interaction token has expired (by its age, or because Discord said so), channel messages.
+ * interaction token has expired (by its age, or because Discord said so), channel messages. The
+ * deferred reply is then edited as the channel message it is, so that it still loses its Stop button.
  */
 export function interactionTransport(
     interaction: ChatInputCommandInteraction,
     answerId: string,
-    fallbackChannel: () => Promise<SendableChannels>
+    fallbackChannel: () => Promise<SendableChannels>,
+    onPageSent: OnPageSent
 ): ReplyTransport {
     let refused = false;
     const expired = () => refused || Date.now() - interaction.createdTimestamp > interactionTokenLifetimeMs;
@@ -61,24 +69,51 @@ export function interactionTransport(
             throw error;
         }
     };
+    /**
+     * Edits a message of the reply with the interaction token while it lives, then as the channel
+     * message it is (known by its id), so that it still loses its Stop button at the end.
+     */
+    const edit = async (messageId: string | undefined, payload: ReplyPayload, editWithToken: (body: MessagePayload) => Promise<Message>): Promise<string> => {
+        const body = toMessagePayload(payload, answerId);
+        if (!expired()) {
+            try {
+                return (await withToken(() => editWithToken(body))).id;
+            } catch (error) {
+                if (!expired() || messageId === undefined)
+                    throw error;
+            }
+        }
+        if (messageId === undefined)
+            throw new InteractionExpiredError();
+        return (await (await fallbackChannel()).messages.edit(messageId, body)).id;
+    };
     const followUpPage = (message: Message): ReplyPage => ({
         async edit(payload) {
-            await withToken(() => interaction.webhook.editMessage(message, toMessagePayload(payload, answerId)));
+            await edit(message.id, payload, (body) => interaction.webhook.editMessage(message, body));
         }
     });
+
+    /** The deferred reply's message id, learnt from its first edit. */
+    let firstMessageId: string | undefined;
 
     return {
         first: {
             async edit(payload) {
-                await withToken(() => interaction.editReply(toMessagePayload(payload, answerId)));
+                firstMessageId = await edit(firstMessageId, payload, (body) => interaction.editReply(body));
             }
         },
         async sendNext(payload) {
-            const sendToChannel = async () => messagePage(await (await fallbackChannel()).send(toMessagePayload(payload, answerId)), answerId);
+            const sendToChannel = async () => {
+                const message = await (await fallbackChannel()).send(toMessagePayload(payload, answerId));
+                onPageSent({channelId: message.channelId, messageId: message.id, viaWebhook: false});
+                return messagePage(message, answerId);
+            };
             if (expired())
                 return sendToChannel();
             try {
-                return followUpPage(await withToken(() => interaction.followUp(toMessagePayload(payload, answerId))));
+                const message = await withToken(() => interaction.followUp(toMessagePayload(payload, answerId)));
+                onPageSent({channelId: message.channelId, messageId: message.id, viaWebhook: true});
+                return followUpPage(message);
             } catch (error) {
                 // the token died just now: this page, and the rest, go to the channel
                 if (expired())
@@ -89,6 +124,10 @@ export function interactionTransport(
     };
 }
 
+/** The interaction's webhook no longer takes this token: expired (50027, 401), or unknown to the server (10015, seen on Spacebar). */
 function isInvalidTokenError(error: unknown): boolean {
-    return error instanceof DiscordAPIError && (Number(error.code) === invalidWebhookTokenCode || error.status === 401);
+    if (!(error instanceof DiscordAPIError))
+        return false;
+    const code = Number(error.code);
+    return code === DiscordErrorCode.invalidWebhookToken || code === DiscordErrorCode.unknownWebhook || error.status === 401;
 }

@@ -20,7 +20,7 @@ export type LlamaEngineOptions = {
     /** Conversations held in the context at once. */
     readonly sequences: number;
     readonly logger: Logger;
-    /** Show a download progress bar for `hf:` models (on a terminal). default true */
+    /** Show a download progress bar for `hf:` models (on a terminal); otherwise the progress is logged every 10%. default true */
     readonly downloadProgress?: boolean;
 };
 
@@ -85,6 +85,10 @@ export class LlamaEngine {
                 );
             });
 
+            if (options.threads !== undefined && options.threads > llama.cpuMathCores)
+                options.logger.warn(`THREADS=${options.threads} is more than this machine's ${llama.cpuMathCores} physical cores: ` +
+                    `llama.cpp's threads would wait on each other and answer far slower. Using ${context.currentThreads}; ` +
+                    `THREADS=${llama.cpuMathCores} (or empty) is best.`);
             return new LlamaEngine(llama, model, context, {
                 modelPath,
                 modelName: model.fileInfo.metadata.general?.name ?? path.basename(modelPath),
@@ -141,12 +145,16 @@ async function loadLlama({gpuLayers, logger}: LlamaEngineOptions): Promise<Llama
     }
 }
 
-async function resolveModelPath({model, modelsDir, downloadProgress = true}: LlamaEngineOptions): Promise<string> {
+async function resolveModelPath({model, modelsDir, downloadProgress = true, logger}: LlamaEngineOptions): Promise<string> {
     if (!isRemoteModel(model))
         return path.resolve(model);
 
     try {
-        return await resolveModelFile(model, {directory: path.resolve(modelsDir), cli: downloadProgress});
+        return await resolveModelFile(model, {
+            directory: path.resolve(modelsDir),
+            cli: downloadProgress,
+            ...(!downloadProgress && {onProgress: downloadLogger(model, logger)})
+        });
     } catch (error) {
         throw new EngineStartError(
             `Could not download the model ${model}: ${errorMessage(error)}. ` +
@@ -154,6 +162,20 @@ async function resolveModelPath({model, modelsDir, downloadProgress = true}: Lla
             error
         );
     }
+}
+
+/** Logs a download's start and every further 10%, for logs that cannot show a progress bar. */
+function downloadLogger(model: string, logger: Logger): (status: {totalSize: number, downloadedSize: number}) => void {
+    let loggedTenths = -1;
+    return ({totalSize, downloadedSize}) => {
+        const tenths = totalSize > 0 ? Math.floor(downloadedSize / totalSize * 10) : 0;
+        if (tenths <= loggedTenths)
+            return;
+        loggedTenths = tenths;
+        logger.info(tenths === 0
+            ? `Downloading the model ${model} (${(totalSize / 1e9).toFixed(2)} GB)…`
+            : `Downloading the model: ${tenths * 10}%`);
+    };
 }
 
 function errorMessage(error: unknown): string {

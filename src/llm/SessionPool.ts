@@ -1,10 +1,11 @@
 import {LlamaChatSession} from "node-llama-cpp";
 import type {ChatHistoryItem, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
-import {GenerationFailedError, PromptTooLongError} from "../errors.js";
+import {GenerationFailedError, HistoryNotSavedError, PromptTooLongError} from "../errors.js";
 import type {Logger} from "../logger.js";
 import type {HistoryStore} from "../store/HistoryStore.js";
-import {historyExceeds, historyItemText, trimHistory, withSystemPrompt} from "./chatHistory.js";
+import {answerRoom, historyExceeds, historyItemText, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
+import type {SequenceStateStore} from "./SequenceStateStore.js";
 import type {ConversationEngine, GenerateRequest, GenerateResult} from "./types.js";
 
 export type GenerationSettings = {
@@ -21,6 +22,8 @@ export type SessionPoolOptions = {
     readonly systemPrompt: string;
     readonly generation: GenerationSettings;
     readonly store: HistoryStore<ChatHistoryItem[]>;
+    /** Keeps the evaluated state of conversations that give their sequence up. default: none (they re-read their history) */
+    readonly states?: SequenceStateStore;
     readonly logger: Logger;
 };
 
@@ -29,6 +32,8 @@ type ActiveSession = {
     readonly session: LlamaChatSession;
     readonly sequence: LlamaContextSequence;
     busy: boolean;
+    /** The last save of its history failed: it must not give its sequence up before a save succeeds. */
+    unsaved: boolean;
 };
 
 /**
@@ -43,6 +48,7 @@ export class SessionPool implements ConversationEngine {
     readonly #systemPrompt: string;
     readonly #generation: GenerationSettings;
     readonly #store: HistoryStore<ChatHistoryItem[]>;
+    readonly #states: SequenceStateStore | undefined;
     readonly #logger: Logger;
     /** In least recently used first order: a used session is moved to the end. */
     readonly #active = new Map<string, ActiveSession>();
@@ -52,12 +58,13 @@ export class SessionPool implements ConversationEngine {
     readonly #answerRoom: number;
     #closed = false;
 
-    constructor({model, context, systemPrompt, generation, store, logger}: SessionPoolOptions) {
+    constructor({model, context, systemPrompt, generation, store, states, logger}: SessionPoolOptions) {
         this.#model = model;
         this.#context = context;
         this.#systemPrompt = systemPrompt;
         this.#generation = generation;
         this.#store = store;
+        this.#states = states;
         this.#logger = logger;
         this.#answerRoom = answerRoom(context.contextSize, generation.maxTokens);
         this.#maxPromptTokens = Math.max(0, context.contextSize - this.#answerRoom - this.#tokensOf({type: "system", text: systemPrompt}) -
@@ -88,12 +95,14 @@ export class SessionPool implements ConversationEngine {
             return {text: "", tokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
 
         const active = await this.#acquire(conversationId);
-        this.#fitHistory(active.session, promptTokens);
         const {tokenMeter} = active.sequence;
         const inputTokensBefore = tokenMeter.usedInputTokens;
         const evaluatedTokens = () => tokenMeter.usedInputTokens - inputTokensBefore;
         let tokens = 0;
         try {
+            this.#fitHistory(active.session, promptTokens);
+            const readingStartedAt = performance.now();
+            const speeds = this.#states?.speeds;
             const {responseText, stopReason} = await active.session.promptWithMeta(prompt, {
                 signal,
                 stopOnAbortSignal: true,
@@ -102,6 +111,8 @@ export class SessionPool implements ConversationEngine {
                 maxTokens: this.#generation.maxTokens,
                 seed: this.#generation.seed,
                 onResponseChunk(chunk) {
+                    if (tokens === 0)
+                        speeds?.recordPromptReading(evaluatedTokens(), performance.now() - readingStartedAt);
                     tokens += chunk.tokens.length;
                     if (chunk.text === "")
                         return;
@@ -113,7 +124,7 @@ export class SessionPool implements ConversationEngine {
                 }
             });
 
-            await this.#save(conversationId, active.session.getChatHistory());
+            await this.#save(active);
             return {
                 text: responseText,
                 tokens,
@@ -137,18 +148,22 @@ export class SessionPool implements ConversationEngine {
         if (active != null)
             active.session.resetChatHistory();
 
-        await this.#store.delete(conversationId);
+        await Promise.all([this.#store.delete(conversationId), this.#states?.delete(conversationId)]);
     }
 
-    /** Frees every sequence; the histories are already saved. Safe to call twice. */
+    /**
+     * Saves every conversation's state (the most recently used first, as those are the likeliest to
+     * come back), retries the histories whose save failed, and frees every sequence. Safe to call twice.
+     */
     async close(): Promise<void> {
         if (this.#closed)
             return;
 
         this.#closed = true;
         await Promise.allSettled(this.#opening.values());
-        const sessions = [...this.#active.values()];
+        const sessions = [...this.#active.values()].reverse();
         this.#active.clear();
+        await Promise.all(sessions.filter((active) => active.unsaved).map((active) => this.#save(active)));
         await Promise.all(sessions.map((active) => this.#release(active)));
         await this.#store.flush();
     }
@@ -169,13 +184,19 @@ export class SessionPool implements ConversationEngine {
     /** An item's tokens, with what the chat template wraps it in. */
     readonly #tokensOf: HistoryItemSize = (item) => this.#model.tokenize(historyItemText(item)).length + turnOverheadTokens;
 
-    /** A failed save is logged, not thrown: the user has the answer, and the next turn saves again. */
-    async #save(conversationId: string, history: ChatHistoryItem[]): Promise<void> {
+    /**
+     * A failed save is logged, not thrown: the user has the answer, the conversation keeps its sequence
+     * (see #takeSequence) and the next turn saves again. Says whether the history is on disk.
+     */
+    async #save(active: ActiveSession): Promise<boolean> {
         try {
-            await this.#store.save(conversationId, history);
+            await this.#store.save(active.conversationId, active.session.getChatHistory());
+            active.unsaved = false;
         } catch (error) {
-            this.#logger.warn(`Could not save the conversation of channel ${conversationId}; it is kept in memory.`, error);
+            active.unsaved = true;
+            this.#logger.warn(`Could not save the conversation of channel ${active.conversationId}; it is kept in memory.`, error);
         }
+        return !active.unsaved;
     }
 
     /** Returns the conversation's session marked busy, so that it cannot be evicted while it answers. */
@@ -201,16 +222,22 @@ export class SessionPool implements ConversationEngine {
     }
 
     async #open(conversationId: string): Promise<ActiveSession> {
-        const sequence = await this.#takeSequence();
+        let sequence = await this.#takeSequence();
         try {
-            const history = await this.#store.load(conversationId);
+            const saved = await this.#store.load(conversationId);
+            const history = saved == null ? undefined : withSystemPrompt(saved, this.#systemPrompt);
+            // with the state loaded, the first prompt reuses it and reads only what follows
+            if (history != null && await this.#states?.restore(conversationId, sequence, history) === "sequence-unusable") {
+                await sequence.dispose();
+                sequence = await this.#takeSequence();
+            }
             // node-llama-cpp's own context shift is left to answers that outgrow their room: at prompt
             // time it can drop the new prompt itself once a conversation is long, so #fitHistory makes room first
             const session = new LlamaChatSession({contextSequence: sequence, systemPrompt: this.#systemPrompt});
             if (history != null)
-                session.setChatHistory(withSystemPrompt(history, this.#systemPrompt));
+                session.setChatHistory(history);
 
-            const active: ActiveSession = {conversationId, session, sequence, busy: true};
+            const active: ActiveSession = {conversationId, session, sequence, busy: true, unsaved: false};
             this.#active.set(conversationId, active);
             return active;
         } catch (error) {
@@ -222,10 +249,21 @@ export class SessionPool implements ConversationEngine {
     async #takeSequence(): Promise<LlamaContextSequence> {
         // a loop, not an if: while this release is awaited, another conversation being opened can take
         // the freed sequence first (found by the soak test: "No sequences left"), so check again
+        const unsavable = new Set<ActiveSession>();
         while (this.#context.sequencesLeft === 0) {
-            const idle = [...this.#active.values()].find((active) => !active.busy);
-            if (idle == null)
+            const idle = [...this.#active.values()].find((active) => !active.busy && !unsavable.has(active));
+            if (idle == null) {
+                if (unsavable.size > 0)
+                    throw new HistoryNotSavedError();
                 throw new Error("Every sequence is busy; the chat layer should not start more prompts than there are sequences");
+            }
+
+            // a conversation whose history is not on disk keeps its sequence, or its unsaved turns would be lost
+            if (idle.unsaved) {
+                if (!await this.#save(idle))
+                    unsavable.add(idle);
+                continue;
+            }
 
             this.#active.delete(idle.conversationId);
             this.#logger.debug(`Conversation ${idle.conversationId} gives its sequence up (least recently used).`);
@@ -235,16 +273,10 @@ export class SessionPool implements ConversationEngine {
         return this.#context.getSequence();
     }
 
-    async #release({session, sequence}: ActiveSession): Promise<void> {
+    /** Saves the conversation's evaluated state (when states are kept) and frees its sequence. */
+    async #release({conversationId, session, sequence}: ActiveSession): Promise<void> {
+        await this.#states?.save(conversationId, sequence, session.getChatHistory());
         session.dispose();
         await sequence.dispose();
     }
-}
-
-/** What the chat template adds around one turn (role markers, separators), rounded up. */
-const turnOverheadTokens = 16;
-
-/** Room kept for the answer: MAX_TOKENS, but at most a quarter of the context so that prompts still fit. */
-export function answerRoom(contextSize: number, maxTokens: number): number {
-    return Math.min(maxTokens, Math.floor(contextSize / 4));
 }

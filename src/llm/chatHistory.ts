@@ -69,3 +69,11 @@ export function historyExceeds(history: readonly ChatHistoryItem[], budget: numb
     }
     return false;
 }
+
+/** What the chat template adds around one turn (role markers, separators), rounded up. */
+export const turnOverheadTokens = 16;
+
+/** Room kept for the answer: MAX_TOKENS, but at most a quarter of the context so that prompts still fit. */
+export function answerRoom(contextSize: number, maxTokens: number): number {
+    return Math.min(maxTokens, Math.floor(contextSize / 4));
+}

@@ -1,9 +1,12 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import {randomUUID} from "node:crypto";
 import type {Logger} from "../logger.js";
+import {isMissingFileError} from "../utils/isMissingFileError.js";
+import {SerialByKey} from "../utils/SerialByKey.js";
+import {privateDirectoryMode, writeFileAtomically} from "./atomicFile.js";
 
 const fileVersion = 1;
+
 
 /** A conversation id becomes a file name, so only plain names are allowed (Discord ids, "terminal"). */
 const conversationIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -32,14 +35,16 @@ export type HistoryStoreOptions<T> = {
  * Saves one JSON document per conversation, atomically: the new content is written to a temporary
  * file, flushed to disk and renamed over the old one, so a crash mid-write leaves the previous file
  * intact. A file that cannot be read back is moved aside (`*.corrupt-<time>`) with a warning and
- * the conversation starts fresh.
+ * the conversation starts fresh. Files are readable by the bot's user only.
  */
 export class HistoryStore<T> {
     readonly #directory: string;
     readonly #isValid: (value: unknown) => value is T;
     readonly #logger: Logger;
     /** Writes of one conversation are chained, so an older save never lands after a newer one. */
-    readonly #pendingWrites = new Map<string, Promise<void>>();
+    readonly #writes = new SerialByKey();
+    /** Conversations whose latest save failed. */
+    readonly #unsaved = new Set<string>();
     #directoryCreated = false;
 
     constructor({directory, isValid, logger}: HistoryStoreOptions<T>) {
@@ -50,7 +55,7 @@ export class HistoryStore<T> {
 
     async load(conversationId: string): Promise<T | undefined> {
         const filePath = this.#filePath(conversationId);
-        await this.#pendingWrites.get(conversationId);
+        await this.#writes.idle(conversationId);
 
         let text: string;
         try {
@@ -78,17 +83,33 @@ export class HistoryStore<T> {
     save(conversationId: string, value: T): Promise<void> {
         const filePath = this.#filePath(conversationId);
         const content = JSON.stringify({version: fileVersion, conversationId, savedAt: new Date().toISOString(), value});
-        return this.#chain(conversationId, () => this.#writeAtomically(filePath, content));
+        return this.#writes.run(conversationId, async () => {
+            try {
+                await this.#writeAtomically(filePath, content);
+                this.#unsaved.delete(conversationId);
+            } catch (error) {
+                this.#unsaved.add(conversationId);
+                throw error;
+            }
+        });
+    }
+
+    /** The conversations whose latest save failed (what a shutdown could not keep). */
+    get unsaved(): string[] {
+        return [...this.#unsaved];
     }
 
     delete(conversationId: string): Promise<void> {
         const filePath = this.#filePath(conversationId);
-        return this.#chain(conversationId, () => fs.rm(filePath, {force: true}));
+        return this.#writes.run(conversationId, async () => {
+            await fs.rm(filePath, {force: true});
+            this.#unsaved.delete(conversationId);
+        });
     }
 
     /** Resolves when every save started so far has landed. */
     async flush(): Promise<void> {
-        await Promise.all(this.#pendingWrites.values());
+        await this.#writes.allIdle();
     }
 
     #filePath(conversationId: string): string {
@@ -96,39 +117,13 @@ export class HistoryStore<T> {
         return path.join(this.#directory, `${conversationId}.json`);
     }
 
-    #chain(conversationId: string, write: () => Promise<void>): Promise<void> {
-        const previous = this.#pendingWrites.get(conversationId) ?? Promise.resolve();
-        const next = previous.then(write, write);
-        const settled = next.catch(() => {});
-        this.#pendingWrites.set(conversationId, settled);
-        void settled.then(() => {
-            if (this.#pendingWrites.get(conversationId) === settled)
-                this.#pendingWrites.delete(conversationId);
-        });
-        return next;
-    }
-
     async #writeAtomically(filePath: string, content: string): Promise<void> {
         if (!this.#directoryCreated) {
-            await fs.mkdir(this.#directory, {recursive: true});
+            await fs.mkdir(this.#directory, {recursive: true, mode: privateDirectoryMode});
             this.#directoryCreated = true;
         }
 
-        const temporaryPath = `${filePath}.${randomUUID()}.tmp`;
-        const file = await fs.open(temporaryPath, "w");
-        try {
-            await file.writeFile(content, "utf8");
-            await file.sync();
-        } finally {
-            await file.close();
-        }
-
-        try {
-            await fs.rename(temporaryPath, filePath);
-        } catch (error) {
-            await fs.rm(temporaryPath, {force: true});
-            throw error;
-        }
+        await writeFileAtomically(filePath, content);
     }
 }
 
@@ -142,8 +137,4 @@ function parseDocument(text: string): unknown {
         // damaged: reported by the caller
     }
     return undefined;
-}
-
-function isMissingFileError(error: unknown): boolean {
-    return error instanceof Error && "code" in error && error.code === "ENOENT";
 }

@@ -1,4 +1,5 @@
 import {describe, expect, it} from "vitest";
+import {STREAMING_MARKER} from "../../src/discord/replyText.js";
 import {splitMessage} from "../../src/discord/splitMessage.js";
 import {streamingModelOptions} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
@@ -25,12 +26,12 @@ function ephemeralText(harness: BotHarness, interactionId: string): string | und
     return message?.edits.length === 0 ? undefined : message?.content;
 }
 
-/** Every message of an interaction's answer, once the last one has lost its Stop button. */
+/** Every message of an interaction's answer, once every one has lost its Stop button and the last its streaming marker. */
 async function finishedAnswer(harness: BotHarness, interactionId: string, minimumPages = 1): Promise<StoredMessage[]> {
     return harness.discord.waitFor(() => {
         const {messages} = harness.discord.interactionResponses(interactionId);
         const shown = messages.filter((message) => message.content !== "");
-        return shown.length >= minimumPages && shown.every((message) => message.components.length === 0) && shown.at(-1)!.edits.length + 1 > 0
+        return shown.length >= minimumPages && shown.every((message) => message.components.length === 0) && !shown.at(-1)!.content.endsWith(STREAMING_MARKER)
             ? shown
             : undefined;
     }, 20_000);
@@ -81,7 +82,7 @@ describe("/ask", () => {
         expect(harness.unsafeWrites()).toEqual([]);
     });
 
-    it("outliving the interaction token, continues in channel messages: nothing is lost", async () => {
+    it("outliving the interaction token, is finished as the channel message it is: nothing is lost, no Stop button left", async () => {
         const answer = "A long answer. ".repeat(60).trim();
         const engine = new ScriptedEngine(() => answer, {chunkSize: 15, delayMs: 10});
         const harness = await start({engine, bot: {editIntervalMs: 50}});
@@ -91,10 +92,11 @@ describe("/ask", () => {
         await discord.waitFor(() => discord.interactionResponses(id).messages.find((message) => message.content.includes("A long")));
         discord.expireInteraction(id);
 
-        const continued = await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
-            message.interactionToken == null && message.author.id === discord.botUser.id && message.content === answer), 15_000);
-        expect(continued.components).toEqual([]);
-        await discord.waitFor(() => harness.bot.activeAnswers === 0);
+        await discord.waitFor(() => harness.bot.activeAnswers === 0, 15_000);
+        const [first] = discord.interactionResponses(id).messages;
+        expect(first!.content).toBe(answer);
+        expect(first!.components).toEqual([]);
+        expect(discord.requests.some((request) => request.method === "PATCH" && request.path === `/channels/${channelId}/messages/${first!.id}`)).toBe(true);
     });
 
     it("whose token dies just as a new page is sent, sends that page and the rest to the channel", async () => {

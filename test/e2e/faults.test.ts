@@ -47,6 +47,28 @@ describe("Discord faults", () => {
         expect(harness.logLines.join("")).not.toMatch(/Unhandled/);
     });
 
+    it("an answer whose reply was deleted stops generating: its slot goes to another channel, and the history keeps what was said", async () => {
+        // one slot, and answers that would run for minutes: only a stopped answer lets the other channel in
+        const harness = await start({runtime: {sequences: 1, maxTokens: 100_000, modelOptions: {endOfTurnBias: 0}}, bot: {editIntervalMs: 100}});
+        const {discord} = harness;
+        const [channelId, otherChannelId] = [discord.channelIds[4]!, discord.channelIds[5]!];
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "tell me everything", mentionsBot: true});
+        const reply = await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
+            message.message_reference?.message_id === question.id && message.edits.length > 0));
+        const other = await discord.userSays({channelId: otherChannelId, author: discord.users.bob, content: "my turn", mentionsBot: true});
+        discord.deleteMessage(reply.id);
+
+        await discord.waitFor(() => {
+            const answer = discord.messagesIn(otherChannelId).find((message) => message.message_reference?.message_id === other.id);
+            return answer != null && answer.edits.length > 0 && answer.components.length === 0;
+        }, 30_000);
+        const history = await harness.runtime!.store.load(channelId);
+        const said = history?.filter((item) => item.type !== "system") ?? [];
+        expect(said.map((item) => item.type)).toEqual(["user", "model"]);
+        expect(JSON.stringify(said[1])).not.toEqual(JSON.stringify({type: "model", response: []}));
+        expect(harness.logLines.join("")).toMatch(new RegExp(`Stopped the answer in channel ${channelId}: its reply can no longer be shown`));
+    });
+
     it("a reply refused for missing permissions (50013): logged once for the channel, nothing retried there, other channels work", async () => {
         const engine = slowEngine();
         const harness = await start({engine});
@@ -83,8 +105,15 @@ describe("Discord faults", () => {
     it("500s on an edit are retried by discord.js and the final text still lands", async () => {
         const harness = await start({engine: slowEngine(), bot: {editIntervalMs: 100}});
         const {discord} = harness;
+        const channelId = discord.channelIds[5]!;
         discord.failNext({method: "PATCH", path: /^\/channels\/\d+\/messages\/\d+$/, status: 500, times: 2});
-        await askAndWait(harness, discord.channelIds[5]!, "server errors");
+        const reply = await askAndWait(harness, channelId, "server errors");
+
+        const patches = discord.requests.filter((request) => request.method === "PATCH" && request.path === `/channels/${channelId}/messages/${reply.id}`);
+        expect(patches.filter((request) => request.status === 500 && request.faulted)).toHaveLength(2);
+        // discord.js retried the very edit that got the 500s
+        const firstServerError = patches.findIndex((request) => request.status === 500);
+        expect(patches[firstServerError + 2]).toMatchObject({status: 200, body: patches[firstServerError]!.body});
     });
 
     it("a storm of per-route and global 429s: waited out, never retried in a loop, the answer completes", async () => {

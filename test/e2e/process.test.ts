@@ -1,27 +1,18 @@
+import {readFileSync} from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {interruptedNote} from "../../src/discord/InterruptedReplies.js";
 import {stopNotes} from "../../src/discord/renderAnswer.js";
 import {streamingModelOptions} from "../fixtures/botHarness.js";
 import {startEntryPoint} from "../fixtures/botProcess.js";
 import type {RunningProcess} from "../fixtures/botProcess.js";
-import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
+import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
 import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 import {createTinyModelFile} from "../fixtures/tinyModel.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
-
-async function fakeDiscord(): Promise<FakeDiscord> {
-    const discord = await startFakeDiscord();
-    cleanups.push(() => discord.close());
-    return discord;
-}
+const {defer, fakeDiscord} = cleanupPerTest();
 
 /** The real bot, `node dist/index.js`, against the fake Discord, on the slow tiny model. */
 async function startBot(discord: FakeDiscord, dataDir: string, settings: Record<string, string> = {}): Promise<RunningProcess> {
@@ -40,7 +31,7 @@ async function startBot(discord: FakeDiscord, dataDir: string, settings: Record<
         DATA_DIR: dataDir,
         ...settings
     });
-    cleanups.push(async () => {
+    defer(async () => {
         bot.child.kill("SIGKILL");
         await bot.exited;
     });
@@ -74,7 +65,8 @@ describe("the bot process", () => {
         // an error on the way, so the log has something to say about a failed request
         discord.failNext({method: "POST", path: /\/typing$/, status: 400, code: 50035});
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "a long story please", mentionsBot: true});
-        await discord.waitFor(() => (replyTo(discord, question)?.edits.length ?? 0) >= 2, 20_000);
+        // some answer text on screen (a loaded machine writes slowly)
+        await discord.waitFor(() => (replyTo(discord, question)?.edits.length ?? 0) >= 2 && replyTo(discord, question)!.content.length > 40, 30_000);
 
         const signalledAt = performance.now();
         bot.child.kill("SIGTERM");
@@ -91,6 +83,34 @@ describe("the bot process", () => {
         expect(reply.content.startsWith(answer.trimEnd().slice(0, 50))).toBe(true);
         expect(bot.output()).toMatch(/Discord refused the typing indicator/);
         expect(bot.output()).not.toContain(discord.token);
+        expect(bot.output()).toMatch(/INFO Stopped cleanly\.\n/);
+        // not Discord itself: no discord.com invite link, but how to add the bot there
+        expect(bot.output()).toMatch(/Add the bot on 127\.0\.0\.1:\d+ the way that server adds bots/);
+        expect(bot.output()).not.toMatch(/Invite the bot/);
+    });
+
+    it("on SIGTERM after a save failed, says which conversation was not saved instead of \"Stopped cleanly\"", async () => {
+        const discord = await fakeDiscord();
+        const dataDir = await createDataDir();
+        const bot = await startBot(discord, dataDir, {MAX_TOKENS: "10"});
+        const channelId = discord.channelIds[6]!;
+        const answered = async (content: string) => {
+            const question = await discord.userSays({channelId, author: discord.users.alice, content, mentionsBot: true});
+            await discord.waitFor(() => {
+                const reply = replyTo(discord, question);
+                return reply != null && reply.edits.length > 0 && reply.components.length === 0;
+            }, 20_000);
+        };
+        await answered("first");
+        // the folder of saved conversations becomes a file: every later save fails
+        await fs.rm(path.join(dataDir, "conversations"), {recursive: true});
+        await fs.writeFile(path.join(dataDir, "conversations"), "");
+        await answered("second");
+
+        bot.child.kill("SIGTERM");
+        expect(await bot.exited).toBe(0);
+        expect(bot.output()).toMatch(new RegExp(`WARN Stopped, but the conversations of ${channelId} could not be saved`));
+        expect(bot.output()).not.toMatch(/Stopped cleanly/);
     });
 
     it("after kill -9 mid-answer, keeps every completed turn of every channel, marks the cut-off replies, and answers again", async () => {
@@ -143,6 +163,33 @@ describe("the bot process", () => {
         }, 20_000);
         expect(userTexts(await savedHistory(dataDir, channels[0]!))).toEqual([...completed.get(channels[0]!)!, "are you back?"]);
         expect(bot.output()).not.toContain(discord.token);
+    });
+
+    it("after kill -9 in the middle of a two-page answer, the next start takes the Stop button off every page and marks the last", async () => {
+        const discord = await fakeDiscord();
+        const dataDir = await createDataDir();
+        const channelId = discord.channelIds[5]!;
+        let bot = await startBot(discord, dataDir, {MAX_TOKENS: "100000"});
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "a very long story", mentionsBot: true});
+        const pagesOf = () => discord.messagesIn(channelId).filter((message) => message.author.id === discord.botUser.id && message.id > question.id);
+        await discord.waitFor(() => pagesOf().length >= 2 && pagesOf().at(-1)!.components.length > 0, 60_000);
+        // the crash comes once the bot has noted the second page (a crash in the very moment a page is sent cannot know it)
+        const pendingFile = path.join(dataDir, "discord", "pending-replies.json");
+        await discord.waitFor(() => readFileSync(pendingFile, "utf8").includes(pagesOf()[1]!.id), 10_000);
+        bot.child.kill("SIGKILL");
+        await bot.exited;
+        expect(pagesOf()[0]!.components).toEqual([]);
+
+        bot = await startBot(discord, dataDir, {MAX_TOKENS: "20"});
+        const pages = await discord.waitFor(() => {
+            const found = pagesOf();
+            return found.at(-1)?.content.endsWith(interruptedNote) ? found : undefined;
+        }, 10_000);
+        for (const page of pages) {
+            expect(page.components).toEqual([]);
+            expect(page.content).not.toMatch(/▌\s*$/);
+        }
+        expect(pages.length).toBeGreaterThanOrEqual(2);
     });
 
     it("refuses a wrong token with a clear message that does not contain the token", async () => {

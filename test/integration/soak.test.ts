@@ -17,6 +17,8 @@ describe("soak: many more channels than sequences, on the real model", () => {
         expect(result.answered).toBe(300);
         // nearly every prompt found its conversation without a sequence and took one from another
         expect(result.evictions).toBeGreaterThan(300 * 0.8);
+        // and most came back by loading their saved state while other sequences generated
+        expect(result.stateLoads).toBeGreaterThan(result.evictions * 0.5);
         expect(result.logProblems).toEqual([]);
         expect(result.unhandledRejections).toEqual([]);
     }, 120_000);

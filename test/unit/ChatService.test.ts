@@ -226,4 +226,24 @@ describe("ChatService", () => {
         expect(await queued.final).toMatchObject({type: "stopped", reason: "shutdown"});
         expect(chat.ask({channelId: "2", text: "c"})).toMatchObject({accepted: false, reason: "closed"});
     });
+
+    it("given questions and their answers, then operators get one info line for each: ids, place in line, tokens, speed, times, ending; never the text", async () => {
+        const {engine, chat, logger} = createService({parallelism: 1});
+        const first = accepted(chat.ask({channelId: "111", userId: "222", text: "secret question one"}));
+        const second = accepted(chat.ask({channelId: "111", userId: "333", text: "secret question two"}));
+        const generation = await engine.started(1);
+        generation.write("secret answer");
+        generation.finish();
+        await collect(first);
+        (await engine.started(2)).finish("maxTokens");
+        await collect(second);
+
+        const info = logger.lines.filter((line) => line.includes(" INFO "));
+        expect(info).toHaveLength(4);
+        expect(info[0]).toMatch(/Question in channel 111 from user 222: answered at once\.$/m);
+        expect(info[1]).toMatch(/Question in channel 111 from user 333: #1 in line\.$/m);
+        expect(info[2]).toMatch(/Answer in channel 111: done; 1 token, [\d.]+ tokens\/s, [\d.]+ s answering, [\d.]+ s waiting\.$/m);
+        expect(info[3]).toMatch(/Answer in channel 111: cut at MAX_TOKENS; 0 tokens.*, [\d.]+ s answering, [\d.]+ s waiting\.$/m);
+        expect(logger.lines.join("")).not.toMatch(/secret/);
+    });
 });

@@ -1,8 +1,11 @@
+import {spawn} from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import {pathToFileURL} from "node:url";
 import {describe, expect, it} from "vitest";
 import {HistoryStore, InvalidConversationIdError} from "../../src/store/HistoryStore.js";
+import {projectRoot} from "../fixtures/botProcess.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 
 const isStringList = (value: unknown): value is string[] => Array.isArray(value) && value.every((item) => typeof item === "string");
@@ -29,11 +32,54 @@ describe("HistoryStore", () => {
         expect(await fs.readdir(directory)).toEqual(["1.json"]);
     });
 
-    it("given a crash mid-write (a stray temporary file), then the previous save is intact", async () => {
-        const {directory, store} = await createStore();
-        await store.save("1", ["kept"]);
-        await fs.writeFile(path.join(directory, "1.json.deadbeef.tmp"), "{\"version\":1,\"val");
-        expect(await store.load("1")).toEqual(["kept"]);
+    it("given a process killed (kill -9) in the middle of writes, then every time the file holds one whole save", async () => {
+        const {directory, logger} = await createStore();
+        // a child that saves a ~4 MB conversation over and over, so that a kill lands inside a write
+        const script = `
+            import {HistoryStore} from ${JSON.stringify(pathToFileURL(path.join(projectRoot, "dist/store/HistoryStore.js")).href)};
+            const store = new HistoryStore({directory: ${JSON.stringify(directory)}, isValid: () => true, logger: console});
+            const filler = Array.from({length: 200000}, (_, index) => "line " + index);
+            for (let round = 0; ; round++) {
+                await store.save("1", [String(round), ...filler]);
+                process.stdout.write("saved " + round + "\\n");
+            }`;
+        for (let kill = 0; kill < 4; kill++) {
+            const child = spawn(process.execPath, ["--input-type=module", "-e", script], {stdio: ["ignore", "pipe", "inherit"]});
+            const exited = new Promise((resolve) => child.once("exit", resolve));
+            let output = "";
+            await new Promise<void>((resolve) => child.stdout.on("data", (data: Buffer) => {
+                output += data.toString();
+                if (output.includes("saved 1"))
+                    resolve();
+            }));
+            await new Promise((resolve) => setTimeout(resolve, 20 + 60 * kill));
+            child.kill("SIGKILL");
+            await exited;
+
+            const loaded = await new HistoryStore({directory, isValid: isStringList, logger}).load("1");
+            expect(loaded?.length).toBe(200001);
+            expect(loaded?.at(-1)).toBe("line 199999");
+            expect((await fs.readdir(directory)).filter((name) => name.includes("corrupt"))).toEqual([]);
+        }
+    }, 60_000);
+
+    it("given a DATA_DIR the bot creates, then the folders are 0700 and the files (interaction tokens among them) 0600", async () => {
+        const {directory: parent, logger} = await createStore();
+        const dataDir = path.join(parent, "data");
+        const store = new HistoryStore({directory: path.join(dataDir, "discord"), isValid: isStringList, logger});
+        await store.save("pending-replies", ["a token"]);
+
+        expect((await fs.stat(dataDir)).mode & 0o777).toBe(0o700);
+        expect((await fs.stat(path.join(dataDir, "discord"))).mode & 0o777).toBe(0o700);
+        expect((await fs.stat(path.join(dataDir, "discord", "pending-replies.json"))).mode & 0o777).toBe(0o600);
+    });
+
+    it("given a save that fails, then the conversation is reported unsaved (for the shutdown log)", async () => {
+        const {directory, logger} = await createStore();
+        await fs.writeFile(path.join(directory, "a-file"), "");
+        const store = new HistoryStore({directory: path.join(directory, "a-file", "below"), isValid: isStringList, logger});
+        await expect(store.save("42", ["x"])).rejects.toThrow();
+        expect(store.unsaved).toEqual(["42"]);
     });
 
     it("given a damaged file, then it is moved aside with a warning and the conversation starts fresh", async () => {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import {interruptedNote, withInterruptedNote} from "../../src/discord/InterruptedReplies.js";
-import {formatQueued, STREAMING_MARKER, THINKING_TEXT} from "../../src/discord/ReplyStreamer.js";
+import {formatQueued, STREAMING_MARKER, THINKING_TEXT} from "../../src/discord/replyText.js";
 
 describe("withInterruptedNote", () => {
     it("given a placeholder that never got text, then it becomes just the note", () => {

@@ -1,8 +1,8 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from "vitest";
-import {
-    CHANNEL_WRITE_LIMIT, NO_ANSWER_TEXT, ReplyStreamer, STREAMING_MARKER, THINKING_TEXT,
-    type ReplyPage, type ReplyPayload, type ReplyStreamerOptions, type ReplyTransport
-} from "../../src/discord/ReplyStreamer.js";
+import {CHANNEL_WRITE_LIMIT, ChannelWriteLimit} from "../../src/discord/ChannelWriteLimit.js";
+import {ReplyStreamer, type ReplyStreamerOptions} from "../../src/discord/ReplyStreamer.js";
+import {ANSWER_BELOW_TEXT, NO_ANSWER_TEXT, STREAMING_MARKER, THINKING_TEXT} from "../../src/discord/replyText.js";
+import type {ReplyPage, ReplyPayload, ReplyTransport} from "../../src/discord/ReplyTransport.js";
 import {splitMessage} from "../../src/discord/splitMessage.js";
 
 /** One write the fake transport saw. */
@@ -249,6 +249,30 @@ describe("ReplyStreamer", () => {
         expect(starts.at(-1)).toBe(7000);
     });
 
+    it("given two replies streaming in one channel, sharing its write limit, then their writes together stay within it and each final edit goes at once", async () => {
+        const writeLimit = new ChannelWriteLimit();
+        writeLimit.record(performance.now());
+        writeLimit.record(performance.now());
+        const replies = [createStreamer({editIntervalMs: 100, writeLimit}), createStreamer({editIntervalMs: 100, writeLimit})];
+        for (let index = 0; index < 80; index++) {
+            for (const reply of replies)
+                reply.stream(`w${index} `);
+            await vi.advanceTimersByTimeAsync(100);
+        }
+        const doneAt = replies[0]!.transport.now();
+        const finishing = replies.map((reply) => reply.streamer.done(reply.transport.streamedSoFar.trim()));
+        await vi.runAllTimersAsync();
+        await Promise.all(finishing);
+
+        const landed = [0, 0, ...replies.flatMap((reply) => reply.transport.writes.map((write) => write.endedAt!))].sort((a, b) => a - b);
+        for (let index = CHANNEL_WRITE_LIMIT.writes; index < landed.length; index++)
+            expect(landed[index]! - landed[index - CHANNEL_WRITE_LIMIT.writes]!).toBeGreaterThanOrEqual(CHANNEL_WRITE_LIMIT.windowMs);
+        // streaming leaves one write free: the first final goes at once; the second only if the window allows
+        expect(replies[0]!.transport.writes.at(-1)!.startedAt).toBe(doneAt);
+        for (const reply of replies)
+            expect(reply.transport.contents()).toEqual([reply.transport.streamedSoFar.trim()]);
+    });
+
     it("given many updates while waiting, then they are coalesced into one edit carrying the newest text", async () => {
         const {transport, stream} = createStreamer();
         stream("a");
@@ -444,8 +468,9 @@ describe("ReplyStreamer", () => {
         expect(transport.pages[1]!.payload).toEqual({content: transport.streamedSoFar.trim(), stopButton: false});
     });
 
-    it("given a deleted message (10008), then the answer was removed on purpose: nothing more is written anywhere", async () => {
-        const {transport, streamer, stream, errors, settle} = createStreamer();
+    it("given a deleted message (10008), then the answer was removed on purpose: nothing more is written anywhere, and the answer is stopped", async () => {
+        let unseeable = 0;
+        const {transport, streamer, stream, errors, settle} = createStreamer({onUnseeable: () => unseeable++});
         const deleted = codedError(10008, "Unknown Message");
         transport.first.failure = deleted;
         for (let index = 0; index < 50; index++) {
@@ -457,9 +482,41 @@ describe("ReplyStreamer", () => {
         expect(transport.writes.map((write) => [write.kind, write.page, write.failed])).toEqual([["edit", 0, true]]);
         expect(errors).toEqual([deleted]);
         expect(vi.getTimerCount()).toBe(0);
+        expect(unseeable).toBe(1);
     });
 
-    it("given the first of two pages deleted at the final write, then neither page is written again", async () => {
+    it.each([[10003, "Unknown Channel"], [50001, "Missing Access"], [50013, "Missing Permissions"]])(
+        "given the channel out of reach (%i), then the answer is stopped at once and nothing more is written", async (code, message) => {
+            let unseeable = 0;
+            const {transport, streamer, stream, errors, settle} = createStreamer({onUnseeable: () => unseeable++});
+            stream("Hello");
+            await vi.advanceTimersByTimeAsync(1000);
+            transport.first.failure = codedError(code, message);
+            stream(" world");
+            await vi.advanceTimersByTimeAsync(1000);
+            expect(unseeable).toBe(1);
+
+            await settle(streamer.done("x ".repeat(1500).trim()));
+            expect(transport.writes.map((write) => [write.kind, write.failed])).toEqual([["edit", false], ["edit", true]]);
+            expect(errors.length).toBe(1);
+            expect(unseeable).toBe(1);
+        });
+
+    it("given every page lost and sending given up, then the answer is stopped", async () => {
+        let unseeable = 0;
+        const {transport, streamer, settle} = createStreamer({onUnseeable: () => unseeable++});
+        transport.first.failure = codedError(50027, "Invalid Webhook Token");
+        transport.sendFailure = new Error("network down");
+        streamer.text("Hi");
+        await vi.advanceTimersByTimeAsync(1000);
+        expect(unseeable).toBe(0);
+
+        await settle(streamer.done("Hi there"));
+        expect(transport.writes.map((write) => [write.kind, write.failed])).toEqual([["edit", true], ["send", true], ["send", true], ["send", true]]);
+        expect(unseeable).toBe(1);
+    });
+
+    it("given the first of two pages deleted at the final write, then the deleted page is not written again and the other only loses its Stop button and marker", async () => {
         const {transport, streamer, stream, errors, settle} = createStreamer();
         const full = paragraphs(20, 148).join("\n\n");
         for (let offset = 0; offset < full.length; offset += 300) {
@@ -475,8 +532,10 @@ describe("ReplyStreamer", () => {
         await settle(streamer.done("Intro.\n\n" + full));
 
         expect(errors.length).toBe(1);
-        expect(transport.writes.length).toBe(writesBefore + 1);
-        expect(transport.pages.map((page) => page.payload)).toEqual(shownBefore);
+        expect(transport.writes.length).toBe(writesBefore + 2);
+        expect(transport.pages[0]!.payload).toEqual(shownBefore[0]);
+        expect(shownBefore[1]!.stopButton).toBe(true);
+        expect(transport.pages[1]!.payload).toEqual({content: shownBefore[1]!.content.slice(0, -STREAMING_MARKER.length), stopButton: false});
     });
 
     it("given a page that fails twice with a transient error, then it is retried after the interval and recovers", async () => {
@@ -496,7 +555,7 @@ describe("ReplyStreamer", () => {
         expect(errors.length).toBe(2);
     });
 
-    it("given a page that always fails, then it is given up after 3 tries and the answer goes to a new page", async () => {
+    it("given a page that always fails, then it is given up after 3 tries, the answer goes to a new page, and the page is tried once more at the end", async () => {
         const {transport, streamer, stream, errors, settle} = createStreamer();
         transport.first.failure = new Error("network down");
         for (let index = 0; index < 20; index++) {
@@ -505,9 +564,24 @@ describe("ReplyStreamer", () => {
         }
         await settle(streamer.done("The answer."));
 
-        expect(transport.writesTo(0).map((write) => write.failed)).toEqual([true, true, true]);
-        expect(errors.length).toBe(3);
+        expect(transport.writesTo(0).map((write) => write.failed)).toEqual([true, true, true, true]);
+        expect(errors.length).toBe(4);
         expect(transport.pages[1]!.payload).toEqual({content: "The answer.", stopButton: false});
+        expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it("given a page given up after failed writes that works again by the end, then it ends without its Stop button, pointing below", async () => {
+        const {transport, streamer, stream, settle} = createStreamer();
+        transport.first.failure = new Error("503 Service Unavailable");
+        transport.first.failTimes = 3;
+        for (let index = 0; index < 20; index++) {
+            stream(`t${index} `);
+            await vi.advanceTimersByTimeAsync(500);
+        }
+        await settle(streamer.done("The answer."));
+
+        expect(transport.contents()).toEqual([ANSWER_BELOW_TEXT, "The answer."]);
+        expect(transport.pages.map((page) => page.payload?.stopButton)).toEqual([false, false]);
     });
 
     it("given sending a new page fails for good, then done still resolves and nothing is retried in a loop", async () => {
@@ -530,7 +604,7 @@ describe("ReplyStreamer", () => {
         streamer.text("Hi");
         await settle(streamer.done("Hi"));
 
-        expect(transport.writesTo(0).length).toBe(3);
+        expect(transport.writesTo(0).length).toBe(4);
     });
 
     it("given showThinking, then the thoughts are quoted above while thinking and gone once the answer starts", async () => {

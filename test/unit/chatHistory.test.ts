@@ -1,7 +1,6 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
-import {historyExceeds, historyItemText, isChatHistory, trimHistory, withSystemPrompt} from "../../src/llm/chatHistory.js";
-import {answerRoom} from "../../src/llm/SessionPool.js";
+import {answerRoom, historyExceeds, historyItemText, isChatHistory, trimHistory, withSystemPrompt} from "../../src/llm/chatHistory.js";
 
 const characters = (item: ChatHistoryItem) => historyItemText(item).length;
 

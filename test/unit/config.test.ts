@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
-import {ConfigError, defaultModelUri, loadConfig, parseConfig} from "../../src/config.js";
+import {ConfigError, defaultModelUri, loadConfig, parseConfig, secretsOf} from "../../src/config.js";
 
 function problemsOf(env: Record<string, string>, requireToken = true): string[] {
     try {
@@ -72,6 +72,20 @@ describe("parseConfig", () => {
         expect(problems).toHaveLength(8);
     });
 
+    it("given STATE_CACHE_MB, then it defaults to 2048 MiB, 0 turns it off, and a negative or fractional budget is refused", () => {
+        expect(parseConfig({}, {requireToken: false}).stateCacheMb).toBe(2048);
+        expect(parseConfig({STATE_CACHE_MB: "0"}, {requireToken: false}).stateCacheMb).toBe(0);
+        expect(parseConfig({STATE_CACHE_MB: "512"}, {requireToken: false}).stateCacheMb).toBe(512);
+        expect(problemsOf({STATE_CACHE_MB: "-1"}, false)).toEqual([expect.stringMatching(/STATE_CACHE_MB="-1": must be at least 0/)]);
+        expect(problemsOf({STATE_CACHE_MB: "1.5"}, false)).toEqual([expect.stringMatching(/STATE_CACHE_MB="1.5": must be a whole number/)]);
+    });
+
+    it("given LOG_FORMAT, then text is the default, json is taken, and anything else is refused by name", () => {
+        expect(parseConfig({}, {requireToken: false}).logFormat).toBe("text");
+        expect(parseConfig({LOG_FORMAT: "json"}, {requireToken: false}).logFormat).toBe("json");
+        expect(problemsOf({DISCORD_TOKEN: "abc", LOG_FORMAT: "xml"})).toEqual(['LOG_FORMAT="xml": must be text or json']);
+    });
+
     it("given no token, then only the bot needs one, not the terminal chat", () => {
         expect(problemsOf({}, true)).toEqual([expect.stringMatching(/DISCORD_TOKEN is missing/)]);
         expect(problemsOf({}, false)).toEqual([]);
@@ -98,5 +112,40 @@ describe("parseConfig", () => {
             else
                 process.env.BATCH_SIZE = before;
         }
+    });
+
+    it("given INFERENCE=openai, then INFERENCE_URL is required, MODEL is not checked, and the URL loses a trailing /v1", () => {
+        expect(problemsOf({INFERENCE: "openai", MODEL: "/nope/model.gguf"}, false)).toEqual([expect.stringMatching(/^INFERENCE_URL is missing/)]);
+        const config = parseConfig({
+            INFERENCE: "openai", INFERENCE_URL: "http://gpu-box:8080/v1/", INFERENCE_MODEL: "qwen3", INFERENCE_API_KEY: "sk-1",
+            INFERENCE_PARALLEL: "16", MODEL: "/nope/model.gguf"
+        }, {requireToken: false});
+        expect(config).toMatchObject({
+            inference: "openai", inferenceUrl: "http://gpu-box:8080", inferenceModel: "qwen3", inferenceApiKey: "sk-1", inferenceParallel: 16
+        });
+        expect(parseConfig({}, {requireToken: false})).toMatchObject({
+            inference: "local", inferenceUrl: undefined, inferenceModel: undefined, inferenceApiKey: undefined, inferenceParallel: 4, shards: 1
+        });
+    });
+
+    it("given bad inference and shard settings, then each is named", () => {
+        const text = problemsOf({INFERENCE: "cloud", INFERENCE_URL: "gpu-box", INFERENCE_PARALLEL: "0", SHARDS: "many"}, false).join("\n");
+        expect(text).toMatch(/INFERENCE="cloud": must be local or openai/);
+        expect(text).toMatch(/INFERENCE_URL="gpu-box": must be an http\(s\) URL/);
+        expect(text).toMatch(/INFERENCE_PARALLEL="0": must be at least 1/);
+        expect(text).toMatch(/SHARDS="many": must be "auto" or a whole number of shards/);
+        expect(problemsOf({SHARDS: "0"}, false)).toEqual([expect.stringMatching(/^SHARDS="0"/)]);
+    });
+
+    it("given SHARDS, then it is auto or a number; under a ShardingManager the manager's SHARDS is not ours", () => {
+        expect(parseConfig({SHARDS: "auto"}, {requireToken: false}).shards).toBe("auto");
+        expect(parseConfig({SHARDS: "3"}, {requireToken: false}).shards).toBe(3);
+        expect(parseConfig({SHARDING_MANAGER: "true", SHARDS: "0", SHARD_COUNT: "2"}, {requireToken: false}).shards).toBe("managed");
+    });
+
+    it("given a bot token and an inference API key, then both are secrets the logger redacts", () => {
+        const config = parseConfig({DISCORD_TOKEN: "discord-token-1234", INFERENCE_API_KEY: "sk-inference-5678"}, {requireToken: true});
+        expect(secretsOf(config)).toEqual(["discord-token-1234", "sk-inference-5678"]);
+        expect(secretsOf(parseConfig({}, {requireToken: false}))).toEqual([]);
     });
 });

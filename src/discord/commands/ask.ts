@@ -41,6 +41,7 @@ export const ask: SlashCommand = {
             speaker: interaction.member != null && "displayName" in interaction.member
                 ? interaction.member.displayName
                 : interaction.user.displayName,
+            userId: interaction.user.id,
             text: question,
             signal: controller.signal
         });
@@ -63,7 +64,8 @@ export const ask: SlashCommand = {
             channelId: interaction.channelId,
             stream: result.stream,
             controller,
-            transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId)),
+            transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId),
+                (page) => context.interrupted.addPage(interaction.id, page)),
             pending: {
                 kind: "interaction",
                 answerId: interaction.id,

@@ -23,9 +23,10 @@ export const reset: SlashCommand = {
 
         await interaction.deferReply({flags: MessageFlags.Ephemeral});
         const stopped = await context.chat.reset(interaction.channelId);
+        // the reset is done: a confirmation that cannot be shown is Discord's trouble, not a failed command
         await interaction.editReply(
             "Done: I forgot this channel's conversation" +
             (stopped > 0 ? `, and stopped or dropped ${stopped} answer${stopped === 1 ? "" : "s"}.` : ".")
-        );
+        ).catch((error: unknown) => context.errors.report(error, interaction.channelId, "the /reset confirmation"));
     }
 };

@@ -18,6 +18,9 @@ async function runCommand(interaction: ChatInputCommandInteraction, context: Bot
     try {
         if (command == null)
             throw new UserFacingError("unknown-command", "I do not know this command any more; it will disappear from the list soon.");
+        // some Discord-compatible servers leave it out: without it there is no conversation to talk to
+        if (!interaction.channelId)
+            throw new UserFacingError("no-channel", "I cannot tell which channel this command came from, so I cannot answer it here.");
         await command.execute(interaction, context);
     } catch (error) {
         if (!(error instanceof UserFacingError))

@@ -3,8 +3,8 @@ import type {BotContext} from "../BotContext.js";
 import {cleanPrompt} from "../cleanPrompt.js";
 import type {MentionNames} from "../cleanPrompt.js";
 import {noMentions, toMessagePayload} from "../payloads.js";
-import {formatQueued, THINKING_TEXT} from "../ReplyStreamer.js";
-import type {ReplyPayload} from "../ReplyStreamer.js";
+import {formatQueued, THINKING_TEXT} from "../replyText.js";
+import type {ReplyPayload} from "../ReplyTransport.js";
 import {messageReplyTransport} from "../transports.js";
 import {streamReply} from "../streamReply.js";
 
@@ -32,8 +32,9 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     if (!channel.isSendable())
         return;
 
+    const writeLimit = context.writeLimits.forChannel(message.channelId);
     const reply = async (content: string) => {
-        await message.reply({content, allowedMentions: noMentions}).catch((error: unknown) => {
+        await writeLimit.run(() => message.reply({content, allowedMentions: noMentions})).catch((error: unknown) => {
             context.errors.report(error, message.channelId, "a reply");
         });
     };
@@ -54,6 +55,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     const result = context.chat.ask({
         channelId: message.channelId,
         speaker: message.member?.displayName ?? message.author.displayName,
+        userId: message.author.id,
         text,
         signal: controller.signal
     });
@@ -67,7 +69,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     };
     let placeholder: Message;
     try {
-        placeholder = await message.reply(toMessagePayload(firstPagePayload, answerId));
+        placeholder = await writeLimit.run(() => message.reply(toMessagePayload(firstPagePayload, answerId)));
     } catch (error) {
         // nowhere to show the answer: do not spend the model on it
         controller.abort();
@@ -82,7 +84,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         channelId: message.channelId,
         stream: result.stream,
         controller,
-        transport: messageReplyTransport(placeholder, channel, answerId),
+        transport: messageReplyTransport(placeholder, channel, answerId, (page) => context.interrupted.addPage(answerId, page)),
         pending: {kind: "message", answerId, channelId: message.channelId, messageId: placeholder.id},
         firstPageShownAt: performance.now(),
         firstPagePayload,

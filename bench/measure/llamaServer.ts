@@ -1,0 +1,213 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+import {DiscordBot} from "../../src/discord/DiscordBot.js";
+import {OpenAiClient} from "../../src/llm/openai/OpenAiClient.js";
+import {RemoteChatRuntime} from "../../src/RemoteChatRuntime.js";
+import {startFakeDiscord} from "../../test/fixtures/fakeDiscord.js";
+import type {FakeUser} from "../../test/fixtures/fakeDiscord.js";
+import {startLlamaServer} from "../../test/fixtures/llamaCpp/llamaServer.js";
+import {benchSeed, botConfig} from "../lib/botRig.js";
+import type {ObservedBot} from "../lib/botRig.js";
+import {promptAsTheBotBuildsIt} from "../lib/conversation.js";
+import {EngineBaseline} from "../lib/engineBaseline.js";
+import {attachGenerationProbe} from "../lib/generationProbe.js";
+import {createBenchLogger, progress, reportBotWarnings} from "../lib/logger.js";
+import {plural, tokensPerSecondText} from "../lib/format.js";
+import type {Measurement} from "../lib/measurement.js";
+import {exactly, judgedRow, verdictOf} from "../lib/row.js";
+import type {Row, Target} from "../lib/row.js";
+import {median, ratio, tokensPerSecond} from "../lib/stats.js";
+import {botRun, ChannelSupply, engineRun, questions} from "../lib/widthRuns.js";
+import type {BotWidthRun, Questions, WidthRun} from "../lib/widthRuns.js";
+import {engineEnvironment} from "../settings.js";
+import type {BenchSettings} from "../settings.js";
+import {compareRuns, runPair} from "./comparison.js";
+import type {ComparedRuns} from "./comparison.js";
+
+export type LlamaServerWidthResult = ComparedRuns & {readonly width: number};
+
+export type EngineAgainstEngine = {
+    readonly width: number;
+    /** node-llama-cpp in the process (median aggregate tokens/s). */
+    readonly inProcessTokensPerSecond: number;
+    readonly llamaServerTokensPerSecond: number;
+    /** in process / llama-server, median of the rounds' ratios. */
+    readonly ratio: number;
+};
+
+export type LlamaServerResult = {
+    readonly maxTokens: number;
+    /** llama-server's slots = the bot's INFERENCE_PARALLEL. */
+    readonly parallel: number;
+    readonly contextSize: number;
+    /** The bot (INFERENCE=openai) against the same requests sent straight to llama-server. */
+    readonly widths: readonly LlamaServerWidthResult[];
+    readonly target: number;
+    readonly met: boolean;
+    /** node-llama-cpp in process against llama-server, same model and settings; no target. */
+    readonly engines: readonly EngineAgainstEngine[];
+};
+
+export const llamaServerTarget = 0.95;
+const llamaServerTargetRow: Target = {comparison: ">=", value: llamaServerTarget};
+
+export const llamaServer: Measurement = {
+    name: "llama-server",
+    async run({settings, model}) {
+        const result = await measureLlamaServer(settings, model.path);
+        const through = result.widths.map((width) => judgedRow({
+            number: "10",
+            what: `through llama-server (INFERENCE=openai, ${result.parallel} slots): ${plural(width.width, "channel")} at once, aggregate (${result.maxTokens} tokens each)`,
+            bot: tokensPerSecondText(width.botTokensPerSecond.value),
+            reference: `${tokensPerSecondText(width.engineTokensPerSecond.value)} (the same requests straight to llama-server)`,
+            estimate: width.ratio,
+            target: llamaServerTargetRow
+        }));
+        const engines = result.engines.map((engine): Row => ({
+            number: "10",
+            what: `engine against engine, ${plural(engine.width, "answer")} at once: node-llama-cpp in process / llama-server, same model and settings`,
+            bot: tokensPerSecondText(engine.inProcessTokensPerSecond),
+            reference: `${tokensPerSecondText(engine.llamaServerTokensPerSecond)} (llama-server)`,
+            estimate: exactly(engine.ratio),
+            note: "(median of the rounds' ratios)",
+            verdict: "none"
+        }));
+        return {raw: result, rows: [...through, ...engines]};
+    }
+};
+export const llamaServerWidths = [1, 2, 4, 8] as const;
+const engineWidths = [1, 4] as const;
+
+/**
+ * 8. Through llama-server: the bot with INFERENCE=openai against a llama-server of the same build as
+ * node-llama-cpp (built from the source it ships), answering 1, 2, 4 and 8 channels at once, against
+ * the same requests (system prompt + the user turn the bot builds, same sampling) sent straight to
+ * llama-server, interleaved. Then the engines themselves: node-llama-cpp in this process against
+ * llama-server, the same prompts at once, same model, context, threads and sampling.
+ */
+export async function measureLlamaServer(settings: BenchSettings, modelPath: string): Promise<LlamaServerResult> {
+    const rounds = settings.rounds;
+    const maxTokens = settings.quick ? 64 : 80;
+    const parallel = Math.max(...llamaServerWidths);
+    const contextSize = 2048;
+    progress("llama-server: starting (builds it first if this machine has not yet: 15-25 min on 2 cores)");
+    const server = await startLlamaServer({modelPath, parallel, slotContextSize: contextSize, threads: settings.threads});
+    const discord = await startFakeDiscord({channelCount: 1 + rounds * llamaServerWidths.reduce((sum, width) => sum + width, 0)});
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "bench-data-"));
+    const logger = createBenchLogger();
+    const config = botConfig({
+        ...engineEnvironment(settings),
+        DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, DATA_DIR: dataDir, MAX_TOKENS: String(maxTokens),
+        INFERENCE: "openai", INFERENCE_URL: server.url, INFERENCE_PARALLEL: String(parallel), CONTEXT_SIZE: String(contextSize)
+    });
+    const runtime = await RemoteChatRuntime.start({...config, seed: benchSeed}, logger);
+    const rig: ObservedBot = {discord, probe: attachGenerationProbe(runtime.engine)};
+    const bot = new DiscordBot({settings: config, chat: runtime.chat, logger});
+    const direct = new DirectRequests(new OpenAiClient({baseUrl: server.url}), runtime.engine.info.model, config);
+    const alice = discord.users.alice;
+    try {
+        await bot.start();
+        const channels = new ChannelSupply(discord.channelIds);
+        const elsewhere = () => new ChannelSupply(Array.from({length: parallel}, (_, index) => `unused-${index}`));
+        progress("llama-server: warming up");
+        await botRun(rig, questions(channels, 1, "warm-up"));
+        await direct.run(questions(elsewhere(), 1, "warm-up"), alice);
+
+        const byWidth = new Map<number, {bot: BotWidthRun[], direct: WidthRun[]}>(llamaServerWidths.map((width) => [width, {bot: [], direct: []}]));
+        for (let round = 0; round < rounds; round++) {
+            for (const [widthIndex, width] of llamaServerWidths.entries()) {
+                const label = `round ${round + 1}, width ${width}`;
+                const pair = await runPair((round + widthIndex) % 2 === 0,
+                    () => botRun(rig, questions(channels, width, label)),
+                    () => direct.run(questions(elsewhere(), width, label), alice));
+                byWidth.get(width)!.bot.push(pair.a);
+                byWidth.get(width)!.direct.push(pair.b);
+                progress(`llama-server: ${label}: bot ${pair.a.tokensPerSecond.toFixed(1)} tokens/s, llama-server directly ${pair.b.tokensPerSecond.toFixed(1)} tokens/s`);
+            }
+        }
+        const widths = llamaServerWidths.map((width) => ({width, ...compareRuns(byWidth.get(width)!.bot, byWidth.get(width)!.direct)}));
+        const engines = await compareEngines(settings, modelPath, config, direct, alice, rounds, maxTokens);
+        return {maxTokens, parallel, contextSize, widths, target: llamaServerTarget, met: widths.every((width) => verdictOf(width.ratio, llamaServerTargetRow) === "met"), engines};
+    } finally {
+        await runtime.chat.close();
+        await bot.drain(5000);
+        await runtime.close();
+        await bot.close();
+        await discord.close();
+        await server.close();
+        await fs.rm(dataDir, {recursive: true, force: true});
+        reportBotWarnings(logger.lines, "llama-server");
+    }
+}
+
+/** node-llama-cpp in this process (its own llama and a context like the bot's) against llama-server, interleaved. */
+async function compareEngines(settings: BenchSettings, modelPath: string, config: ReturnType<typeof botConfig>, direct: DirectRequests,
+    author: FakeUser, rounds: number, maxTokens: number): Promise<EngineAgainstEngine[]> {
+    const llama = await getLlama({build: "never", gpu: config.gpuLayers === 0 ? false : "auto", logLevel: LlamaLogLevel.error});
+    const model = await llama.loadModel({modelPath, gpuLayers: config.gpuLayers});
+    const inProcess = await EngineBaseline.create(model, {
+        contextSize: config.contextSize, batchSize: config.batchSize, sequences: Math.max(...engineWidths), threads: settings.threads,
+        systemPrompt: config.systemPrompt, temperature: config.temperature, topP: config.topP, maxTokens, seed: benchSeed
+    });
+    try {
+        const results: EngineAgainstEngine[] = [];
+        for (const width of engineWidths) {
+            const local: WidthRun[] = [];
+            const remote: WidthRun[] = [];
+            for (let round = 0; round < rounds; round++) {
+                const ask = (): Questions => questions(new ChannelSupply(Array.from({length: width}, (_, index) => `engine-${index}`)), width, `engines ${round + 1}`);
+                const pair = await runPair(round % 2 === 0, () => engineRun(inProcess, ask(), author), () => direct.run(ask(), author));
+                local.push(pair.a);
+                remote.push(pair.b);
+                progress(`llama-server: engines, width ${width}, round ${round + 1}: node-llama-cpp ${pair.a.tokensPerSecond.toFixed(1)} tokens/s, ` +
+                    `llama-server ${pair.b.tokensPerSecond.toFixed(1)} tokens/s`);
+            }
+            results.push({
+                width,
+                inProcessTokensPerSecond: median(local.map((run) => run.tokensPerSecond)),
+                llamaServerTokensPerSecond: median(remote.map((run) => run.tokensPerSecond)),
+                ratio: median(local.map((run, index) => ratio(run.tokensPerSecond, remote[index]!.tokensPerSecond)))
+            });
+        }
+        return results;
+    } finally {
+        await inProcess.dispose();
+        await model.dispose();
+        await llama.dispose();
+    }
+}
+
+/** The bot's first request of a new conversation (system prompt + the user turn), sent straight to llama-server, all at once. */
+class DirectRequests {
+    readonly #client: OpenAiClient;
+    readonly #model: string;
+    readonly #config: ReturnType<typeof botConfig>;
+
+    constructor(client: OpenAiClient, model: string, config: ReturnType<typeof botConfig>) {
+        this.#client = client;
+        this.#model = model;
+        this.#config = config;
+    }
+
+    async run({texts}: Questions, author: FakeUser): Promise<WidthRun> {
+        const startedAt = performance.now();
+        const tokens = await Promise.all(texts.map(async (text) => {
+            const response = await this.#client.startChat({
+                model: this.#model,
+                messages: [{role: "system", content: this.#config.systemPrompt}, {role: "user", content: promptAsTheBotBuildsIt(author, text)}],
+                temperature: this.#config.temperature,
+                top_p: this.#config.topP,
+                max_tokens: this.#config.maxTokens,
+                seed: benchSeed
+            }, new AbortController().signal);
+            let deltas = 0;
+            const end = await response.read(() => deltas++);
+            return end.completionTokens ?? deltas;
+        }));
+        const total = tokens.reduce((sum, count) => sum + count, 0);
+        const durationMs = performance.now() - startedAt;
+        return {width: texts.length, tokens: total, durationMs, tokensPerSecond: tokensPerSecond(total, durationMs)};
+    }
+}

@@ -1,0 +1,54 @@
+import type {ChatHistoryItem} from "node-llama-cpp";
+import {ChatService} from "./chat/ChatService.js";
+import type {Config} from "./config.js";
+import {openConversationStore} from "./llm/conversationStore.js";
+import {OpenAiEngine} from "./llm/openai/OpenAiEngine.js";
+import type {OpenAiEngineSettings} from "./llm/openai/OpenAiEngine.js";
+import type {Logger} from "./logger.js";
+import type {HistoryStore} from "./store/HistoryStore.js";
+
+export type RemoteChatRuntimeSettings = OpenAiEngineSettings & Pick<Config, "dataDir" | "queuePerChannel" | "queueTotal">;
+
+/**
+ * The chat layer on an OpenAI-compatible server (`INFERENCE=openai`): the same chat service and saved
+ * conversations as {@link ChatRuntime}, with no model in this process.
+ */
+export class RemoteChatRuntime {
+    readonly engine: OpenAiEngine;
+    readonly chat: ChatService;
+    readonly store: HistoryStore<ChatHistoryItem[]>;
+    #closing: Promise<void> | undefined;
+
+    private constructor(engine: OpenAiEngine, store: HistoryStore<ChatHistoryItem[]>, chat: ChatService) {
+        this.engine = engine;
+        this.store = store;
+        this.chat = chat;
+    }
+
+    /** @throws {EngineStartError} when the server cannot be reached */
+    static async start(settings: RemoteChatRuntimeSettings, logger: Logger): Promise<RemoteChatRuntime> {
+        const store = openConversationStore(settings.dataDir, logger);
+        const engine = await OpenAiEngine.connect(settings, store, logger);
+        const chat = new ChatService({engine, queuePerChannel: settings.queuePerChannel, queueTotal: settings.queueTotal, logger});
+        return new RemoteChatRuntime(engine, store, chat);
+    }
+
+    /** What start-up prints about the engine. */
+    describe(): string[] {
+        const {info} = this.engine;
+        return [
+            `Inference server: ${info.url}, model ${info.model}`,
+            `Context: ${info.parallelism} answers at once x ${info.contextSize} tokens; ` +
+            `prompt tokens ${info.exactTokenCounts ? "counted by the server" : "estimated (the server has no /tokenize)"}`
+        ];
+    }
+
+    /** Stops every answer (reason "shutdown") and saves the histories. Safe to call twice. */
+    close(): Promise<void> {
+        this.#closing ??= (async () => {
+            await this.chat.close();
+            await this.engine.close();
+        })();
+        return this.#closing;
+    }
+}

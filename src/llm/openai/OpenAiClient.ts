@@ -1,0 +1,301 @@
+import {InferenceServerError, InferenceUnreachableError} from "./inferenceErrors.js";
+import {serverSentEventData} from "./serverSentEvents.js";
+
+export type OpenAiClientOptions = {
+    /** The server's base URL, without `/v1` (`http://127.0.0.1:8080`). */
+    readonly baseUrl: string;
+    /** Sent as `Authorization: Bearer <key>` when set. */
+    readonly apiKey?: string;
+    /**
+     * A request is given up when the server sends nothing for this long: while it reads the prompt
+     * (llama-server answers only once it starts writing) or between two chunks. default 180_000
+     */
+    readonly idleTimeoutMs?: number;
+};
+
+/** A chat message as the OpenAI API takes it. */
+export type ChatMessage = {readonly role: "system" | "user" | "assistant", readonly content: string};
+
+/** What the bot sends; `stream`, `stream_options` and `cache_prompt` are added by the client. */
+export type ChatCompletionBody = {
+    readonly model: string;
+    readonly messages: readonly ChatMessage[];
+    readonly temperature: number;
+    readonly top_p: number;
+    readonly max_tokens: number;
+    readonly seed?: number;
+};
+
+/** One piece of a streamed answer. */
+export type ChatDelta = {readonly content: string, readonly reasoning: string};
+
+export type ChatCompletionEnd = {
+    /** "stop", "length", ...; undefined when the stream ended without saying. */
+    readonly finishReason: string | undefined;
+    /** Tokens generated, when the server reports them. */
+    readonly completionTokens: number | undefined;
+    /** Prompt tokens the server actually read (not taken from its cache), when it reports them. */
+    readonly promptTokensRead: number | undefined;
+};
+
+/** An answer whose headers arrived: the server accepted the request and started writing. */
+export type ChatStreamResponse = {
+    /** Reads the answer to its end, calling `onDelta` for each piece. */
+    read(onDelta: (delta: ChatDelta) => void): Promise<ChatCompletionEnd>;
+};
+
+export type ServerModel = {readonly id: string, /** vLLM's context size */ readonly maxModelLength: number | undefined};
+
+/**
+ * The few calls of the OpenAI-compatible API the bot makes (llama.cpp's llama-server, vLLM):
+ * streamed chat completions, the model list, and llama-server's `/props` and `/tokenize`.
+ * Network failures become {@link InferenceUnreachableError}, error answers {@link InferenceServerError}.
+ */
+export class OpenAiClient {
+    readonly baseUrl: string;
+    readonly #apiKey: string | undefined;
+    readonly #idleTimeoutMs: number;
+
+    constructor({baseUrl, apiKey, idleTimeoutMs = 180_000}: OpenAiClientOptions) {
+        this.baseUrl = baseUrl.replace(/\/+$/, "");
+        this.#apiKey = apiKey;
+        this.#idleTimeoutMs = idleTimeoutMs;
+    }
+
+    async models(signal?: AbortSignal): Promise<ServerModel[]> {
+        const body = asRecord(await this.#json("GET", "/v1/models", undefined, signal));
+        return (Array.isArray(body.data) ? body.data : []).map(asRecord).flatMap((model) => typeof model.id === "string"
+            ? [{id: model.id, maxModelLength: typeof model.max_model_len === "number" ? model.max_model_len : undefined}]
+            : []);
+    }
+
+    /** llama-server's context size per slot (`/props`), or undefined when the server has no such endpoint. */
+    async slotContextSize(signal?: AbortSignal): Promise<number | undefined> {
+        const props = await this.#optionalJson("GET", "/props", undefined, signal);
+        const size = asRecord(asRecord(props).default_generation_settings).n_ctx;
+        return typeof size === "number" && size > 0 ? size : undefined;
+    }
+
+    /** The tokens of a text (llama-server's `/tokenize`), or undefined when the server has no such endpoint. */
+    async tokenize(text: string, signal?: AbortSignal): Promise<number[] | undefined> {
+        const body = await this.#optionalJson("POST", "/tokenize", {content: text, add_special: false}, signal);
+        const tokens = asRecord(body).tokens;
+        return Array.isArray(tokens) && tokens.every((token) => typeof token === "number") ? tokens : undefined;
+    }
+
+    /**
+     * Sends a streamed chat completion and waits until the server starts answering (or refuses).
+     * Aborting `signal` closes the connection, which makes llama-server stop generating.
+     */
+    async startChat(body: ChatCompletionBody, signal: AbortSignal): Promise<ChatStreamResponse> {
+        const watchdog = new IdleWatchdog(this.#idleTimeoutMs, signal);
+        try {
+            const response = await this.#fetch("POST", "/v1/chat/completions", {
+                ...body,
+                stream: true,
+                stream_options: {include_usage: true},
+                // llama-server: reuse the cached prefix of the conversation's previous turn
+                cache_prompt: true
+            }, watchdog);
+            if (!response.ok)
+                throw await errorOf(response);
+            const stream = response.body;
+            if (stream == null)
+                throw new InferenceServerError(response.status, "the answer has no body");
+            return {read: (onDelta) => this.#readChat(stream, watchdog, onDelta)};
+        } catch (error) {
+            watchdog.stop();
+            throw error;
+        }
+    }
+
+    async #readChat(stream: AsyncIterable<Uint8Array>, watchdog: IdleWatchdog, onDelta: (delta: ChatDelta) => void): Promise<ChatCompletionEnd> {
+        let finishReason: string | undefined;
+        let completionTokens: number | undefined;
+        let promptTokensRead: number | undefined;
+        try {
+            for await (const data of serverSentEventData(watched(stream, watchdog))) {
+                if (data === "[DONE]")
+                    break;
+                const event = asRecord(parseJson(data));
+                if (event.error != null)
+                    throw serverErrorOf(0, event.error);
+
+                for (const choice of (Array.isArray(event.choices) ? event.choices : []).map(asRecord)) {
+                    const delta = asRecord(choice.delta);
+                    const content = typeof delta.content === "string" ? delta.content : "";
+                    const reasoning = typeof delta.reasoning_content === "string" ? delta.reasoning_content : "";
+                    if (content !== "" || reasoning !== "")
+                        onDelta({content, reasoning});
+                    if (typeof choice.finish_reason === "string")
+                        finishReason = choice.finish_reason;
+                }
+
+                const usage = asRecord(event.usage);
+                const timings = asRecord(event.timings);
+                if (typeof usage.completion_tokens === "number")
+                    completionTokens = usage.completion_tokens;
+                else if (typeof timings.predicted_n === "number")
+                    completionTokens = timings.predicted_n;
+                if (typeof timings.prompt_n === "number")
+                    promptTokensRead = timings.prompt_n;
+                else if (typeof usage.prompt_tokens === "number")
+                    promptTokensRead = usage.prompt_tokens - (numberOr0(asRecord(usage.prompt_tokens_details).cached_tokens));
+            }
+        } catch (error) {
+            throw watchdog.explain(error, this.baseUrl);
+        } finally {
+            watchdog.stop();
+        }
+        return {finishReason, completionTokens, promptTokensRead};
+    }
+
+    /** A JSON answer; undefined when the endpoint does not exist (404, 405, 501). */
+    async #optionalJson(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+        try {
+            return await this.#json(method, path, body, signal);
+        } catch (error) {
+            if (error instanceof InferenceServerError && [404, 405, 501].includes(error.status))
+                return undefined;
+            throw error;
+        }
+    }
+
+    async #json(method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+        const watchdog = new IdleWatchdog(this.#idleTimeoutMs, signal);
+        try {
+            const response = await this.#fetch(method, path, body, watchdog);
+            if (!response.ok)
+                throw await errorOf(response);
+            return await response.json();
+        } catch (error) {
+            throw watchdog.explain(error, this.baseUrl);
+        } finally {
+            watchdog.stop();
+        }
+    }
+
+    async #fetch(method: string, path: string, body: unknown, watchdog: IdleWatchdog): Promise<Response> {
+        const headers: Record<string, string> = {accept: method === "POST" && path.endsWith("/completions") ? "text/event-stream" : "application/json"};
+        if (body !== undefined)
+            headers["content-type"] = "application/json";
+        if (this.#apiKey != null)
+            headers.authorization = `Bearer ${this.#apiKey}`;
+        try {
+            return await fetch(`${this.baseUrl}${path}`, {
+                method,
+                headers,
+                body: body === undefined ? undefined : JSON.stringify(body),
+                signal: watchdog.signal
+            });
+        } catch (error) {
+            throw watchdog.explain(error, this.baseUrl);
+        }
+    }
+}
+
+/**
+ * Aborts a request when the server has been silent for too long, and tells that time-out (and
+ * network failures) apart from the caller's own abort, which is passed on as it is.
+ */
+class IdleWatchdog {
+    readonly #controller = new AbortController();
+    readonly #callerSignal: AbortSignal | undefined;
+    readonly #timeoutMs: number;
+    #timer: NodeJS.Timeout | undefined;
+    #timedOut = false;
+    readonly signal: AbortSignal;
+
+    constructor(timeoutMs: number, callerSignal: AbortSignal | undefined) {
+        this.#timeoutMs = timeoutMs;
+        this.#callerSignal = callerSignal;
+        this.signal = callerSignal == null ? this.#controller.signal : AbortSignal.any([callerSignal, this.#controller.signal]);
+        this.alive();
+    }
+
+    /** The server said something: the silence count starts again. */
+    alive(): void {
+        clearTimeout(this.#timer);
+        this.#timer = setTimeout(() => {
+            this.#timedOut = true;
+            this.#controller.abort();
+        }, this.#timeoutMs);
+    }
+
+    stop(): void {
+        clearTimeout(this.#timer);
+    }
+
+    explain(error: unknown, url: string): unknown {
+        if (error instanceof InferenceServerError || error instanceof InferenceUnreachableError)
+            return error;
+        if (this.#callerSignal?.aborted === true)
+            return error;
+        if (this.#timedOut)
+            return new InferenceUnreachableError(url, `no answer for ${Math.round(this.#timeoutMs / 1000)} s`, {cause: error, timedOut: true});
+        if (error instanceof SyntaxError)
+            return new InferenceServerError(200, `the answer is not valid JSON (${error.message})`);
+        return new InferenceUnreachableError(url, networkReason(error), {cause: error});
+    }
+}
+
+async function* watched(stream: AsyncIterable<Uint8Array>, watchdog: IdleWatchdog): AsyncGenerator<Uint8Array> {
+    for await (const chunk of stream) {
+        watchdog.alive();
+        yield chunk;
+    }
+}
+
+async function errorOf(response: Response): Promise<InferenceServerError> {
+    const text = await response.text().catch(() => "");
+    const body = asRecord(parseJsonOrUndefined(text));
+    return serverErrorOf(response.status, body.error ?? (text.trim() === "" ? response.statusText : text.trim().slice(0, 300)));
+}
+
+/** llama-server: `{code, message, type, n_prompt_tokens, n_ctx}`; vLLM and OpenAI: `{message, type}` or a string. */
+function serverErrorOf(status: number, error: unknown): InferenceServerError {
+    if (typeof error === "string")
+        return new InferenceServerError(status, error);
+    const record = asRecord(error);
+    const message = typeof record.message === "string" ? record.message : JSON.stringify(error);
+    const type = typeof record.type === "string" ? record.type : undefined;
+    const code = typeof record.code === "number" ? record.code : status;
+    return new InferenceServerError(status === 0 ? 0 : code, message, type, contextOverflowOf(record, message));
+}
+
+function contextOverflowOf(error: Record<string, unknown>, message: string): InferenceServerError["overflow"] {
+    if (typeof error.n_prompt_tokens === "number" && typeof error.n_ctx === "number")
+        return {promptTokens: error.n_prompt_tokens, contextSize: error.n_ctx};
+    // vLLM: "This model's maximum context length is 2048 tokens. However, you requested 3000 tokens ..."
+    const vllm = /maximum context length is (\d+) tokens\. However, you requested (\d+) tokens/.exec(message);
+    return vllm == null ? undefined : {promptTokens: Number(vllm[2]), contextSize: Number(vllm[1])};
+}
+
+function networkReason(error: unknown): string {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const code = cause instanceof Error && "code" in cause && typeof cause.code === "string" ? `${cause.code}: ` : "";
+    return `${code}${cause instanceof Error ? cause.message : String(cause)}`;
+}
+
+function parseJson(text: string): unknown {
+    const value = parseJsonOrUndefined(text);
+    if (value === undefined)
+        throw new InferenceServerError(200, `an event of the stream is not valid JSON: ${text.slice(0, 200)}`);
+    return value;
+}
+
+function parseJsonOrUndefined(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return undefined;
+    }
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+    return typeof value === "object" && value != null && !Array.isArray(value) ? value as Record<string, unknown> : {};
+}
+
+function numberOr0(value: unknown): number {
+    return typeof value === "number" ? value : 0;
+}

@@ -1,0 +1,235 @@
+import type {ChatHistoryItem} from "node-llama-cpp";
+import type {Config} from "../../config.js";
+import {GenerationFailedError, PromptTooLongError} from "../../errors.js";
+import type {Logger} from "../../logger.js";
+import type {HistoryStore} from "../../store/HistoryStore.js";
+import {answerRoom, historyExceeds, historyItemText, trimHistory, turnOverheadTokens, withSystemPrompt} from "../chatHistory.js";
+import {EngineStartError} from "../LlamaEngine.js";
+import type {GenerationSettings} from "../SessionPool.js";
+import type {ConversationEngine, GenerateRequest, GenerateResult} from "../types.js";
+import {chatMessages} from "./chatMessages.js";
+import {InferenceServerError, InferenceUnavailableError, InferenceUnreachableError} from "./inferenceErrors.js";
+import {OpenAiClient} from "./OpenAiClient.js";
+import type {ChatDelta} from "./OpenAiClient.js";
+import {defaultRetryPolicy, withRetries} from "./retry.js";
+import type {RetryPolicy} from "./retry.js";
+import {ThinkTagSplitter} from "./ThinkTagSplitter.js";
+import {ServerTokenCounter} from "./TokenCounter.js";
+import type {TokenCounter} from "./TokenCounter.js";
+
+export type OpenAiEngineSettings = Pick<Config,
+    "inferenceUrl" | "inferenceModel" | "inferenceApiKey" | "inferenceParallel" | "contextSize" | "maxTokens" | "temperature" | "topP" | "systemPrompt"
+> & {
+    /** Fixes sampling for reproducible answers (tests, benchmarks). default: random */
+    readonly seed?: number;
+    /** See {@link OpenAiClient}; default 180 s. */
+    readonly idleTimeoutMs?: number;
+    /** default {@link defaultRetryPolicy} */
+    readonly retry?: RetryPolicy;
+};
+
+/** What start-up learnt about the server. */
+export type OpenAiEngineInfo = {
+    readonly url: string;
+    readonly model: string;
+    /** Tokens per conversation: the server's slot context (llama-server's `/props`, vLLM's `max_model_len`), else CONTEXT_SIZE. */
+    readonly contextSize: number;
+    readonly parallelism: number;
+    /** Whether prompts are counted by the server's tokenizer (else estimated). */
+    readonly exactTokenCounts: boolean;
+};
+
+type OpenAiEngineParts = {
+    readonly client: OpenAiClient;
+    readonly info: OpenAiEngineInfo;
+    readonly tokens: TokenCounter;
+    readonly systemPromptTokens: number;
+};
+
+/**
+ * Answers through an OpenAI-compatible server (llama.cpp's llama-server, vLLM) instead of a model in
+ * this process. The bot keeps each conversation (saved like the local engine's, so switching engines
+ * keeps them), trims it itself and sends it whole every turn; the server's prompt cache recognises the
+ * conversation's prefix from the turn before, so a follow-up reads little more than the new message.
+ */
+export class OpenAiEngine implements ConversationEngine {
+    readonly info: OpenAiEngineInfo;
+    readonly #client: OpenAiClient;
+    readonly #tokens: TokenCounter;
+    readonly #systemPrompt: string;
+    readonly #generation: GenerationSettings;
+    readonly #store: HistoryStore<ChatHistoryItem[]>;
+    readonly #logger: Logger;
+    readonly #retry: RetryPolicy;
+    readonly #answerRoom: number;
+    readonly #maxPromptTokens: number;
+
+    private constructor(parts: OpenAiEngineParts, settings: OpenAiEngineSettings, store: HistoryStore<ChatHistoryItem[]>, logger: Logger) {
+        this.info = parts.info;
+        this.#client = parts.client;
+        this.#tokens = parts.tokens;
+        this.#systemPrompt = settings.systemPrompt;
+        this.#generation = {temperature: settings.temperature, topP: settings.topP, maxTokens: settings.maxTokens, seed: settings.seed};
+        this.#store = store;
+        this.#logger = logger;
+        this.#retry = settings.retry ?? defaultRetryPolicy;
+        this.#answerRoom = answerRoom(parts.info.contextSize, settings.maxTokens);
+        this.#maxPromptTokens = Math.max(0, parts.info.contextSize - this.#answerRoom - parts.systemPromptTokens - 2 * turnOverheadTokens);
+    }
+
+    /**
+     * Reaches the server (a few bounded retries), picks the model and learns its context size.
+     * @throws {EngineStartError} naming INFERENCE_URL when the server cannot be reached or has no model
+     */
+    static async connect(settings: OpenAiEngineSettings, store: HistoryStore<ChatHistoryItem[]>, logger: Logger): Promise<OpenAiEngine> {
+        const url = settings.inferenceUrl;
+        if (url == null)
+            throw new EngineStartError("INFERENCE=openai needs INFERENCE_URL, the server's base URL.");
+        const client = new OpenAiClient({baseUrl: url, apiKey: settings.inferenceApiKey, idleTimeoutMs: settings.idleTimeoutMs});
+        const retry = settings.retry ?? defaultRetryPolicy;
+        try {
+            const models = await withRetries(() => client.models(), retry, new AbortController().signal,
+                (error, delayMs) => logger.warn(`The inference server at ${url} is not answering yet (${errorMessage(error)}); trying again in ${delayMs} ms.`));
+            const model = settings.inferenceModel ?? models[0]?.id;
+            if (model == null)
+                throw new EngineStartError(`The inference server at INFERENCE_URL=${url} lists no model. Set INFERENCE_MODEL to the model's name.`);
+            const contextSize = await client.slotContextSize() ?? models.find((listed) => listed.id === model)?.maxModelLength ?? settings.contextSize;
+            const tokens = await ServerTokenCounter.forServer(client);
+            const info = {url, model, contextSize, parallelism: settings.inferenceParallel, exactTokenCounts: tokens.exact};
+            const parts = {client, info, tokens, systemPromptTokens: await tokens.count(settings.systemPrompt)};
+            return new OpenAiEngine(parts, settings, store, logger);
+        } catch (error) {
+            if (error instanceof EngineStartError)
+                throw error;
+            if (error instanceof InferenceServerError && (error.status === 401 || error.status === 403))
+                throw new EngineStartError(`The inference server at INFERENCE_URL=${url} refused the bot (${error.status}): check INFERENCE_API_KEY.`, error);
+            throw new EngineStartError(
+                `Cannot reach the inference server at INFERENCE_URL=${url} (${errorMessage(error)}). ` +
+                "Start the server (see \"Scaling out\" in the README) or correct INFERENCE_URL.",
+                error
+            );
+        }
+    }
+
+    get parallelism(): number {
+        return this.info.parallelism;
+    }
+
+    /** The longest user turn accepted, in tokens. */
+    get maxPromptTokens(): number {
+        return this.#maxPromptTokens;
+    }
+
+    async generate({conversationId, prompt, signal, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
+        const startedAt = performance.now();
+        const promptTokens = await this.#tokens.count(prompt).catch((error: unknown) => {
+            throw this.#userErrorOf(conversationId, error);
+        });
+        if (promptTokens > this.#maxPromptTokens)
+            throw new PromptTooLongError(promptTokens, this.#maxPromptTokens);
+        if (signal.aborted)
+            return {text: "", tokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
+
+        const {history, historyTokens} = await this.#fittedHistory(conversationId, promptTokens).catch((error: unknown) => {
+            throw this.#userErrorOf(conversationId, error);
+        });
+        const splitter = new ThinkTagSplitter();
+        let text = "";
+        let deltas = 0;
+        const write = ({thought, answer}: {thought: string, answer: string}) => {
+            if (thought !== "")
+                onThought(thought);
+            if (answer !== "") {
+                text += answer;
+                onText(answer);
+            }
+        };
+        const onDelta = ({content, reasoning}: ChatDelta) => {
+            deltas++;
+            write({thought: reasoning, answer: ""});
+            write(splitter.push(content));
+        };
+        const turn = (answer: string): ChatHistoryItem[] => [...history, {type: "user", text: prompt}, {type: "model", response: [answer]}];
+
+        try {
+            const response = await withRetries(() => this.#client.startChat({
+                model: this.info.model,
+                messages: chatMessages(history, prompt),
+                temperature: this.#generation.temperature,
+                top_p: this.#generation.topP,
+                max_tokens: this.#generation.maxTokens,
+                ...(this.#generation.seed != null && {seed: this.#generation.seed})
+            }, signal), this.#retry, signal, (error, delayMs) => {
+                this.#logger.warn(`Channel ${conversationId}: the inference server failed (${errorMessage(error)}); trying again in ${delayMs} ms.`);
+            });
+            const end = await response.read(onDelta);
+            write(splitter.end());
+            await this.#save(conversationId, turn(text));
+            return {
+                text,
+                tokens: end.completionTokens ?? deltas,
+                stopReason: end.finishReason === "length" ? "maxTokens" : "end",
+                evaluatedTokens: end.promptTokensRead ?? historyTokens + promptTokens,
+                durationMs: performance.now() - startedAt
+            };
+        } catch (error) {
+            write(splitter.end());
+            if (signal.aborted) {
+                await this.#save(conversationId, turn(text));
+                return {text, tokens: deltas, stopReason: "abort", evaluatedTokens: historyTokens + promptTokens, durationMs: performance.now() - startedAt};
+            }
+            // what the user saw before the failure stays in the conversation
+            if (text !== "")
+                await this.#save(conversationId, turn(text));
+            throw this.#userErrorOf(conversationId, error);
+        }
+    }
+
+    async reset(conversationId: string): Promise<void> {
+        await this.#store.delete(conversationId);
+    }
+
+    /** Waits for the last saves; there is nothing else to free. Safe to call twice. */
+    async close(): Promise<void> {
+        await this.#store.flush();
+    }
+
+    /**
+     * The saved conversation, cut (like the local engine's) to the newest turns filling half the room
+     * when it no longer leaves room for the prompt and the answer: llama-server shifts no context by default.
+     */
+    async #fittedHistory(conversationId: string, promptTokens: number): Promise<{history: ChatHistoryItem[], historyTokens: number}> {
+        const history = withSystemPrompt(await this.#store.load(conversationId) ?? [], this.#systemPrompt);
+        const sizes = new Map<ChatHistoryItem, number>();
+        for (const item of history)
+            sizes.set(item, await this.#tokens.count(historyItemText(item)) + turnOverheadTokens);
+        const sizeOf = (item: ChatHistoryItem) => sizes.get(item) ?? 0;
+
+        const room = this.info.contextSize - this.#answerRoom - promptTokens - turnOverheadTokens;
+        const fitted = historyExceeds(history, room, sizeOf) ? trimHistory(history, Math.floor(room / 2), sizeOf) : history;
+        return {history: fitted, historyTokens: fitted.reduce((sum, item) => sum + sizeOf(item), 0)};
+    }
+
+    /** A failed save is logged, not thrown: the user has the answer, and the next turn saves again. */
+    async #save(conversationId: string, history: ChatHistoryItem[]): Promise<void> {
+        try {
+            await this.#store.save(conversationId, history);
+        } catch (error) {
+            this.#logger.warn(`Could not save the conversation of channel ${conversationId}.`, error);
+        }
+    }
+
+    #userErrorOf(conversationId: string, error: unknown): Error {
+        if (error instanceof InferenceServerError && error.overflow != null)
+            return new PromptTooLongError(error.overflow.promptTokens, error.overflow.contextSize);
+        if (error instanceof InferenceUnreachableError || (error instanceof InferenceServerError && error.transient)) {
+            this.#logger.warn(`Channel ${conversationId}: no answer from the inference server: ${error.message}`);
+            return new InferenceUnavailableError(error);
+        }
+        return new GenerationFailedError(error);
+    }
+}
+
+function errorMessage(error: unknown): string {
+    return error instanceof Error ? error.message : String(error);
+}

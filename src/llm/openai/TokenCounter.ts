@@ -1,0 +1,58 @@
+import type {OpenAiClient} from "./OpenAiClient.js";
+
+/** Counts tokens the way the server's model does, or estimates them when the server cannot say. */
+export interface TokenCounter {
+    /** true: the server's own tokenizer; false: an estimate with a margin ({@link estimateTokens}). */
+    readonly exact: boolean;
+    count(text: string): Promise<number>;
+}
+
+/**
+ * The estimate used when the server has no `/tokenize` (vLLM's differs, OpenAI has none): one token
+ * per 3 UTF-8 bytes, rounded up. English runs at about 4 characters a token, so this over-counts it by
+ * about a third: the margin errs towards refusing a prompt near the limit rather than sending one
+ * the server would reject or cut.
+ */
+export function estimateTokens(text: string): number {
+    return Math.ceil(Buffer.byteLength(text, "utf8") / 3);
+}
+
+export const estimatingTokenCounter: TokenCounter = {
+    exact: false,
+    count: async (text) => estimateTokens(text)
+};
+
+/** Texts whose counts are kept, so a history is not sent to `/tokenize` again every turn. */
+const cachedTexts = 4096;
+
+/** llama-server's `/tokenize`, with the counts of recent texts kept (most recently used kept longest). */
+export class ServerTokenCounter implements TokenCounter {
+    readonly exact = true;
+    readonly #client: OpenAiClient;
+    readonly #counts = new Map<string, number>();
+
+    constructor(client: OpenAiClient) {
+        this.#client = client;
+    }
+
+    /** The server's counter when it has `/tokenize`, else the estimate. */
+    static async forServer(client: OpenAiClient): Promise<TokenCounter> {
+        return await client.tokenize("hello") == null ? estimatingTokenCounter : new ServerTokenCounter(client);
+    }
+
+    async count(text: string): Promise<number> {
+        const cached = this.#counts.get(text);
+        if (cached != null) {
+            this.#counts.delete(text);
+            this.#counts.set(text, cached);
+            return cached;
+        }
+
+        const tokens = await this.#client.tokenize(text);
+        const count = tokens?.length ?? estimateTokens(text);
+        this.#counts.set(text, count);
+        if (this.#counts.size > cachedTexts)
+            this.#counts.delete(this.#counts.keys().next().value!);
+        return count;
+    }
+}

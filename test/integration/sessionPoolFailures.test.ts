@@ -1,0 +1,116 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import type {ChatHistoryItem, LlamaModel} from "node-llama-cpp";
+import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {GenerationFailedError, HistoryNotSavedError} from "../../src/errors.js";
+import {isChatHistory} from "../../src/llm/chatHistory.js";
+import {LlamaEngine} from "../../src/llm/LlamaEngine.js";
+import {SessionPool} from "../../src/llm/SessionPool.js";
+import {HistoryStore} from "../../src/store/HistoryStore.js";
+import {createMemoryLogger} from "../fixtures/silentLogger.js";
+import {createTinyModelFile} from "../fixtures/tinyModel.js";
+
+let engine: LlamaEngine;
+
+beforeAll(async () => {
+    engine = await LlamaEngine.load({
+        model: await createTinyModelFile({endOfTurnBias: 0}),
+        modelsDir: ".",
+        contextSize: 512,
+        batchSize: 512,
+        threads: 1,
+        gpuLayers: 0,
+        sequences: 1,
+        logger: createMemoryLogger()
+    });
+});
+
+afterAll(async () => {
+    await engine?.dispose();
+});
+
+/** A history store whose saves fail while `failing` is set, as on a full disk. */
+class FlakyStore extends HistoryStore<ChatHistoryItem[]> {
+    failing = false;
+
+    override save(conversationId: string, value: ChatHistoryItem[]): Promise<void> {
+        if (this.failing)
+            return Promise.reject(new Error("ENOSPC: no space left on device"));
+        return super.save(conversationId, value);
+    }
+}
+
+function createPool({store, model = engine.model}: {store: HistoryStore<ChatHistoryItem[]>, model?: LlamaModel}): SessionPool {
+    return new SessionPool({
+        model,
+        context: engine.context,
+        systemPrompt: "You are a test bot.",
+        generation: {temperature: 0, topP: 1, maxTokens: 8, seed: 1},
+        store,
+        logger: createMemoryLogger()
+    });
+}
+
+function createStore(): FlakyStore {
+    return new FlakyStore({directory: fs.mkdtempSync(path.join(os.tmpdir(), "bot-data-")), isValid: isChatHistory, logger: createMemoryLogger()});
+}
+
+function ask(pool: SessionPool, conversationId: string, prompt: string) {
+    return pool.generate({conversationId, prompt, signal: new AbortController().signal, onThought: () => {}, onText: () => {}});
+}
+
+const userTurns = (history: readonly ChatHistoryItem[] | undefined) => (history ?? []).flatMap((item) => (item.type === "user" ? [item.text] : []));
+
+describe("the session pool when something fails (SEQUENCES=1)", () => {
+    it("given a history save that failed, then that conversation keeps its sequence until a save succeeds, and no turn is lost", async () => {
+        const store = createStore();
+        const pool = createPool({store});
+        try {
+            store.failing = true;
+            await ask(pool, "100", "remember this turn");
+
+            // the disk is still full: the other channel is told, and channel 100 keeps its unsaved turn in memory
+            await expect(ask(pool, "200", "my turn")).rejects.toBeInstanceOf(HistoryNotSavedError);
+            expect(pool.activeConversationIds).toEqual(["100"]);
+
+            // the disk recovers: channel 100's turn is saved first, then it gives its sequence up
+            store.failing = false;
+            await ask(pool, "200", "my turn");
+            expect(userTurns(await store.load("100"))).toEqual(["remember this turn"]);
+
+            await ask(pool, "100", "and this one");
+            expect(userTurns(await store.load("100"))).toEqual(["remember this turn", "and this one"]);
+        } finally {
+            await pool.close();
+        }
+    });
+
+    it("given a throw while making room for a prompt, then the sequence is not left busy and other channels are answered", async () => {
+        let armed = false;
+        const model = new Proxy(engine.model, {
+            get(target, property) {
+                if (property === "tokenize")
+                    return (text: string) => {
+                        // the history's tokens are counted only when room is made for a prompt
+                        if (armed && text.includes("BOOM"))
+                            throw new Error("tokenizer failure");
+                        return target.tokenize(text);
+                    };
+                const value: unknown = Reflect.get(target, property, target);
+                return typeof value === "function" ? value.bind(target) : value;
+            }
+        });
+        const pool = createPool({store: createStore(), model});
+        try {
+            await ask(pool, "100", "BOOM");
+            armed = true;
+            await expect(ask(pool, "100", "next")).rejects.toBeInstanceOf(GenerationFailedError);
+
+            const other = await ask(pool, "200", "hello");
+            expect(other.stopReason).toBe("maxTokens");
+        } finally {
+            await pool.close();
+        }
+    });
+});

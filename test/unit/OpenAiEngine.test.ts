@@ -1,0 +1,248 @@
+import type {ChatHistoryItem} from "node-llama-cpp";
+import {afterEach, describe, expect, it} from "vitest";
+import {GenerationFailedError, PromptTooLongError} from "../../src/errors.js";
+import {openConversationStore} from "../../src/llm/conversationStore.js";
+import {EngineStartError} from "../../src/llm/LlamaEngine.js";
+import {InferenceUnavailableError} from "../../src/llm/openai/inferenceErrors.js";
+import {OpenAiEngine} from "../../src/llm/openai/OpenAiEngine.js";
+import type {OpenAiEngineSettings} from "../../src/llm/openai/OpenAiEngine.js";
+import type {GenerateRequest, GenerateResult} from "../../src/llm/types.js";
+import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
+import type {ScriptedOpenAiServerOptions} from "../fixtures/scriptedOpenAiServer.js";
+import {createMemoryLogger} from "../fixtures/silentLogger.js";
+import {createDataDir} from "../fixtures/testRuntime.js";
+
+const servers: ScriptedOpenAiServer[] = [];
+afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function startServer(options: ScriptedOpenAiServerOptions): Promise<ScriptedOpenAiServer> {
+    const server = await ScriptedOpenAiServer.start(options);
+    servers.push(server);
+    return server;
+}
+
+async function connect(url: string, settings: Partial<OpenAiEngineSettings> = {}) {
+    const logger = createMemoryLogger();
+    const store = openConversationStore(await createDataDir(), logger);
+    const engine = await OpenAiEngine.connect({
+        inferenceUrl: url,
+        inferenceModel: undefined,
+        inferenceApiKey: undefined,
+        inferenceParallel: 4,
+        contextSize: 2048,
+        maxTokens: 64,
+        temperature: 0,
+        topP: 1,
+        systemPrompt: "You are a test bot.",
+        retry: {attempts: 3, firstDelayMs: 10},
+        ...settings
+    }, store, logger);
+    return {engine, store, logger};
+}
+
+type Collected = {result: GenerateResult, texts: string[], thoughts: string[]};
+
+async function generate(engine: OpenAiEngine, conversationId: string, prompt: string, signal = new AbortController().signal,
+    onText: GenerateRequest["onText"] = () => {}): Promise<Collected> {
+    const texts: string[] = [];
+    const thoughts: string[] = [];
+    const result = await engine.generate({
+        conversationId, prompt, signal,
+        onThought: (text) => thoughts.push(text),
+        onText: (text) => {
+            texts.push(text);
+            onText(text);
+        }
+    });
+    return {result, texts, thoughts};
+}
+
+function turnsOf(history: ChatHistoryItem[] | undefined): string[] {
+    return (history ?? []).map((item) => item.type === "model" ? `model: ${item.response.join("")}` : `${item.type}: ${String(item.type === "system" ? item.text : item.text)}`);
+}
+
+describe("the OpenAI-compatible engine", () => {
+    it("given a conversation, then each turn sends the whole history as messages and saves the answer", async () => {
+        const server = await startServer({chat: ({index}) => ({content: index === 1 ? ["Fine", ", thanks"] : ["Hel", "lo"]})});
+        const {engine, store} = await connect(server.url);
+
+        const first = await generate(engine, "100", "Alice: hi");
+        const second = await generate(engine, "100", "Alice: how are you?");
+
+        expect(first.result).toMatchObject({text: "Hello", stopReason: "end", tokens: 2});
+        expect(first.texts).toEqual(["Hel", "lo"]);
+        expect(second.result.text).toBe("Fine, thanks");
+        expect(server.chatRequests[1]!.body).toMatchObject({
+            model: "scripted-model",
+            stream: true,
+            cache_prompt: true,
+            max_tokens: 64,
+            messages: [
+                {role: "system", content: "You are a test bot."},
+                {role: "user", content: "Alice: hi"},
+                {role: "assistant", content: "Hello"},
+                {role: "user", content: "Alice: how are you?"}
+            ]
+        });
+        expect(turnsOf(await store.load("100"))).toEqual([
+            "system: You are a test bot.", "user: Alice: hi", "model: Hello", "user: Alice: how are you?", "model: Fine, thanks"
+        ]);
+        expect((await generate(engine, "200", "Bob: other channel")).result.text).toBe("Hello");
+        expect(server.chatRequests[2]!.body.messages).toHaveLength(2);
+    });
+
+    it("given an answer cut at MAX_TOKENS, then it says so", async () => {
+        const server = await startServer({chat: () => ({content: ["a", "b"], finishReason: "length"})});
+        const {engine} = await connect(server.url);
+        expect((await generate(engine, "100", "hi")).result.stopReason).toBe("maxTokens");
+    });
+
+    it("given reasoning_content deltas or <think> text, then they become thoughts and stay out of the answer", async () => {
+        const server = await startServer({chat: ({index}) => index === 0
+            ? {reasoning: ["let me ", "see"], content: ["Yes."]}
+            : {content: ["<thi", "nk>hmm</th", "ink>", "No."]}});
+        const {engine, store} = await connect(server.url);
+
+        const reasoned = await generate(engine, "100", "q1");
+        expect(reasoned.thoughts.join("")).toBe("let me see");
+        expect(reasoned.result.text).toBe("Yes.");
+
+        const tagged = await generate(engine, "100", "q2");
+        expect(tagged.thoughts.join("")).toBe("hmm");
+        expect(tagged.texts.join("")).toBe("No.");
+        expect(tagged.result.text).toBe("No.");
+        expect(turnsOf(await store.load("100")).at(-1)).toBe("model: No.");
+    });
+
+    it("given Stop mid-answer, then the HTTP request is aborted and the partial answer stays in the history", async () => {
+        const server = await startServer({chat: () => ({content: Array.from({length: 200}, (_, i) => `w${i} `), delayMs: 5})});
+        const {engine, store} = await connect(server.url);
+        const controller = new AbortController();
+
+        const {result} = await generate(engine, "100", "tell me a long story", controller.signal, (text) => {
+            if (text === "w2 ")
+                controller.abort();
+        });
+
+        expect(result.stopReason).toBe("abort");
+        expect(result.text).toBe("w0 w1 w2 ");
+        await expect.poll(() => server.chatRequests[0]!.closedEarly).toBe(true);
+        expect(turnsOf(await store.load("100")).slice(1)).toEqual(["user: tell me a long story", "model: w0 w1 w2 "]);
+    });
+
+    it("given a prompt longer than the room, then it is refused with its size and the limit before anything is sent", async () => {
+        const server = await startServer({chat: () => ({content: ["ok"]}), slotContextSize: 512});
+        const {engine} = await connect(server.url, {maxTokens: 64});
+        expect(engine.info.contextSize).toBe(512);
+        expect(engine.info.exactTokenCounts).toBe(true);
+        const limit = engine.maxPromptTokens;
+        expect(limit).toBe(512 - 64 - "You are a test bot.".length - 32);
+
+        const error = await generate(engine, "100", "x".repeat(limit + 1)).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(PromptTooLongError);
+        expect(error).toMatchObject({tokens: limit + 1, limit});
+        expect(server.chatRequests).toHaveLength(0);
+        expect((await generate(engine, "100", "x".repeat(limit))).result.text).toBe("ok");
+    });
+
+    it("given a server without /tokenize, then prompts are estimated at one token per 3 bytes", async () => {
+        const server = await startServer({chat: () => ({content: ["ok"]}), tokenize: false});
+        const {engine} = await connect(server.url, {contextSize: 1024, maxTokens: 64});
+        expect(engine.info).toMatchObject({exactTokenCounts: false, contextSize: 1024});
+        const limit = engine.maxPromptTokens;
+        expect(limit).toBe(1024 - 64 - Math.ceil("You are a test bot.".length / 3) - 32);
+        await expect(generate(engine, "100", "é".repeat(Math.ceil(limit * 3 / 2) + 1))).rejects.toBeInstanceOf(PromptTooLongError);
+        expect(server.chatRequests).toHaveLength(0);
+    });
+
+    it("given a long conversation, then the oldest turns are dropped before the server would overflow", async () => {
+        const server = await startServer({chat: () => ({content: ["y".repeat(100)]}), slotContextSize: 1024});
+        const {engine} = await connect(server.url, {maxTokens: 128});
+        for (let turn = 0; turn < 12; turn++)
+            await generate(engine, "100", `turn ${turn} ${"x".repeat(100)}`);
+
+        const sizes = server.chatRequests.map((request) => request.body.messages.reduce((sum, message) => sum + message.content.length + 16, 0));
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(1024 - 128);
+        const last = server.chatRequests.at(-1)!.body.messages;
+        expect(last[0]).toEqual({role: "system", content: "You are a test bot."});
+        expect(last[1]!.role).toBe("user");
+        expect(last.at(-1)!.content).toMatch(/^turn 11 /);
+        expect(last.length).toBeLessThan(2 * 12 + 1);
+    });
+
+    it("given a context-overflow 400, then the user gets the too-long message with the server's numbers", async () => {
+        const server = await startServer({chat: () => ({error: {status: 400, body: {error: {
+            code: 400, type: "exceed_context_size_error", message: "request (3000 tokens) exceeds the available context size (2048 tokens)",
+            n_prompt_tokens: 3000, n_ctx: 2048
+        }}}})});
+        const {engine, store} = await connect(server.url);
+        const error = await generate(engine, "100", "hi").catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(PromptTooLongError);
+        expect((error as PromptTooLongError).userMessage).toMatch(/3,000 tokens, and I can take at most 2,048/);
+        expect(await store.load("100")).toBeUndefined();
+        expect(server.chatRequests).toHaveLength(1);
+    });
+
+    it("given 503s, then it retries a bounded number of times with growing waits, and never loops", async () => {
+        const busy = {error: {status: 503, body: {error: {code: 503, message: "Loading model", type: "unavailable_error"}}}};
+        const server = await startServer({chat: ({index}) => index < 2 ? busy : {content: ["back"]}});
+        const {engine, logger} = await connect(server.url);
+        expect((await generate(engine, "100", "hi")).result.text).toBe("back");
+        expect(server.chatRequests).toHaveLength(3);
+        expect(logger.lines.filter((line) => /trying again in 10 ms/.test(line))).toHaveLength(1);
+        expect(logger.lines.filter((line) => /trying again in 40 ms/.test(line))).toHaveLength(1);
+
+        const alwaysBusy = await startServer({chat: () => busy});
+        const down = await connect(alwaysBusy.url);
+        await expect(generate(down.engine, "100", "hi")).rejects.toBeInstanceOf(InferenceUnavailableError);
+        expect(alwaysBusy.chatRequests).toHaveLength(3);
+    });
+
+    it("given a 400 that is not an overflow, then it is not retried and the user gets a plain error", async () => {
+        const server = await startServer({chat: () => ({error: {status: 400, body: {error: {code: 400, message: "bad", type: "invalid_request_error"}}}})});
+        const {engine} = await connect(server.url);
+        await expect(generate(engine, "100", "hi")).rejects.toBeInstanceOf(GenerationFailedError);
+        expect(server.chatRequests).toHaveLength(1);
+    });
+
+    it("given the server dying mid-answer, then the user gets a plain error, the history keeps what was said, and the next question works", async () => {
+        const server = await startServer({chat: ({index}) => index === 0 ? {content: ["par", "tial", "never"], dieAfter: 2} : {content: ["ok"]}});
+        const {engine, store} = await connect(server.url);
+
+        const error = await generate(engine, "100", "first").catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(InferenceUnavailableError);
+        expect((error as InferenceUnavailableError).userMessage).toBe("Sorry, I cannot reach my language model right now. Please try again in a moment.");
+        expect(server.chatRequests).toHaveLength(1);
+        expect(turnsOf(await store.load("100")).slice(1)).toEqual(["user: first", "model: partial"]);
+
+        expect((await generate(engine, "100", "second")).result.text).toBe("ok");
+        expect(server.chatRequests[1]!.body.messages.map((message) => message.content)).toEqual(["You are a test bot.", "first", "partial", "second"]);
+    });
+
+    it("given a server that stops answering, then the request times out into a plain error without retrying", async () => {
+        const server = await startServer({chat: () => ({hang: true})});
+        const {engine} = await connect(server.url, {idleTimeoutMs: 300});
+        await expect(generate(engine, "100", "hi")).rejects.toBeInstanceOf(InferenceUnavailableError);
+        expect(server.chatRequests).toHaveLength(1);
+    });
+
+    it("given INFERENCE_MODEL and INFERENCE_API_KEY, then they are sent; without INFERENCE_MODEL the first listed model is used", async () => {
+        const server = await startServer({chat: () => ({content: ["ok"]}), models: ["first-model", "second-model"]});
+        expect((await connect(server.url)).engine.info.model).toBe("first-model");
+        const {engine} = await connect(server.url, {inferenceModel: "second-model", inferenceApiKey: "sk-test-secret"});
+        await generate(engine, "100", "hi");
+        expect(server.chatRequests[0]).toMatchObject({body: {model: "second-model"}, authorization: "Bearer sk-test-secret"});
+    });
+
+    it("given no server at INFERENCE_URL, then start-up fails with one message naming it, after bounded retries", async () => {
+        const server = await startServer({chat: () => ({content: []})});
+        const url = server.url;
+        await server.close();
+        servers.splice(0);
+        const error = await connect(url).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(EngineStartError);
+        expect((error as EngineStartError).userMessage).toMatch(new RegExp(`^Cannot reach the inference server at INFERENCE_URL=${url} \\(.*ECONNREFUSED`));
+    });
+});
