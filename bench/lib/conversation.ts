@@ -57,7 +57,7 @@ export async function waitForAnswer(rig: ObservedBot, asked: AskedQuestion, time
         if (generation?.endedAt === undefined)
             return undefined;
 
-        const pages = answerPages(rig, question);
+        const pages = answerPages(rig, question, generation.result?.text);
         const reply = pages[0];
         const expectedPages = Math.max(1, splitMessage(generation.result?.text ?? "").length);
         if (reply === undefined || reply.edits.length === 0 || pages.length < expectedPages || pages.some((page) => page.components.length > 0))
@@ -72,16 +72,26 @@ export async function ask(rig: BotRig, channelId: string, text: string, author =
     return waitForAnswer(rig, await mention(rig, channelId, text, author));
 }
 
-/** The bot's reply to `question` and the bot's messages after it in that channel. */
-export function answerPages(rig: ObservedBot, question: StoredMessage): StoredMessage[] {
+/**
+ * The bot's reply to `question`, then the pages that continue it. Without `finalText`: the bot's
+ * messages right after the reply. With the answer's final text: the bot's messages after the reply
+ * that reply to nothing and show a part of that text, because with replies queued in one channel
+ * the next replies' placeholders and pages come between an answer's pages.
+ */
+export function answerPages(rig: ObservedBot, question: StoredMessage, finalText?: string): StoredMessage[] {
     const messages = rig.discord.messagesIn(question.channel_id);
-    const replyIndex = messages.findIndex((message) => message.message_reference?.message_id === question.id && message.author.id === rig.discord.botUser.id);
+    const isBot = (message: StoredMessage) => message.author.id === rig.discord.botUser.id;
+    const replyIndex = messages.findIndex((message) => message.message_reference?.message_id === question.id && isBot(message));
     if (replyIndex < 0)
         return [];
 
-    const pages: StoredMessage[] = [];
-    for (const message of messages.slice(replyIndex)) {
-        if (message.author.id !== rig.discord.botUser.id)
+    const [reply, ...later] = messages.slice(replyIndex);
+    if (finalText !== undefined)
+        return [reply!, ...later.filter((message) => isBot(message) && message.message_reference === undefined &&
+            message.content.trim() !== "" && finalText.includes(message.content.trim()))];
+    const pages = [reply!];
+    for (const message of later) {
+        if (!isBot(message))
             break;
         pages.push(message);
     }
