@@ -1,6 +1,7 @@
 import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {ChatService} from "./chat/ChatService.js";
+import {Personas} from "./chat/Personas.js";
 import type {Config} from "./config.js";
 import {openConversationStore} from "./llm/conversationStore.js";
 import {LlamaEngine} from "./llm/LlamaEngine.js";
@@ -10,6 +11,7 @@ import {stateIdentity} from "./llm/stateIdentity.js";
 import {SessionPool} from "./llm/SessionPool.js";
 import type {Logger} from "./logger.js";
 import type {HistoryStore} from "./store/HistoryStore.js";
+import {openPersonaStore} from "./store/personaStore.js";
 
 export type ChatRuntimeSettings = Pick<Config,
     | "model" | "modelsDir" | "contextSize" | "batchSize" | "threads" | "gpuLayers" | "sequences"
@@ -31,10 +33,12 @@ export class ChatRuntime {
     readonly sessions: SessionPool;
     readonly chat: ChatService;
     readonly store: HistoryStore<ChatHistoryItem[]>;
+    readonly personas: Personas;
     #closing: Promise<void> | undefined;
 
-    private constructor(engine: LlamaEngine, store: HistoryStore<ChatHistoryItem[]>, sessions: SessionPool, chat: ChatService) {
+    private constructor(engine: LlamaEngine, store: HistoryStore<ChatHistoryItem[]>, sessions: SessionPool, chat: ChatService, personas: Personas) {
         this.engine = engine;
+        this.personas = personas;
         this.store = store;
         this.sessions = sessions;
         this.chat = chat;
@@ -57,13 +61,19 @@ export class ChatRuntime {
             states: settings.stateCacheMb === 0 ? undefined : await createStateStore(engine, settings, logger),
             logger
         });
+        const personas = new Personas({
+            defaultPrompt: settings.systemPrompt,
+            store: openPersonaStore(settings.dataDir, logger),
+            engine: sessions
+        });
         const chat = new ChatService({
             engine: sessions,
             queuePerChannel: settings.queuePerChannel,
             queueTotal: settings.queueTotal,
-            logger
+            logger,
+            personas
         });
-        return new ChatRuntime(engine, store, sessions, chat);
+        return new ChatRuntime(engine, store, sessions, chat, personas);
     }
 
     /** What start-up prints about the engine. */

@@ -1,13 +1,15 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {ChatService} from "./chat/ChatService.js";
+import {Personas} from "./chat/Personas.js";
 import type {Config} from "./config.js";
 import {openConversationStore} from "./llm/conversationStore.js";
 import {OpenAiEngine} from "./llm/openai/OpenAiEngine.js";
 import type {OpenAiEngineSettings} from "./llm/openai/OpenAiEngine.js";
 import type {Logger} from "./logger.js";
 import type {HistoryStore} from "./store/HistoryStore.js";
+import {openPersonaStore} from "./store/personaStore.js";
 
-export type RemoteChatRuntimeSettings = OpenAiEngineSettings & Pick<Config, "dataDir" | "queuePerChannel" | "queueTotal">;
+export type RemoteChatRuntimeSettings = OpenAiEngineSettings & Pick<Config, "dataDir" | "queuePerChannel" | "queueTotal" | "systemPrompt">;
 
 /**
  * The chat layer on an OpenAI-compatible server (`INFERENCE=openai`): the same chat service and saved
@@ -17,20 +19,23 @@ export class RemoteChatRuntime {
     readonly engine: OpenAiEngine;
     readonly chat: ChatService;
     readonly store: HistoryStore<ChatHistoryItem[]>;
+    readonly personas: Personas;
     #closing: Promise<void> | undefined;
 
-    private constructor(engine: OpenAiEngine, store: HistoryStore<ChatHistoryItem[]>, chat: ChatService) {
+    private constructor(engine: OpenAiEngine, store: HistoryStore<ChatHistoryItem[]>, chat: ChatService, personas: Personas) {
         this.engine = engine;
         this.store = store;
         this.chat = chat;
+        this.personas = personas;
     }
 
     /** @throws {EngineStartError} when the server cannot be reached */
     static async start(settings: RemoteChatRuntimeSettings, logger: Logger): Promise<RemoteChatRuntime> {
         const store = openConversationStore(settings.dataDir, logger);
         const engine = await OpenAiEngine.connect(settings, store, logger);
-        const chat = new ChatService({engine, queuePerChannel: settings.queuePerChannel, queueTotal: settings.queueTotal, logger});
-        return new RemoteChatRuntime(engine, store, chat);
+        const personas = new Personas({defaultPrompt: settings.systemPrompt, store: openPersonaStore(settings.dataDir, logger), engine});
+        const chat = new ChatService({engine, queuePerChannel: settings.queuePerChannel, queueTotal: settings.queueTotal, logger, personas});
+        return new RemoteChatRuntime(engine, store, chat, personas);
     }
 
     /** What start-up prints about the engine. */

@@ -13,6 +13,12 @@ export const defaultSystemPrompt =
 /** Who may run `/reset` in a guild channel (in a DM anyone may). */
 export type ResetPermission = "manage-messages" | "everyone";
 
+/** Who may run `/persona set` and `/persona clear` in a guild channel (in a DM anyone may). */
+export type PersonaPermission = "manage-channels" | "everyone";
+
+/** The bot's status line when `STATUS_TEXT` is not set: how to talk to it. */
+export const defaultStatusText = "@mention me or use /ask";
+
 /** `GPU_LAYERS`: how many layers to offload to the GPU; "auto" fits what the GPU's memory allows. */
 export type GpuLayers = "auto" | "max" | number;
 
@@ -95,6 +101,24 @@ export type Config = {
     readonly inferenceParallel: number;
     /** SHARDS: "auto" or a number of gateway shards; default 1. */
     readonly shards: Shards;
+
+    // --- admin controls: where the bot answers, personas, attachments, presence ---
+    /** ALLOWED_CHANNEL_IDS: the channels the bot answers in (a thread follows its parent); default: empty = everywhere. */
+    readonly allowedChannelIds: readonly string[];
+    /** ALLOWED_ROLE_IDS: in a server, only members with one of these roles may ask; default: empty = everyone. */
+    readonly allowedRoleIds: readonly string[];
+    /** BLOCKED_USER_IDS: users the bot never answers; default: empty. */
+    readonly blockedUserIds: readonly string[];
+    /** ALLOW_DMS: whether the bot answers in direct messages; default true. */
+    readonly allowDms: boolean;
+    /** PERSONA_PERMISSION: "manage-channels" (default) or "everyone". */
+    readonly personaPermission: PersonaPermission;
+    /** ATTACHMENT_MAX_BYTES: the largest text file read into a prompt; default 100000 (bigger ones are refused with the numbers). */
+    readonly attachmentMaxBytes: number;
+    /** ATTACHMENT_MAX_FILES: text files read from one message; default 5. */
+    readonly attachmentMaxFiles: number;
+    /** STATUS_TEXT: the bot's status line; default {@link defaultStatusText}. */
+    readonly statusText: string;
 };
 
 /** Bad or missing settings, every problem named, one per line. */
@@ -126,6 +150,15 @@ const decimal = (min: number, max: number) => z.coerce.number({error: "must be a
     .max(max, {error: `must be between ${min} and ${max}`});
 
 const snowflake = z.string().regex(/^\d{17,20}$/, {error: "must be a Discord id (17 to 20 digits)"});
+
+/** A comma-separated list of Discord ids; empty means none. */
+const snowflakeList = z.string().default("").transform((value, context) => {
+    const ids = value.split(",").map((id) => id.trim()).filter((id) => id !== "");
+    for (const id of ids)
+        if (!snowflake.safeParse(id).success)
+            context.addIssue({code: "custom", message: `${JSON.stringify(id)} is not a Discord id (17 to 20 digits); give ids separated by commas`});
+    return ids;
+});
 
 const schema = z.object({
     DISCORD_TOKEN: setting(z.string().optional()),
@@ -161,7 +194,19 @@ const schema = z.object({
     INFERENCE_MODEL: setting(z.string().optional()),
     INFERENCE_API_KEY: setting(z.string().optional()),
     INFERENCE_PARALLEL: setting(integer(1, 256).default(4)),
-    SHARDS: setting(z.union([z.literal("auto"), integer(1, 10_000)], {error: "must be \"auto\" or a whole number of shards"}).default(1))
+    SHARDS: setting(z.union([z.literal("auto"), integer(1, 10_000)], {error: "must be \"auto\" or a whole number of shards"}).default(1)),
+
+    // --- admin controls ---
+    ALLOWED_CHANNEL_IDS: setting(snowflakeList),
+    ALLOWED_ROLE_IDS: setting(snowflakeList),
+    BLOCKED_USER_IDS: setting(snowflakeList),
+    ALLOW_DMS: setting(z.enum(["true", "false"], {error: "must be true or false"}).default("true")),
+    PERSONA_PERMISSION: setting(z.enum(["manage-channels", "everyone"], {
+        error: "must be manage-channels or everyone"
+    }).default("manage-channels")),
+    ATTACHMENT_MAX_BYTES: setting(integer(1, 25 * 1024 * 1024).default(100_000)),
+    ATTACHMENT_MAX_FILES: setting(integer(1, 10).default(5)),
+    STATUS_TEXT: setting(z.string().max(128, {error: "must be at most 128 characters (Discord's limit)"}).default(defaultStatusText))
 });
 
 export type ParseConfigOptions = {
@@ -237,7 +282,15 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
         inferenceModel: data.INFERENCE_MODEL,
         inferenceApiKey: data.INFERENCE_API_KEY,
         inferenceParallel: data.INFERENCE_PARALLEL,
-        shards: managedShard ? "managed" : data.SHARDS
+        shards: managedShard ? "managed" : data.SHARDS,
+        allowedChannelIds: data.ALLOWED_CHANNEL_IDS,
+        allowedRoleIds: data.ALLOWED_ROLE_IDS,
+        blockedUserIds: data.BLOCKED_USER_IDS,
+        allowDms: data.ALLOW_DMS === "true",
+        personaPermission: data.PERSONA_PERMISSION,
+        attachmentMaxBytes: data.ATTACHMENT_MAX_BYTES,
+        attachmentMaxFiles: data.ATTACHMENT_MAX_FILES,
+        statusText: data.STATUS_TEXT
     };
 }
 

@@ -31,6 +31,24 @@ export class PromptTooLongError extends UserFacingError {
     }
 }
 
+/** A system prompt (a persona, or SYSTEM_PROMPT) that leaves too little room for a question and its answer. */
+export class SystemPromptTooLongError extends UserFacingError {
+    readonly tokens: number;
+    readonly limit: number;
+
+    constructor(tokens: number, limit: number) {
+        super(
+            "system-prompt-too-long",
+            `This persona is too long: it is ${tokens.toLocaleString("en-US")} tokens, and at most ` +
+            `${limit.toLocaleString("en-US")} fit (the rest of the context holds the conversation and the answer). ` +
+            "Please shorten it (`/persona set`), or go back to the default (`/persona clear`)."
+        );
+        this.name = "SystemPromptTooLongError";
+        this.tokens = tokens;
+        this.limit = limit;
+    }
+}
+
 /** The model failed while answering; the detail goes to the log, not to the user. */
 export class GenerationFailedError extends UserFacingError {
     constructor(cause: unknown) {

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     for (const line of runtime.describe())
         logger.info(line);
 
-    const bot = new DiscordBot({settings: config, chat: runtime.chat, logger});
+    const bot = new DiscordBot({settings: config, chat: runtime.chat, personas: runtime.personas, logger});
     onSignal = (signal) => {
         onSignal = () => {};
         void stop(signal, runtime, bot, logger);

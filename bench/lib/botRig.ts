@@ -68,7 +68,7 @@ export async function startBot(config: Config, clientOptions?: Partial<ClientOpt
     const logger = createBenchLogger();
     const runtime = await ChatRuntime.start({...config, seed: benchSeed, downloadProgress: false}, logger);
     const probe = attachGenerationProbe(runtime.sessions);
-    const bot = new DiscordBot({settings: config, chat: runtime.chat, logger, ...(clientOptions !== undefined && {clientOptions})});
+    const bot = new DiscordBot({settings: config, chat: runtime.chat, personas: runtime.personas, logger, ...(clientOptions !== undefined && {clientOptions})});
     try {
         await bot.start();
     } catch (error) {

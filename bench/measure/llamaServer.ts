@@ -104,7 +104,7 @@ export async function measureLlamaServer(settings: BenchSettings, modelPath: str
     });
     const runtime = await RemoteChatRuntime.start({...config, seed: benchSeed}, logger);
     const rig: ObservedBot = {discord, probe: attachGenerationProbe(runtime.engine)};
-    const bot = new DiscordBot({settings: config, chat: runtime.chat, logger});
+    const bot = new DiscordBot({settings: config, chat: runtime.chat, personas: runtime.personas, logger});
     const direct = new DirectRequests(new OpenAiClient({baseUrl: server.url}), runtime.engine.info.model, config);
     const alice = discord.users.alice;
     try {

@@ -1,10 +1,13 @@
 import PQueue from "p-queue";
 import {GenerationFailedError, UserFacingError} from "../errors.js";
-import type {ConversationEngine} from "../llm/types.js";
+import type {ConversationEngine, EngineStatus} from "../llm/types.js";
 import type {Logger} from "../logger.js";
 import {ChatStream} from "./ChatStream.js";
 import type {FinalChatEvent, StopReason} from "./events.js";
 import {formatPrompt} from "./formatPrompt.js";
+import type {Personas} from "./Personas.js";
+import {RecentSpeeds} from "./RecentSpeeds.js";
+import type {PlaceNames} from "./systemPrompt.js";
 
 export type ChatServiceOptions = {
     readonly engine: ConversationEngine;
@@ -13,6 +16,15 @@ export type ChatServiceOptions = {
     /** Prompts waiting or running in all channels together; over it, `ask` answers busy. */
     readonly queueTotal: number;
     readonly logger: Logger;
+    /** The system prompt of each question (a channel's persona or SYSTEM_PROMPT, filled in); default: the engine's own. */
+    readonly personas?: Personas;
+};
+
+/** Where a question is asked: whose persona applies, and the names its placeholders are filled in with. */
+export type Place = {
+    /** The channels whose persona applies, most specific first (a thread, then its parent). */
+    readonly personaChannelIds: readonly string[];
+    readonly names: PlaceNames;
 };
 
 export type AskRequest = {
@@ -25,6 +37,25 @@ export type AskRequest = {
     readonly text: string;
     /** Stops the prompt, while it waits or while it is answered. */
     readonly signal?: AbortSignal;
+    /** default: the channel itself, with neutral names */
+    readonly place?: Place;
+};
+
+/** A question and its answer, to start a conversation from (a thread opened on an answer). */
+export type EarlierTurn = {
+    readonly speaker?: string;
+    readonly text: string;
+    readonly answer: string;
+};
+
+/** What `/status` shows of the chat layer and its engine. */
+export type ChatStatus = EngineStatus & {
+    /** Conversations that can generate at the same time. */
+    readonly parallelism: number;
+    /** Questions waiting or being answered. */
+    readonly pending: number;
+    /** The mean generation speed of the last answers; undefined before the first. */
+    readonly recentSpeed: {readonly tokensPerSecond: number, readonly answers: number} | undefined;
 };
 
 export type BusyReason = "channel" | "global" | "closed";
@@ -37,6 +68,7 @@ export type AskResult =
 type Ticket = {
     readonly channelId: string;
     readonly prompt: string;
+    readonly place: Place;
     readonly stream: ChatStream;
     readonly controller: AbortController;
     /** Aborted when the prompt is stopped while waiting: takes it out of the line for a generation slot. */
@@ -67,14 +99,17 @@ export class ChatService {
     readonly #queuePerChannel: number;
     readonly #queueTotal: number;
     readonly #logger: Logger;
+    readonly #personas: Personas | undefined;
+    readonly #recentSpeeds = new RecentSpeeds();
     readonly #channels = new Map<string, Channel>();
     /** Generation slots shared by all channels: one per sequence. */
     readonly #slots: PQueue;
     #ticketCount = 0;
     #closed = false;
 
-    constructor({engine, queuePerChannel, queueTotal, logger}: ChatServiceOptions) {
+    constructor({engine, queuePerChannel, queueTotal, logger, personas}: ChatServiceOptions) {
         this.#engine = engine;
+        this.#personas = personas;
         this.#queuePerChannel = queuePerChannel;
         this.#queueTotal = queueTotal;
         this.#logger = logger;
@@ -90,7 +125,7 @@ export class ChatService {
      * Queues a prompt in its channel. Answers at once: either a stream of the prompt's events, or
      * busy (queue limits, or shutting down) with a message for the user.
      */
-    ask({channelId, speaker, userId, text, signal}: AskRequest): AskResult {
+    ask({channelId, speaker, userId, text, signal, place = neutralPlace(channelId)}: AskRequest): AskResult {
         if (this.#closed)
             return busy("closed", "I am shutting down and not taking new questions. Please ask again in a moment.");
 
@@ -104,6 +139,7 @@ export class ChatService {
         const ticket: Ticket = {
             channelId,
             prompt: formatPrompt(speaker, text),
+            place,
             stream: new ChatStream(),
             controller: new AbortController(),
             leaveSlotLine: new AbortController(),
@@ -146,6 +182,26 @@ export class ChatService {
 
         await channel.queue.add(() => this.#engine.reset(channelId));
         return tickets.length;
+    }
+
+    /**
+     * Starts a channel's conversation from earlier turns (a thread opened on an answer), replacing
+     * any it had; after the channel's running and waiting prompts.
+     */
+    async startConversation(channelId: string, turns: readonly EarlierTurn[]): Promise<void> {
+        await this.#channel(channelId).queue.add(() => this.#engine.startConversation(
+            channelId,
+            turns.map(({speaker, text, answer}) => ({prompt: formatPrompt(speaker, text), answer}))
+        ));
+    }
+
+    async status(): Promise<ChatStatus> {
+        return {
+            ...await this.#engine.status(),
+            parallelism: this.#engine.parallelism,
+            pending: this.#ticketCount,
+            recentSpeed: this.#recentSpeeds.average
+        };
     }
 
     /** Takes no new prompts, stops every running and waiting one (reason "shutdown"), and waits for them to end. */
@@ -207,9 +263,11 @@ export class ChatService {
         const {stream} = ticket;
         stream.push({type: "started"});
         try {
+            const {personaChannelIds, names} = ticket.place;
             const result = await this.#engine.generate({
                 conversationId: ticket.channelId,
                 prompt: ticket.prompt,
+                systemPrompt: await this.#personas?.systemPrompt(personaChannelIds, names),
                 signal: ticket.controller.signal,
                 onThought: (text) => stream.push({type: "thinking", text}),
                 onText: (text) => stream.push({type: "text", text})
@@ -220,14 +278,17 @@ export class ChatService {
                 : result.stopReason === "maxTokens" ? "cut at MAX_TOKENS" : "done");
             if (result.stopReason === "abort")
                 this.#finish(ticket, {type: "stopped", text: result.text, reason: ticket.stopReason ?? "user"});
-            else
+            else {
+                const tokensPerSecond = result.durationMs > 0 ? result.tokens / (result.durationMs / 1000) : 0;
+                this.#recentSpeeds.add(tokensPerSecond);
                 this.#finish(ticket, {
                     type: "done",
                     text: result.text,
                     tokens: result.tokens,
-                    tokensPerSecond: result.durationMs > 0 ? result.tokens / (result.durationMs / 1000) : 0,
+                    tokensPerSecond,
                     truncated: result.stopReason === "maxTokens"
                 });
+            }
         } catch (error) {
             const userError = error instanceof UserFacingError ? error : new GenerationFailedError(error);
             this.#logAnswer(ticket, undefined, `failed (${userError.code})`);
@@ -288,6 +349,11 @@ export class ChatService {
             ahead++;
         }
     }
+}
+
+/** A question asked without saying where (the terminal chat): its channel's persona, neutral names. */
+function neutralPlace(channelId: string): Place {
+    return {personaChannelIds: [channelId], names: {server: "this chat", channel: "this chat", bot: "the assistant"}};
 }
 
 function seconds(ms: number): string {

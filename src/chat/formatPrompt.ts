@@ -6,3 +6,16 @@ export function formatPrompt(speaker: string | undefined, text: string): string 
     const name = speaker?.replace(/[\r\n:]+/g, " ").trim();
     return name == null || name === "" ? text : `${name}: ${text}`;
 }
+
+/** A text file attached to a question. */
+export type AttachedFile = {
+    readonly name: string;
+    readonly text: string;
+};
+
+/** The question followed by its files, each marked with its name, so the model can tell them apart. */
+export function withAttachedFiles(text: string, files: readonly AttachedFile[]): string {
+    return [text, ...files.map(({name, text: content}) => `--- file: ${name} ---\n${content.trimEnd()}\n--- end of ${name} ---`)]
+        .filter((part) => part !== "")
+        .join("\n\n");
+}

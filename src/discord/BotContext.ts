@@ -1,7 +1,9 @@
 import type {ChatService} from "../chat/ChatService.js";
 import type {Cooldown} from "../chat/Cooldown.js";
-import type {ResetPermission} from "../config.js";
+import type {Personas} from "../chat/Personas.js";
+import type {PersonaPermission, ResetPermission} from "../config.js";
 import type {Logger} from "../logger.js";
+import type {AccessRules} from "./access.js";
 import type {ActiveAnswers} from "./ActiveAnswers.js";
 import type {ChannelWriteLimits} from "./ChannelWriteLimit.js";
 import type {DiscordErrorReporter} from "./DiscordErrorReporter.js";
@@ -10,6 +12,7 @@ import type {InterruptedReplies} from "./InterruptedReplies.js";
 /** What the Discord handlers share: the chat layer and the bot's own bookkeeping. */
 export type BotContext = {
     readonly chat: ChatService;
+    readonly personas: Personas;
     readonly answers: ActiveAnswers;
     readonly cooldown: Cooldown;
     readonly logger: Logger;
@@ -21,5 +24,10 @@ export type BotContext = {
         readonly editIntervalMs: number;
         readonly showThinking: boolean;
         readonly resetPermission: ResetPermission;
+        readonly personaPermission: PersonaPermission;
+        readonly access: AccessRules;
+        /** The largest text file read into a prompt, and how many files of one message. */
+        readonly attachmentMaxBytes: number;
+        readonly attachmentMaxFiles: number;
     };
 };

@@ -1,9 +1,10 @@
 import {once} from "node:events";
 import path from "node:path";
-import {Client, Events, GatewayCloseCodes, GatewayIntentBits, OAuth2Scopes, Options, Partials, PermissionsBitField, PermissionFlagsBits} from "discord.js";
+import {ActivityType, Client, Events, GatewayCloseCodes, GatewayIntentBits, OAuth2Scopes, Options, Partials, PermissionsBitField, PermissionFlagsBits} from "discord.js";
 import type {ClientOptions} from "discord.js";
 import type {ChatService} from "../chat/ChatService.js";
 import {Cooldown} from "../chat/Cooldown.js";
+import type {Personas} from "../chat/Personas.js";
 import type {Config, Shards} from "../config.js";
 import type {Logger} from "../logger.js";
 import {ActiveAnswers} from "./ActiveAnswers.js";
@@ -17,20 +18,28 @@ import {handleInteraction} from "./events/interactionCreate.js";
 import {handleMessage} from "./events/messageCreate.js";
 import {noMentions} from "./payloads.js";
 
-/** The permissions the bot uses, and nothing more: read the channel, reply, reply in threads, reply to a message. */
+/**
+ * The permissions the bot uses, and nothing more: read the channel, reply, reply in threads, reply
+ * to a message, open a thread on an answer (`/ask thread:true`).
+ */
 export const botPermissions = new PermissionsBitField([
     PermissionFlagsBits.ViewChannel,
     PermissionFlagsBits.SendMessages,
     PermissionFlagsBits.SendMessagesInThreads,
-    PermissionFlagsBits.ReadMessageHistory
+    PermissionFlagsBits.ReadMessageHistory,
+    PermissionFlagsBits.CreatePublicThreads
 ]);
 
 export type DiscordBotSettings = Pick<Config,
-    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards">;
+    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards"
+    | "allowedChannelIds" | "allowedRoleIds" | "blockedUserIds" | "allowDms" | "personaPermission" | "attachmentMaxBytes"
+    | "attachmentMaxFiles" | "statusText">;
 
 export type DiscordBotOptions = {
     readonly settings: DiscordBotSettings;
     readonly chat: ChatService;
+    /** The channels' personas, for `/persona` (the chat service asks every question under them). */
+    readonly personas: Personas;
     readonly logger: Logger;
     /** Extra discord.js client options (tests use them to go faster against a local server). */
     readonly clientOptions?: Partial<ClientOptions>;
@@ -83,7 +92,7 @@ export class DiscordBot {
     /** The gateway's latest close of the connection, to explain a start-up that never gets ready. */
     #lastGatewayClose: {readonly code: number, readonly at: number} | undefined;
 
-    constructor({settings, chat, logger, clientOptions, readyTimeoutMs = gatewayReadyTimeoutMs}: DiscordBotOptions) {
+    constructor({settings, chat, personas, logger, clientOptions, readyTimeoutMs = gatewayReadyTimeoutMs}: DiscordBotOptions) {
         this.#settings = settings;
         this.#logger = logger;
         this.#readyTimeoutMs = readyTimeoutMs;
@@ -91,6 +100,8 @@ export class DiscordBot {
             intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
             partials: [Partials.Channel],
             allowedMentions: noMentions,
+            // the status line tells people how to talk to the bot
+            presence: {activities: [{name: "Custom Status", type: ActivityType.Custom, state: settings.statusText}]},
             // the bot keeps the messages it writes to itself; discord.js's cache of every message seen
             // (200 per channel) would only grow with the number of channels
             makeCache: Options.cacheWithLimits({...Options.DefaultMakeCacheSettings, MessageManager: 0}),
@@ -100,13 +111,22 @@ export class DiscordBot {
         });
         this.#context = {
             chat,
+            personas,
             answers: new ActiveAnswers(),
             cooldown: new Cooldown(settings.userCooldownMs),
             logger,
             errors: new DiscordErrorReporter(logger),
             interrupted: new InterruptedReplies(replyStateDirectory(settings.dataDir, this.client), logger),
             writeLimits: new ChannelWriteLimits(),
-            settings
+            settings: {
+                editIntervalMs: settings.editIntervalMs,
+                showThinking: settings.showThinking,
+                resetPermission: settings.resetPermission,
+                personaPermission: settings.personaPermission,
+                access: settings,
+                attachmentMaxBytes: settings.attachmentMaxBytes,
+                attachmentMaxFiles: settings.attachmentMaxFiles
+            }
         };
     }
 

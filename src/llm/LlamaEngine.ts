@@ -91,7 +91,7 @@ export class LlamaEngine {
                     `THREADS=${llama.cpuMathCores} (or empty) is best.`);
             return new LlamaEngine(llama, model, context, {
                 modelPath,
-                modelName: model.fileInfo.metadata.general?.name ?? path.basename(modelPath),
+                modelName: modelName(model),
                 contextSize: context.contextSize,
                 sequences: context.totalSequences,
                 batchSize: context.batchSize,
@@ -162,6 +162,11 @@ async function resolveModelPath({model, modelsDir, downloadProgress = true, logg
             error
         );
     }
+}
+
+/** The model's own name, or its file name. */
+export function modelName(model: LlamaModel): string {
+    return model.fileInfo.metadata.general?.name ?? path.basename(model.filename ?? "model");
 }
 
 /** Logs a download's start and every further 10%, for logs that cannot show a progress bar. */

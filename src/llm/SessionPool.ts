@@ -1,12 +1,13 @@
 import {LlamaChatSession} from "node-llama-cpp";
 import type {ChatHistoryItem, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
-import {GenerationFailedError, HistoryNotSavedError, PromptTooLongError} from "../errors.js";
+import {GenerationFailedError, HistoryNotSavedError, PromptTooLongError, SystemPromptTooLongError} from "../errors.js";
 import type {Logger} from "../logger.js";
 import type {HistoryStore} from "../store/HistoryStore.js";
-import {answerRoom, historyExceeds, historyItemText, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
+import {modelName} from "./LlamaEngine.js";
+import {answerRoom, historyExceeds, historyItemText, historyOfTurns, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
 import type {SequenceStateStore} from "./SequenceStateStore.js";
-import type {ConversationEngine, GenerateRequest, GenerateResult} from "./types.js";
+import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "./types.js";
 
 export type GenerationSettings = {
     readonly temperature: number;
@@ -19,6 +20,7 @@ export type GenerationSettings = {
 export type SessionPoolOptions = {
     readonly model: LlamaModel;
     readonly context: LlamaContext;
+    /** The system prompt of a turn that brings none. */
     readonly systemPrompt: string;
     readonly generation: GenerationSettings;
     readonly store: HistoryStore<ChatHistoryItem[]>;
@@ -56,6 +58,7 @@ export class SessionPool implements ConversationEngine {
     readonly #opening = new Map<string, Promise<ActiveSession>>();
     readonly #maxPromptTokens: number;
     readonly #answerRoom: number;
+    readonly #maxSystemPromptTokens: number;
     #closed = false;
 
     constructor({model, context, systemPrompt, generation, store, states, logger}: SessionPoolOptions) {
@@ -67,15 +70,15 @@ export class SessionPool implements ConversationEngine {
         this.#states = states;
         this.#logger = logger;
         this.#answerRoom = answerRoom(context.contextSize, generation.maxTokens);
-        this.#maxPromptTokens = Math.max(0, context.contextSize - this.#answerRoom - this.#tokensOf({type: "system", text: systemPrompt}) -
-            turnOverheadTokens);
+        this.#maxPromptTokens = this.#promptRoom(this.#tokensOf({type: "system", text: systemPrompt}));
+        this.#maxSystemPromptTokens = maxSystemPromptTokens(context.contextSize, generation.maxTokens);
     }
 
     get parallelism(): number {
         return this.#context.totalSequences;
     }
 
-    /** The longest user turn accepted, in tokens. */
+    /** The longest user turn accepted under the default system prompt, in tokens. */
     get maxPromptTokens(): number {
         return this.#maxPromptTokens;
     }
@@ -85,10 +88,15 @@ export class SessionPool implements ConversationEngine {
         return [...this.#active.keys()];
     }
 
-    async generate({conversationId, prompt, signal, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
+    async generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
+        const systemTokens = this.#tokensOf({type: "system", text: systemPrompt});
+        if (systemTokens - turnOverheadTokens > this.#maxSystemPromptTokens)
+            throw new SystemPromptTooLongError(systemTokens - turnOverheadTokens, this.#maxSystemPromptTokens);
+
         const promptTokens = this.#model.tokenize(prompt).length;
-        if (promptTokens > this.#maxPromptTokens)
-            throw new PromptTooLongError(promptTokens, this.#maxPromptTokens);
+        const maxPromptTokens = this.#promptRoom(systemTokens);
+        if (promptTokens > maxPromptTokens)
+            throw new PromptTooLongError(promptTokens, maxPromptTokens);
 
         const startedAt = performance.now();
         if (signal.aborted)
@@ -100,6 +108,7 @@ export class SessionPool implements ConversationEngine {
         const evaluatedTokens = () => tokenMeter.usedInputTokens - inputTokensBefore;
         let tokens = 0;
         try {
+            useSystemPrompt(active.session, systemPrompt);
             this.#fitHistory(active.session, promptTokens);
             const readingStartedAt = performance.now();
             const speeds = this.#states?.speeds;
@@ -151,6 +160,35 @@ export class SessionPool implements ConversationEngine {
         await Promise.all([this.#store.delete(conversationId), this.#states?.delete(conversationId)]);
     }
 
+    async startConversation(conversationId: string, turns: readonly ConversationTurn[]): Promise<void> {
+        await this.#opening.get(conversationId)?.catch(() => undefined);
+        const history = historyOfTurns(this.#systemPrompt, turns);
+        const active = this.#active.get(conversationId);
+        await this.#states?.delete(conversationId);
+        if (active != null) {
+            active.session.setChatHistory(history);
+            await this.#save(active);
+        } else
+            await this.#store.save(conversationId, history);
+    }
+
+    async measureSystemPrompt(text: string): Promise<SystemPromptSize> {
+        return {tokens: this.#model.tokenize(text).length, limit: this.#maxSystemPromptTokens};
+    }
+
+    async status(): Promise<EngineStatus> {
+        const saved = await this.#store.ids();
+        const {gpu} = this.#model.llama;
+        return {
+            engine: "node-llama-cpp (in process)",
+            model: modelName(this.#model),
+            gpu: gpu === false ? false : `${gpu}, ${this.#model.gpuLayers} layers`,
+            contextSize: this.#context.contextSize,
+            sequencesInUse: this.#context.totalSequences - this.#context.sequencesLeft,
+            conversations: new Set([...saved, ...this.#active.keys()]).size
+        };
+    }
+
     /**
      * Saves every conversation's state (the most recently used first, as those are the likeliest to
      * come back), retries the histories whose save failed, and frees every sequence. Safe to call twice.
@@ -179,6 +217,11 @@ export class SessionPool implements ConversationEngine {
         const history = session.getChatHistory();
         if (historyExceeds(history, room, this.#tokensOf))
             session.setChatHistory(trimHistory(history, Math.floor(room / 2), this.#tokensOf));
+    }
+
+    /** The longest user turn that fits beside a system prompt of this size (template overhead included). */
+    #promptRoom(systemTokens: number): number {
+        return Math.max(0, this.#context.contextSize - this.#answerRoom - systemTokens - turnOverheadTokens);
     }
 
     /** An item's tokens, with what the chat template wraps it in. */
@@ -225,7 +268,8 @@ export class SessionPool implements ConversationEngine {
         let sequence = await this.#takeSequence();
         try {
             const saved = await this.#store.load(conversationId);
-            const history = saved == null ? undefined : withSystemPrompt(saved, this.#systemPrompt);
+            // the system prompt it was saved under (a persona) stays, so its saved state still fits; generate() sets this question's
+            const history = saved == null ? undefined : saved[0]?.type === "system" ? saved : withSystemPrompt(saved, this.#systemPrompt);
             // with the state loaded, the first prompt reuses it and reads only what follows
             if (history != null && await this.#states?.restore(conversationId, sequence, history) === "sequence-unusable") {
                 await sequence.dispose();
@@ -279,4 +323,12 @@ export class SessionPool implements ConversationEngine {
         session.dispose();
         await sequence.dispose();
     }
+}
+
+/** A conversation continues under a new system prompt (a persona set or cleared), its turns kept. */
+function useSystemPrompt(session: LlamaChatSession, systemPrompt: string): void {
+    const history = session.getChatHistory();
+    const [first] = history;
+    if (first?.type !== "system" || first.text !== systemPrompt)
+        session.setChatHistory(withSystemPrompt(history, systemPrompt));
 }

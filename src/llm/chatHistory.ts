@@ -1,4 +1,5 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
+import type {ConversationTurn} from "./types.js";
 
 /** Tells a saved chat history from a damaged file, checking the shape node-llama-cpp relies on. */
 export function isChatHistory(value: unknown): value is ChatHistoryItem[] {
@@ -26,6 +27,14 @@ export function withSystemPrompt(history: readonly ChatHistoryItem[], systemProm
     const [first, ...rest] = history;
     const turns = first?.type === "system" ? rest : history;
     return [{type: "system", text: systemPrompt}, ...turns];
+}
+
+/** A history made of earlier turns under a system prompt (a conversation started from a question and its answer). */
+export function historyOfTurns(systemPrompt: string, turns: readonly ConversationTurn[]): ChatHistoryItem[] {
+    return [
+        {type: "system", text: systemPrompt},
+        ...turns.flatMap(({prompt, answer}): ChatHistoryItem[] => [{type: "user", text: prompt}, {type: "model", response: [answer]}])
+    ];
 }
 
 /** How big a history item is, in whatever unit the caller budgets (tokens). */
@@ -76,4 +85,9 @@ export const turnOverheadTokens = 16;
 /** Room kept for the answer: MAX_TOKENS, but at most a quarter of the context so that prompts still fit. */
 export function answerRoom(contextSize: number, maxTokens: number): number {
     return Math.min(maxTokens, Math.floor(contextSize / 4));
+}
+
+/** The longest system prompt (a persona) accepted: it leaves the answer's room and a quarter of the context for the turns. */
+export function maxSystemPromptTokens(contextSize: number, maxTokens: number): number {
+    return Math.max(0, contextSize - answerRoom(contextSize, maxTokens) - Math.floor(contextSize / 4) - 2 * turnOverheadTokens);
 }

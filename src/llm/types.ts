@@ -7,6 +7,12 @@ export type GenerateRequest = {
     readonly conversationId: string;
     /** The user turn, already formatted (speaker name included). */
     readonly prompt: string;
+    /**
+     * The system prompt for this turn (a channel's persona, placeholders filled in); default: the
+     * engine's own (`SYSTEM_PROMPT`). When it differs from the one the conversation had, the
+     * conversation continues under the new one, its turns kept.
+     */
+    readonly systemPrompt?: string;
     /** Aborting it stops the answer; the partial answer stays in the conversation. */
     readonly signal: AbortSignal;
     /** Reasoning text of a thinking model, as it is written. */
@@ -28,6 +34,34 @@ export type GenerateResult = {
     readonly durationMs: number;
 };
 
+/** One question and its answer, to start a conversation from (a thread opened on an answer). */
+export type ConversationTurn = {
+    /** The user turn, formatted like {@link GenerateRequest.prompt}. */
+    readonly prompt: string;
+    readonly answer: string;
+};
+
+/** The size of a system prompt, and the most the engine accepts, in tokens. */
+export type SystemPromptSize = {
+    readonly tokens: number;
+    readonly limit: number;
+};
+
+/** What `/status` tells about the engine. */
+export type EngineStatus = {
+    /** e.g. "node-llama-cpp (in process)" */
+    readonly engine: string;
+    readonly model: string;
+    /** "cuda", "vulkan", "metal" with the layers offloaded, or false for CPU only */
+    readonly gpu: string | false;
+    /** Tokens per conversation. */
+    readonly contextSize: number;
+    /** Conversations holding a sequence right now, out of `parallelism`. */
+    readonly sequencesInUse: number;
+    /** Conversations saved or in memory. */
+    readonly conversations: number;
+};
+
 export interface ConversationEngine {
     /** How many conversations can generate at the same time (the context's sequences). */
     readonly parallelism: number;
@@ -38,4 +72,12 @@ export interface ConversationEngine {
     generate(request: GenerateRequest): Promise<GenerateResult>;
     /** Forgets a conversation, in memory and on disk. Never called while it is generating. */
     reset(conversationId: string): Promise<void>;
+    /**
+     * Makes `turns` a conversation's whole history (under the default system prompt), replacing
+     * any it had. Never called while it is generating.
+     */
+    startConversation(conversationId: string, turns: readonly ConversationTurn[]): Promise<void>;
+    /** How big a system prompt is, and the most accepted: the rest of the context must still hold a question and its answer. */
+    measureSystemPrompt(text: string): Promise<SystemPromptSize>;
+    status(): Promise<EngineStatus>;
 }

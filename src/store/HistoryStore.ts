@@ -107,6 +107,19 @@ export class HistoryStore<T> {
         });
     }
 
+    /** The ids of every saved document. */
+    async ids(): Promise<string[]> {
+        await this.flush();
+        try {
+            const files = await fs.readdir(this.#directory);
+            return files.filter((file) => file.endsWith(".json")).map((file) => file.slice(0, -".json".length));
+        } catch (error) {
+            if (isMissingFileError(error))
+                return [];
+            throw error;
+        }
+    }
+
     /** Resolves when every save started so far has landed. */
     async flush(): Promise<void> {
         await this.#writes.allIdle();

@@ -3,28 +3,13 @@ import {STREAMING_MARKER} from "../../src/discord/replyText.js";
 import {splitMessage} from "../../src/discord/splitMessage.js";
 import {streamingModelOptions} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
+import {ephemeralText} from "../fixtures/ephemeralText.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
 import {moderatorPermissions} from "../fixtures/fakeDiscord.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";
 import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
 
 const start = harnessPerTest();
-
-const ephemeralFlag = 64;
-
-/** The text of an ephemeral reply (type 4 callback) or of an ephemeral deferred reply's edit. */
-function ephemeralText(harness: BotHarness, interactionId: string): string | undefined {
-    const {callbacks, messages} = harness.discord.interactionResponses(interactionId);
-    const direct = callbacks.find((callback) => callback.type === 4);
-    const data = direct?.data as {content?: string, flags?: number} | undefined;
-    if (data != null && ((data.flags ?? 0) & ephemeralFlag) !== 0)
-        return data.content;
-
-    const deferred = callbacks.find((callback) => callback.type === 5);
-    const deferredFlags = (deferred?.data as {flags?: number} | undefined)?.flags ?? 0;
-    const message = messages.find((stored) => stored.ephemeral || (deferredFlags & ephemeralFlag) !== 0);
-    return message?.edits.length === 0 ? undefined : message?.content;
-}
 
 /** Every message of an interaction's answer, once every one has lost its Stop button and the last its streaming marker. */
 async function finishedAnswer(harness: BotHarness, interactionId: string, minimumPages = 1): Promise<StoredMessage[]> {
@@ -206,10 +191,12 @@ describe("/reset", () => {
         expect(engine.resets).toEqual([dmId]);
     });
 
-    it("registers /ask and /reset on start, /reset hidden from members without Manage Messages", async () => {
+    it("registers /ask, /persona, /reset and /status on start, /reset hidden from members without Manage Messages", async () => {
         const harness = await start({engine: new ScriptedEngine(() => "ok")});
         const commands = harness.discord.registeredCommands() as {name: string, default_member_permissions?: string | null}[];
-        expect(commands.map((command) => command.name).sort()).toEqual(["ask", "reset"]);
+        expect(commands.map((command) => command.name).sort()).toEqual(["ask", "persona", "reset", "status"]);
         expect(commands.find((command) => command.name === "reset")?.default_member_permissions).toBe("8192");
+        // everyone may see a channel's persona; changing it is checked when the command runs
+        expect(commands.find((command) => command.name === "persona")?.default_member_permissions).toBeNull();
     });
 });

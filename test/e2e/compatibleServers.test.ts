@@ -1,6 +1,9 @@
 import {describe, expect, it} from "vitest";
 import {ChatService} from "../../src/chat/ChatService.js";
+import {Personas} from "../../src/chat/Personas.js";
 import {DiscordBot} from "../../src/discord/DiscordBot.js";
+import {openPersonaStore} from "../../src/store/personaStore.js";
+import {defaultAdminSettings} from "../fixtures/botHarness.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
@@ -14,12 +17,15 @@ describe("Discord-compatible servers (Spacebar)", () => {
     it("a gateway that keeps rejecting the bot: the close code is logged once, and start-up gives up with a clear message", async () => {
         const discord = await fakeDiscord({rejectIdentifyWith: 4000});
         const logger = createMemoryLogger();
+        const dataDir = await createDataDir();
+        const engine = new ScriptedEngine(() => "ok");
         const bot = new DiscordBot({
             settings: {
                 discordToken: discord.token, discordApiUrl: discord.apiUrl, devGuildId: undefined, editIntervalMs: 1000, showThinking: false,
-                resetPermission: "manage-messages", userCooldownMs: 0, dataDir: await createDataDir(), shards: 1
+                resetPermission: "manage-messages", userCooldownMs: 0, dataDir, shards: 1, ...defaultAdminSettings
             },
-            chat: new ChatService({engine: new ScriptedEngine(() => "ok"), queuePerChannel: 5, queueTotal: 50, logger}),
+            chat: new ChatService({engine, queuePerChannel: 5, queueTotal: 50, logger}),
+            personas: new Personas({defaultPrompt: "You are a test bot.", store: openPersonaStore(dataDir, logger), engine}),
             logger,
             readyTimeoutMs: 3000,
             clientOptions: {ws: {buildIdentifyThrottler: () => ({waitForIdentify: async () => {}})}}

@@ -44,7 +44,7 @@ describe("the bot with INFERENCE=openai, starting", () => {
             MODEL: "/no/such/model.gguf", USER_COOLDOWN_MS: "0", DATA_DIR: await createDataDir()
         }));
         await Promise.race([
-            discord.waitFor(() => discord.registeredCommands().length === 2, 30_000),
+            discord.waitFor(() => discord.registeredCommands().length > 0, 30_000),
             bot.exited.then((code) => {
                 throw new Error(`the bot exited with ${code}:\n${bot.output()}`);
             })

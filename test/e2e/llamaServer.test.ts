@@ -116,3 +116,25 @@ describe("the bot on a real llama-server", () => {
         expect(harness.logLines.join("\n")).not.toContain(discord.token);
     }, 120_000);
 });
+
+describe("the admin controls on a real llama-server", () => {
+    it("a channel's persona is what the server answers under, and /status names the server's model", async () => {
+        const harness = await start({});
+        const {discord} = harness;
+        const channelId = discord.channelIds[4]!;
+        const {id: set} = await discord.slashCommand({
+            channelId, user: discord.users.owner, name: "persona",
+            options: [{name: "set", type: 1, options: [{name: "text", type: 3, value: "You are {bot} in {channel}."}]}]
+        });
+        await discord.waitFor(() => discord.interactionResponses(set).messages.find((message) => message.content.startsWith("Done")));
+        await finishedReply(harness, await discord.userSays({channelId, author: discord.users.alice, content: "hi", mentionsBot: true}));
+        const [system] = await harness.remote!.store.load(channelId) ?? [];
+        expect(system).toEqual({type: "system", text: "You are Llama in #chat-5."});
+
+        const {id} = await discord.slashCommand({channelId, user: discord.users.alice, name: "status"});
+        const status = await discord.waitFor(() => discord.interactionResponses(id).messages.find((message) => message.ephemeral && message.edits.length > 0));
+        expect(status.content).toContain(`Model: ${harness.remote!.engine.info.model}`);
+        expect(status.content).toContain(`Engine: OpenAI-compatible server at ${server.url}`);
+        expect(status.content).toContain("Conversations known: 1");
+    });
+});

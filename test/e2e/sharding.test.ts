@@ -50,7 +50,7 @@ describe("SHARDS with npm start (internal sharding)", () => {
     it("given SHARDS=2, then one process connects both shards and answers each guild once", async () => {
         const {discord, server} = await deploy("index.js", {
             guildCount: 2, shards: "2", chat: () => ({content: ["shard answer"]}),
-            ready: ({discord}) => discord.registeredCommands().length === 2 && discord.gatewaySessions.length === 2
+            ready: ({discord}) => discord.registeredCommands().length > 0 && discord.gatewaySessions.length === 2
         });
         expect(discord.gatewaySessions.map((session) => session.shard).sort()).toEqual([[0, 2], [1, 2]]);
         const channels = discord.guildIds.map((guildId) => discord.channelsOf(guildId)[0]!);
@@ -62,7 +62,7 @@ describe("SHARDS with npm start (internal sharding)", () => {
     it("given SHARDS=auto, then it connects as many shards as Discord recommends", async () => {
         const {discord} = await deploy("index.js", {
             guildCount: 3, shards: "auto", chat: () => ({content: ["ok"]}),
-            ready: ({discord}) => discord.registeredCommands().length === 2
+            ready: ({discord}) => discord.registeredCommands().length > 0
         });
         expect(discord.gatewaySessions.map((session) => session.shard).sort()).toEqual([[0, 3], [1, 3], [2, 3]]);
     }, 90_000);

@@ -78,8 +78,8 @@ describe("starting the bot", () => {
             DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, MODEL: "/nope/model.gguf"
         });
         expect(await registered.exited).toBe(0);
-        expect(registered.output()).toMatch(/Registered \/ask, \/reset globally/);
-        expect(discord.registeredCommands()).toHaveLength(2);
+        expect(registered.output()).toMatch(/Registered \/ask, \/reset, \/persona, \/status globally/);
+        expect(discord.registeredCommands()).toHaveLength(4);
 
         const refused = startEntryPoint("discord/registerCommands.js", {
             DISCORD_TOKEN: "definitely-not-the-right-token-123456789", DISCORD_API_URL: discord.apiUrl, MODEL: "/nope/model.gguf"

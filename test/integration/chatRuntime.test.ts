@@ -202,6 +202,17 @@ describe("the chat runtime on a real model", () => {
         expect(finalOf(await ask(runtime.chat, "100", "still there?")).type).toBe("done");
     });
 
+    it("refuses to answer under a system prompt that leaves no room, with its size and the limit, and keeps the conversation", async () => {
+        const {runtime} = await start({systemPrompt: "Be {bot}. " + "rules ".repeat(400)});
+        const final = finalOf(await ask(runtime.chat, "100", "hello"));
+
+        expect(final.type).toBe("error");
+        const {tokens, limit} = await runtime.sessions.measureSystemPrompt("Be the assistant. " + "rules ".repeat(400));
+        expect(tokens).toBeGreaterThan(limit);
+        expect(final.type === "error" ? final.error.userMessage : "").toMatch(/This persona is too long: it is [\d,]+ tokens, and at most \d+ fit/);
+        expect(await runtime.store.load("100")).toBeUndefined();
+    });
+
     it("brings histories back after a restart on the same data folder", async () => {
         const dataDir = await createDataDir();
         const first = await start({dataDir});

@@ -1,6 +1,6 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {afterEach, describe, expect, it} from "vitest";
-import {GenerationFailedError, PromptTooLongError} from "../../src/errors.js";
+import {GenerationFailedError, PromptTooLongError, SystemPromptTooLongError} from "../../src/errors.js";
 import {openConversationStore} from "../../src/llm/conversationStore.js";
 import {EngineStartError} from "../../src/llm/LlamaEngine.js";
 import {InferenceUnavailableError} from "../../src/llm/openai/inferenceErrors.js";
@@ -244,5 +244,53 @@ describe("the OpenAI-compatible engine", () => {
         const error = await connect(url).catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(EngineStartError);
         expect((error as EngineStartError).userMessage).toMatch(new RegExp(`^Cannot reach the inference server at INFERENCE_URL=${url} \\(.*ECONNREFUSED`));
+    });
+});
+
+describe("the OpenAI-compatible engine's admin controls", () => {
+    it("given a system prompt per question (a persona), then it is sent as the system message and saved, the turns kept", async () => {
+        const server = await startServer({chat: () => ({content: ["ok"]})});
+        const {engine, store} = await connect(server.url);
+        await generate(engine, "100", "Alice: hi");
+        await engine.generate({
+            conversationId: "100", prompt: "Alice: and now?", systemPrompt: "You are a pirate.",
+            signal: new AbortController().signal, onThought: () => {}, onText: () => {}
+        });
+
+        expect(server.chatRequests[1]!.body.messages).toEqual([
+            {role: "system", content: "You are a pirate."},
+            {role: "user", content: "Alice: hi"},
+            {role: "assistant", content: "ok"},
+            {role: "user", content: "Alice: and now?"}
+        ]);
+        expect(turnsOf(await store.load("100"))[0]).toBe("system: You are a pirate.");
+    });
+
+    it("given a persona that leaves no room, then it is refused with its size and the limit before anything is sent; measuring says the same", async () => {
+        const server = await startServer({chat: () => ({content: ["ok"]})});
+        const {engine} = await connect(server.url);
+        const persona = "p".repeat(1500);
+        expect(await engine.measureSystemPrompt(persona)).toEqual({tokens: 1500, limit: 2048 - 64 - 512 - 32});
+        const refused = await engine.generate({
+            conversationId: "100", prompt: "hi", systemPrompt: persona, signal: new AbortController().signal, onThought: () => {}, onText: () => {}
+        }).catch((error: unknown) => error);
+        expect(refused).toBeInstanceOf(SystemPromptTooLongError);
+        expect(refused).toMatchObject({tokens: 1500, limit: 1440});
+        expect(server.chatRequests).toEqual([]);
+    });
+
+    it("given earlier turns, then they become the conversation the next question continues, and /status counts it", async () => {
+        const server = await startServer({chat: () => ({content: ["more"]})});
+        const {engine} = await connect(server.url);
+        await engine.startConversation("300", [{prompt: "Alice: tell me about boats", answer: "Boats float."}]);
+        await generate(engine, "300", "Bob: and ships?");
+
+        expect(server.chatRequests[0]!.body.messages).toEqual([
+            {role: "system", content: "You are a test bot."},
+            {role: "user", content: "Alice: tell me about boats"},
+            {role: "assistant", content: "Boats float."},
+            {role: "user", content: "Bob: and ships?"}
+        ]);
+        expect(await engine.status()).toMatchObject({model: "scripted-model", contextSize: 2048, sequencesInUse: 0, conversations: 1});
     });
 });

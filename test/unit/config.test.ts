@@ -95,6 +95,41 @@ describe("parseConfig", () => {
         expect(problemsOf({QUEUE_PER_CHANNEL: "10", QUEUE_TOTAL: "5"}, false)).toEqual([expect.stringMatching(/QUEUE_TOTAL=5/)]);
     });
 
+    it("given no admin settings, then the bot answers everywhere, for everyone, DMs included", () => {
+        expect(parseConfig({}, {requireToken: false})).toMatchObject({
+            allowedChannelIds: [], allowedRoleIds: [], blockedUserIds: [], allowDms: true, personaPermission: "manage-channels",
+            attachmentMaxBytes: 100_000, attachmentMaxFiles: 5, statusText: "@mention me or use /ask"
+        });
+    });
+
+    it("given comma-separated ids and admin choices, then they are parsed, blanks and spaces ignored", () => {
+        const config = parseConfig({
+            ALLOWED_CHANNEL_IDS: " 123456789012345678 , 223456789012345678,", ALLOWED_ROLE_IDS: "323456789012345678",
+            BLOCKED_USER_IDS: "", ALLOW_DMS: "false", PERSONA_PERMISSION: "everyone", ATTACHMENT_MAX_BYTES: "2048",
+            ATTACHMENT_MAX_FILES: "2", STATUS_TEXT: "Ask me about boats"
+        }, {requireToken: false});
+        expect(config).toMatchObject({
+            allowedChannelIds: ["123456789012345678", "223456789012345678"], allowedRoleIds: ["323456789012345678"], blockedUserIds: [],
+            allowDms: false, personaPermission: "everyone", attachmentMaxBytes: 2048, attachmentMaxFiles: 2, statusText: "Ask me about boats"
+        });
+    });
+
+    it("given a list with something that is not an id, and bad admin values, then each is named", () => {
+        const problems = problemsOf({
+            ALLOWED_CHANNEL_IDS: "123456789012345678,general", BLOCKED_USER_IDS: "@bob", ALLOW_DMS: "sometimes",
+            PERSONA_PERMISSION: "admins", ATTACHMENT_MAX_BYTES: "0", ATTACHMENT_MAX_FILES: "11", STATUS_TEXT: "x".repeat(129)
+        }, false);
+        const text = problems.join("\n");
+        expect(text).toMatch(/ALLOWED_CHANNEL_IDS="123456789012345678,general": "general" is not a Discord id/);
+        expect(text).toMatch(/BLOCKED_USER_IDS="@bob": "@bob" is not a Discord id/);
+        expect(text).toMatch(/ALLOW_DMS="sometimes": must be true or false/);
+        expect(text).toMatch(/PERSONA_PERMISSION="admins": must be manage-channels or everyone/);
+        expect(text).toMatch(/ATTACHMENT_MAX_BYTES="0": must be at least 1/);
+        expect(text).toMatch(/ATTACHMENT_MAX_FILES="11": must be at most 10/);
+        expect(text).toMatch(/STATUS_TEXT="x+": must be at most 128 characters/);
+        expect(problems).toHaveLength(7);
+    });
+
     it("given a .env file and the environment, then the environment wins and process.env is untouched", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "config-"));
         const envFile = path.join(dir, ".env");

@@ -1,8 +1,14 @@
 import type {Message} from "discord.js";
+import {withAttachedFiles} from "../../chat/formatPrompt.js";
+import {UserFacingError} from "../../errors.js";
+import {askerOfMessage, checkAccess} from "../access.js";
+import {deliveredAttachments, readAttachments} from "../attachments.js";
+import type {AttachmentsRead} from "../attachments.js";
 import type {BotContext} from "../BotContext.js";
 import {cleanPrompt} from "../cleanPrompt.js";
 import type {MentionNames} from "../cleanPrompt.js";
 import {noMentions, toMessagePayload} from "../payloads.js";
+import {placeOf} from "../place.js";
 import {formatQueued, THINKING_TEXT} from "../replyText.js";
 import type {ReplyPayload} from "../ReplyTransport.js";
 import {messageReplyTransport} from "../transports.js";
@@ -32,9 +38,15 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     if (!channel.isSendable())
         return;
 
-    const writeLimit = context.writeLimits.forChannel(message.channelId);
+    // outside where the bot answers, a mention is ignored without a word (a reply there would be noise)
+    if (!checkAccess(context.settings.access, askerOfMessage(message)).allowed)
+        return;
+
+    // looked up at each write: an unused limit is forgotten, so one held across an await (reading the
+    // attachments) could be a stale copy that the reply streamer no longer shares
+    const writeLimit = () => context.writeLimits.forChannel(message.channelId);
     const reply = async (content: string) => {
-        await writeLimit.run(() => message.reply({content, allowedMentions: noMentions})).catch((error: unknown) => {
+        await writeLimit().run(() => message.reply({content, allowedMentions: noMentions})).catch((error: unknown) => {
             context.errors.report(error, message.channelId, "a reply");
         });
     };
@@ -47,20 +59,36 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         return;
     }
 
-    const text = cleanPrompt(message.content, botId, mentionNames(message));
-    if (text === "")
-        return reply(emptyPromptHint);
+    const question = cleanPrompt(message.content, botId, mentionNames(message));
+    let attached: AttachmentsRead;
+    try {
+        attached = await readAttachments(deliveredAttachments(message.attachments.values()), {
+            maxBytes: context.settings.attachmentMaxBytes,
+            maxFiles: context.settings.attachmentMaxFiles
+        });
+    } catch (error) {
+        if (error instanceof UserFacingError)
+            return reply(error.userMessage);
+        throw error;
+    }
+    if (question === "" && attached.files.length === 0)
+        return reply([...attached.notes, emptyPromptHint].join("\n"));
 
     const controller = new AbortController();
     const result = context.chat.ask({
         channelId: message.channelId,
         speaker: message.member?.displayName ?? message.author.displayName,
         userId: message.author.id,
-        text,
-        signal: controller.signal
+        text: withAttachedFiles(question, attached.files),
+        signal: controller.signal,
+        place: placeOf({client: message.client, channelId: message.channelId, channel, guild: message.guild, user: message.author})
     });
     if (!result.accepted)
         return reply(result.userMessage);
+
+    // files that were not read are said plainly; the question is still answered
+    if (attached.notes.length > 0)
+        await reply(attached.notes.map((note) => `-# 📎 ${note}`).join("\n"));
 
     const answerId = message.id;
     const firstPagePayload: ReplyPayload = {
@@ -69,7 +97,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     };
     let placeholder: Message;
     try {
-        placeholder = await writeLimit.run(() => message.reply(toMessagePayload(firstPagePayload, answerId)));
+        placeholder = await writeLimit().run(() => message.reply(toMessagePayload(firstPagePayload, answerId)));
     } catch (error) {
         // nowhere to show the answer: do not spend the model on it
         controller.abort();

@@ -1,12 +1,12 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import type {Config} from "../../config.js";
-import {GenerationFailedError, PromptTooLongError} from "../../errors.js";
+import {GenerationFailedError, PromptTooLongError, SystemPromptTooLongError} from "../../errors.js";
 import type {Logger} from "../../logger.js";
 import type {HistoryStore} from "../../store/HistoryStore.js";
-import {answerRoom, historyExceeds, historyItemText, trimHistory, turnOverheadTokens, withSystemPrompt} from "../chatHistory.js";
+import {answerRoom, historyExceeds, historyItemText, historyOfTurns, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "../chatHistory.js";
 import {EngineStartError} from "../LlamaEngine.js";
 import type {GenerationSettings} from "../SessionPool.js";
-import type {ConversationEngine, GenerateRequest, GenerateResult} from "../types.js";
+import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "../types.js";
 import {chatMessages} from "./chatMessages.js";
 import {InferenceServerError, InferenceUnavailableError, InferenceUnreachableError} from "./inferenceErrors.js";
 import {OpenAiClient} from "./OpenAiClient.js";
@@ -63,6 +63,9 @@ export class OpenAiEngine implements ConversationEngine {
     readonly #retry: RetryPolicy;
     readonly #answerRoom: number;
     readonly #maxPromptTokens: number;
+    readonly #maxSystemPromptTokens: number;
+    /** Answers being generated right now, for `/status`. */
+    #generating = 0;
 
     private constructor(parts: OpenAiEngineParts, settings: OpenAiEngineSettings, store: HistoryStore<ChatHistoryItem[]>, logger: Logger) {
         this.info = parts.info;
@@ -74,7 +77,8 @@ export class OpenAiEngine implements ConversationEngine {
         this.#logger = logger;
         this.#retry = settings.retry ?? defaultRetryPolicy;
         this.#answerRoom = answerRoom(parts.info.contextSize, settings.maxTokens);
-        this.#maxPromptTokens = Math.max(0, parts.info.contextSize - this.#answerRoom - parts.systemPromptTokens - 2 * turnOverheadTokens);
+        this.#maxPromptTokens = this.#promptRoom(parts.systemPromptTokens);
+        this.#maxSystemPromptTokens = maxSystemPromptTokens(parts.info.contextSize, settings.maxTokens);
     }
 
     /**
@@ -115,22 +119,34 @@ export class OpenAiEngine implements ConversationEngine {
         return this.info.parallelism;
     }
 
-    /** The longest user turn accepted, in tokens. */
+    /** The longest user turn accepted under the default system prompt, in tokens. */
     get maxPromptTokens(): number {
         return this.#maxPromptTokens;
     }
 
-    async generate({conversationId, prompt, signal, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
+    async generate(request: GenerateRequest): Promise<GenerateResult> {
+        this.#generating++;
+        try {
+            return await this.#generate(request);
+        } finally {
+            this.#generating--;
+        }
+    }
+
+    async #generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
         const startedAt = performance.now();
-        const promptTokens = await this.#tokens.count(prompt).catch((error: unknown) => {
+        const [systemTokens, promptTokens] = await Promise.all([this.#tokens.count(systemPrompt), this.#tokens.count(prompt)]).catch((error: unknown) => {
             throw this.#userErrorOf(conversationId, error);
         });
-        if (promptTokens > this.#maxPromptTokens)
-            throw new PromptTooLongError(promptTokens, this.#maxPromptTokens);
+        if (systemTokens > this.#maxSystemPromptTokens)
+            throw new SystemPromptTooLongError(systemTokens, this.#maxSystemPromptTokens);
+        const maxPromptTokens = this.#promptRoom(systemTokens);
+        if (promptTokens > maxPromptTokens)
+            throw new PromptTooLongError(promptTokens, maxPromptTokens);
         if (signal.aborted)
             return {text: "", tokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
 
-        const {history, historyTokens} = await this.#fittedHistory(conversationId, promptTokens).catch((error: unknown) => {
+        const {history, historyTokens} = await this.#fittedHistory(conversationId, systemPrompt, promptTokens).catch((error: unknown) => {
             throw this.#userErrorOf(conversationId, error);
         });
         const splitter = new ThinkTagSplitter();
@@ -189,6 +205,25 @@ export class OpenAiEngine implements ConversationEngine {
         await this.#store.delete(conversationId);
     }
 
+    async startConversation(conversationId: string, turns: readonly ConversationTurn[]): Promise<void> {
+        await this.#save(conversationId, historyOfTurns(this.#systemPrompt, turns));
+    }
+
+    async measureSystemPrompt(text: string): Promise<SystemPromptSize> {
+        return {tokens: await this.#tokens.count(text), limit: this.#maxSystemPromptTokens};
+    }
+
+    async status(): Promise<EngineStatus> {
+        return {
+            engine: `OpenAI-compatible server at ${this.info.url}`,
+            model: this.info.model,
+            gpu: "unknown (the inference server's own)",
+            contextSize: this.info.contextSize,
+            sequencesInUse: this.#generating,
+            conversations: (await this.#store.ids()).length
+        };
+    }
+
     /** Waits for the last saves; there is nothing else to free. Safe to call twice. */
     async close(): Promise<void> {
         await this.#store.flush();
@@ -198,8 +233,8 @@ export class OpenAiEngine implements ConversationEngine {
      * The saved conversation, cut (like the local engine's) to the newest turns filling half the room
      * when it no longer leaves room for the prompt and the answer: llama-server shifts no context by default.
      */
-    async #fittedHistory(conversationId: string, promptTokens: number): Promise<{history: ChatHistoryItem[], historyTokens: number}> {
-        const history = withSystemPrompt(await this.#store.load(conversationId) ?? [], this.#systemPrompt);
+    async #fittedHistory(conversationId: string, systemPrompt: string, promptTokens: number): Promise<{history: ChatHistoryItem[], historyTokens: number}> {
+        const history = withSystemPrompt(await this.#store.load(conversationId) ?? [], systemPrompt);
         const sizes = new Map<ChatHistoryItem, number>();
         for (const item of history)
             sizes.set(item, await this.#tokens.count(historyItemText(item)) + turnOverheadTokens);
@@ -208,6 +243,11 @@ export class OpenAiEngine implements ConversationEngine {
         const room = this.info.contextSize - this.#answerRoom - promptTokens - turnOverheadTokens;
         const fitted = historyExceeds(history, room, sizeOf) ? trimHistory(history, Math.floor(room / 2), sizeOf) : history;
         return {history: fitted, historyTokens: fitted.reduce((sum, item) => sum + sizeOf(item), 0)};
+    }
+
+    /** The longest user turn that fits beside a system prompt of this size (template overheads included). */
+    #promptRoom(systemTokens: number): number {
+        return Math.max(0, this.info.contextSize - this.#answerRoom - systemTokens - 2 * turnOverheadTokens);
     }
 
     /** A failed save is logged, not thrown: the user has the answer, and the next turn saves again. */

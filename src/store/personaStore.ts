@@ -1,0 +1,13 @@
+import path from "node:path";
+import type {Logger} from "../logger.js";
+import {HistoryStore} from "./HistoryStore.js";
+
+/** The channels' personas (`/persona`), one file per channel under `DATA_DIR/personas`, whichever engine answers. */
+export function openPersonaStore(dataDir: string, logger: Logger): HistoryStore<string> {
+    return new HistoryStore({directory: path.join(dataDir, "personas"), isValid: isPersona, logger});
+}
+
+/** Tells a saved persona from a damaged file. */
+function isPersona(value: unknown): value is string {
+    return typeof value === "string";
+}
