@@ -346,7 +346,7 @@ async function readSettings(argv: readonly string[]): Promise<ReproSettings> {
     const option = (name: string): string | undefined => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
     const widths = (option("widths") ?? "1,2,4,8").split(",").map(Number);
     return {
-        modelPath: option("model") ?? await benchModel(),
+        modelPath: option("model") ?? (await benchModel("85m")).path,
         threads: Number(option("threads") ?? 1),
         maxTokens: Number(option("tokens") ?? 64),
         rounds: Number(option("rounds") ?? 3),

@@ -1,9 +1,10 @@
-import type {BatchingResult} from "./measure/batching.js";
+import type {ThroughputSeries} from "./lib/measurement.js";
 
 const width = 720;
 const height = 440;
 const margin = {top: 70, right: 30, bottom: 60, left: 70};
-const colors = {engine: "#4c78a8", bot: "#f58518", grid: "#e4e4e4", text: "#333333"};
+const palette = ["#54a24b", "#4c78a8", "#f58518", "#b279a2", "#e45756"];
+const colors = {grid: "#e4e4e4", text: "#333333"};
 
 type Series = {
     readonly name: string;
@@ -12,16 +13,18 @@ type Series = {
 };
 
 /**
- * A line chart of aggregate tokens/s against channels answering at once: node-llama-cpp alone
- * and the bot, medians joined by lines, each run's range as a bar. Hand-written SVG, no dependency.
+ * A line chart of aggregate tokens/s against answers at once, one line per series (llama.cpp,
+ * node-llama-cpp alone, the bot): medians joined by lines, each median's 95% interval as a bar.
+ * Hand-written SVG, no dependency.
  */
-export function throughputChart(batching: BatchingResult, caption: string): string {
-    const series: Series[] = [
-        {name: "node-llama-cpp alone", color: colors.engine, points: batching.widths.map((entry) => point(entry.width, entry.engine.map((run) => run.tokensPerSecond)))},
-        {name: "the bot (through Discord)", color: colors.bot, points: batching.widths.map((entry) => point(entry.width, entry.bot.map((run) => run.tokensPerSecond)))}
-    ];
-    const widths = batching.widths.map((entry) => entry.width);
-    const top = niceCeiling(Math.max(...series.flatMap((line) => line.points.map((entry) => entry.high))) * 1.1);
+export function throughputChart(lines: readonly ThroughputSeries[], caption: string): string {
+    const series: Series[] = lines.map((line, index) => ({
+        name: line.name,
+        color: palette[index % palette.length]!,
+        points: line.points.map((entry) => ({width: entry.width, median: entry.tokensPerSecond.value, low: entry.tokensPerSecond.low, high: entry.tokensPerSecond.high}))
+    }));
+    const widths = [...new Set(series.flatMap((line) => line.points.map((entry) => entry.width)))].sort((a, b) => a - b);
+    const top = niceCeiling(Math.max(...series.flatMap((line) => line.points.map((entry) => entry.high)).filter(Number.isFinite)) * 1.1);
     const plotWidth = width - margin.left - margin.right;
     const plotHeight = height - margin.top - margin.bottom;
     // the points sit inside the axes, not on them
@@ -33,7 +36,7 @@ export function throughputChart(batching: BatchingResult, caption: string): stri
     const parts: string[] = [
         `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
         `<rect width="${width}" height="${height}" fill="white"/>`,
-        `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold" fill="${colors.text}">Aggregate tokens/s with N channels answering at once</text>`,
+        `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold" fill="${colors.text}">Aggregate tokens/s with N answers at once</text>`,
         `<text x="${width / 2}" y="44" text-anchor="middle" font-size="11" fill="${colors.text}">${escapeXml(caption)}</text>`
     ];
     for (const tick of ticks(top)) {
@@ -45,11 +48,11 @@ export function throughputChart(batching: BatchingResult, caption: string): stri
     parts.push(
         `<line x1="${margin.left}" x2="${width - margin.right}" y1="${y(0)}" y2="${y(0)}" stroke="${colors.text}"/>`,
         `<line x1="${margin.left}" x2="${margin.left}" y1="${margin.top}" y2="${y(0)}" stroke="${colors.text}"/>`,
-        `<text x="${margin.left + plotWidth / 2}" y="${height - 18}" text-anchor="middle" fill="${colors.text}">channels answering at once (SEQUENCES = ${batching.sequences}, ${batching.maxTokens} tokens each)</text>`,
+        `<text x="${margin.left + plotWidth / 2}" y="${height - 18}" text-anchor="middle" fill="${colors.text}">answers at once (channels, sessions, or llama.cpp sequences)</text>`,
         `<text transform="translate(20 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle" fill="${colors.text}">tokens/s, all channels together</text>`
     );
     for (const [index, line] of series.entries()) {
-        const offset = (index - 0.5) * 6;
+        const offset = (index - (series.length - 1) / 2) * 6;
         parts.push(`<polyline fill="none" stroke="${line.color}" stroke-width="2.5" points="${line.points.map((entry) => `${x(entry.width) + offset},${y(entry.median)}`).join(" ")}"/>`);
         for (const entry of line.points)
             parts.push(
@@ -62,16 +65,9 @@ export function throughputChart(batching: BatchingResult, caption: string): stri
             `<text x="${margin.left + 46}" y="${legendY + 4}" fill="${colors.text}">${escapeXml(line.name)}</text>`
         );
     }
-    parts.push(`<text x="${margin.left + 16}" y="${margin.top + 8 + series.length * 18 + 4}" font-size="10" fill="${colors.text}">dots: median of the rounds; bars: fastest to slowest round</text>`);
+    parts.push(`<text x="${margin.left + 16}" y="${margin.top + 8 + series.length * 18 + 4}" font-size="10" fill="${colors.text}">dots: median of the rounds; bars: its 95% bootstrap interval</text>`);
     parts.push("</svg>");
     return parts.join("\n") + "\n";
-}
-
-function point(channels: number, values: readonly number[]): {width: number, median: number, low: number, high: number} {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    const median = sorted.length % 2 === 1 ? sorted[middle]! : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-    return {width: channels, median, low: sorted[0] ?? median, high: sorted.at(-1) ?? median};
 }
 
 /** 1, 2 or 5 times a power of ten, at least `value`. */

@@ -1,36 +1,43 @@
 import type {MachineDescription} from "./lib/machine.js";
-import type {BatchingResult} from "./measure/batching.js";
-import type {HygieneResult} from "./measure/hygiene.js";
-import type {InstantResumeResult} from "./measure/instantResume.js";
-import type {LlamaServerResult} from "./measure/llamaServer.js";
-import type {LongConversationResult} from "./measure/longConversation.js";
-import type {MemoryResult} from "./measure/memory.js";
-import type {OverheadResult} from "./measure/overhead.js";
-import type {ResponsivenessResult} from "./measure/responsiveness.js";
-import type {ThinkingBudgetResult} from "./measure/thinkingBudget.js";
-import type {ThreadsResult} from "./measure/threads.js";
+import type {ThroughputSeries} from "./lib/measurement.js";
+import type {BenchModelId} from "./lib/models.js";
+import type {Row} from "./lib/row.js";
 
-/** Everything one run of the bench measured: what bench/results/latest.json holds. */
+/**
+ * What the README publishes: one section per profile, each from its own run.
+ * "85m" and "qwen3-1.7b-shape" are `npm run bench` on each model (`BENCH_MODEL`); "gpu" is `npm run bench -- --gpu`.
+ */
+export const benchProfiles = ["85m", "qwen3-1.7b-shape", "gpu"] as const;
+export type BenchProfile = (typeof benchProfiles)[number];
+
+/** Everything one run of the bench measured: what bench/results/*.json hold. */
 export type BenchResults = {
+    readonly profile: BenchProfile;
     readonly startedAt: string;
     durationSeconds: number;
+    /** The code that was measured: `git rev-parse HEAD`, and whether files other than the bench's own outputs differed from it. */
+    readonly commit: {readonly hash: string, readonly dirty: boolean};
     readonly machine: MachineDescription;
     readonly settings: {
         readonly threads: number;
         readonly gpuLayers: string;
         readonly quick: boolean;
-        readonly benchModel: string;
+        /** Interleaved rounds of each compared row. */
+        readonly rounds: number;
+        readonly model: {readonly id: BenchModelId, readonly description: string, readonly fileBytes: number};
     };
-    overhead?: OverheadResult;
-    batching?: BatchingResult;
-    longConversation?: LongConversationResult;
-    responsiveness?: ResponsivenessResult;
-    thinkingBudget?: ThinkingBudgetResult;
-    hygiene?: HygieneResult;
-    threads?: ThreadsResult;
-    memory?: MemoryResult;
-    instantResume?: InstantResumeResult;
-    llamaServer?: LlamaServerResult;
+    readonly measurements: MeasurementResult[];
+    /** Measurements of the registry that this run left out (`npm run bench -- NAME...`). */
+    readonly notRun: readonly string[];
+    /** Measurements of this run still to finish when its results were written (a run writes them after every measurement). */
+    readonly unfinished: string[];
     /** Measurements that failed, with why. */
     readonly failures: {measurement: string, error: string}[];
+};
+
+export type MeasurementResult = {
+    readonly name: string;
+    readonly rows: readonly Row[];
+    readonly raw: unknown;
+    readonly throughput?: readonly ThroughputSeries[];
 };

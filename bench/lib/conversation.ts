@@ -31,26 +31,34 @@ export function promptAsTheBotBuildsIt(user: FakeUser, text: string): string {
     return formatPrompt(displayName(user), text);
 }
 
+/** A question asked: when, the message, and the user turn the model will read for it. */
+export type AskedQuestion = {
+    readonly mentionAt: number;
+    readonly question: StoredMessage;
+    readonly prompt: string;
+};
+
 /** A user mentions the bot in a channel; resolves when the message has been dispatched. */
-export async function mention(rig: ObservedBot, channelId: string, text: string, author = rig.discord.users.alice): Promise<{mentionAt: number, question: StoredMessage}> {
+export async function mention(rig: ObservedBot, channelId: string, text: string, author = rig.discord.users.alice): Promise<AskedQuestion> {
     const mentionAt = performance.now();
     const question = await rig.discord.userSays({channelId, author, content: text, mentionsBot: true});
-    return {mentionAt, question};
+    return {mentionAt, question, prompt: promptAsTheBotBuildsIt(author, text)};
 }
 
 /**
  * Waits until the answer to `question` is complete in Discord: the engine has finished, the answer
  * has at least as many pages as its answer text needs, and none has a Stop button any more.
  */
-export async function waitForAnswer(rig: ObservedBot, asked: {mentionAt: number, question: StoredMessage}, timeoutMs = 180_000): Promise<ObservedAnswer> {
+export async function waitForAnswer(rig: ObservedBot, asked: AskedQuestion, timeoutMs = 900_000): Promise<ObservedAnswer> {
     const {question} = asked;
     const channelId = question.channel_id;
     return rig.discord.waitFor(() => {
-        const generation = rig.probe.records.find((record) => record.conversationId === channelId && record.startedAt >= asked.mentionAt);
+        // by its prompt too: several questions queued in one channel are all asked before the first answer starts
+        const generation = rig.probe.records.find((record) => record.conversationId === channelId && record.startedAt >= asked.mentionAt && record.prompt === asked.prompt);
         if (generation?.endedAt === undefined)
             return undefined;
 
-        const pages = answerPages(rig, question);
+        const pages = answerPages(rig, question, generation.result?.text);
         const reply = pages[0];
         const expectedPages = Math.max(1, splitMessage(generation.result?.text ?? "").length);
         if (reply === undefined || reply.edits.length === 0 || pages.length < expectedPages || pages.some(isStillAnswering))
@@ -65,16 +73,26 @@ export async function ask(rig: BotRig, channelId: string, text: string, author =
     return waitForAnswer(rig, await mention(rig, channelId, text, author));
 }
 
-/** The bot's reply to `question` and the bot's messages after it in that channel. */
-export function answerPages(rig: ObservedBot, question: StoredMessage): StoredMessage[] {
+/**
+ * The bot's reply to `question`, then the pages that continue it. Without `finalText`: the bot's
+ * messages right after the reply. With the answer's final text: the bot's messages after the reply
+ * that reply to nothing and show a part of that text, because with replies queued in one channel
+ * the next replies' placeholders and pages come between an answer's pages.
+ */
+export function answerPages(rig: ObservedBot, question: StoredMessage, finalText?: string): StoredMessage[] {
     const messages = rig.discord.messagesIn(question.channel_id);
-    const replyIndex = messages.findIndex((message) => message.message_reference?.message_id === question.id && message.author.id === rig.discord.botUser.id);
+    const isBot = (message: StoredMessage) => message.author.id === rig.discord.botUser.id;
+    const replyIndex = messages.findIndex((message) => message.message_reference?.message_id === question.id && isBot(message));
     if (replyIndex < 0)
         return [];
 
-    const pages: StoredMessage[] = [];
-    for (const message of messages.slice(replyIndex)) {
-        if (message.author.id !== rig.discord.botUser.id)
+    const [reply, ...later] = messages.slice(replyIndex);
+    if (finalText !== undefined)
+        return [reply!, ...later.filter((message) => isBot(message) && message.message_reference === undefined &&
+            message.content.trim() !== "" && finalText.includes(message.content.trim()))];
+    const pages = [reply!];
+    for (const message of later) {
+        if (!isBot(message))
             break;
         pages.push(message);
     }

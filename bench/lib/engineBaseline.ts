@@ -73,7 +73,44 @@ export class EngineBaseline {
         }
     }
 
+    /**
+     * One conversation that goes on turn after turn, as node-llama-cpp's documentation shows it: one
+     * `LlamaChatSession` on one sequence, with node-llama-cpp's default context shift when the
+     * window is full.
+     */
+    startConversation(): BaselineConversation {
+        const settings = this.#settings;
+        const sequence = this.#context.getSequence();
+        const session = new LlamaChatSession({contextSequence: sequence, systemPrompt: settings.systemPrompt});
+        return {
+            async ask(prompt) {
+                const startedAt = performance.now();
+                let tokens = 0;
+                await session.prompt(prompt, {
+                    temperature: settings.temperature,
+                    topP: settings.topP,
+                    maxTokens: settings.maxTokens,
+                    seed: settings.seed,
+                    onResponseChunk(chunk) {
+                        tokens += chunk.tokens.length;
+                    }
+                });
+                return {durationMs: performance.now() - startedAt, tokens};
+            },
+            async dispose() {
+                session.dispose();
+                await sequence.dispose();
+            }
+        };
+    }
+
     async dispose(): Promise<void> {
         await this.#context.dispose();
     }
 }
+
+export type BaselineConversation = {
+    /** One turn: the time it took and the tokens written. */
+    ask(prompt: string): Promise<{durationMs: number, tokens: number}>;
+    dispose(): Promise<void>;
+};

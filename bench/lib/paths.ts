@@ -7,8 +7,5 @@ import {fileURLToPath} from "node:url";
  */
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
-/** Raw numbers, the table and the chart of the last run (git-ignored). */
+/** Raw numbers, the table and the chart of the last run (git-ignored), and the published runs' raw numbers (committed). */
 export const resultsDir = path.join(projectRoot, "bench", "results");
-
-/** The committed copy of the chart that the README shows. */
-export const docsChartPath = path.join(projectRoot, "docs", "bench-throughput.svg");

@@ -1,3 +1,5 @@
+import {seededRandom} from "../../test/fixtures/seededRandom.js";
+
 /** Small statistics helpers: the bench reports medians and ratios, because the machines are shared and noisy. */
 
 export function median(values: readonly number[]): number {
@@ -34,4 +36,57 @@ export function tokensPerSecond(tokens: number, durationMs: number): number {
 export function round(value: number, decimals = 3): number {
     const factor = 10 ** decimals;
     return Math.round(value * factor) / factor;
+}
+
+/** A statistic with its 95% interval: what every ratio in the table is. */
+export type Estimate = {
+    /** The statistic over all the values (the median of the rounds, unless a row says otherwise). */
+    readonly value: number;
+    /** 2.5th and 97.5th percentiles of the statistic over bootstrap resamples. */
+    readonly low: number;
+    readonly high: number;
+    /** How many values (rounds, turns, samples) it was computed from. */
+    readonly count: number;
+};
+
+/** Resamples per interval: enough for stable 2.5th/97.5th percentiles, instant to compute. */
+const bootstrapResamples = 2000;
+
+/**
+ * The median of `values` with a 95% percentile-bootstrap interval (the values resampled with
+ * replacement). Seeded, so that the same rounds always give the same interval and a report can be
+ * rendered again from its raw numbers.
+ */
+export function bootstrapMedian(values: readonly number[]): Estimate {
+    return bootstrap([values], (samples) => median(samples[0] ?? []));
+}
+
+/**
+ * A statistic of one or more groups of values with a 95% percentile-bootstrap interval: each group
+ * is resampled on its own (e.g. the turns before and after a window fills), then `statistic` is
+ * computed on the resampled groups.
+ */
+export function bootstrap(groups: readonly (readonly number[])[], statistic: (samples: readonly (readonly number[])[]) => number): Estimate {
+    const finiteGroups = groups.map((group) => group.filter(Number.isFinite));
+    const value = statistic(finiteGroups);
+    const count = Math.min(...finiteGroups.map((group) => group.length));
+    if (!(count > 0))
+        return {value: Number.NaN, low: Number.NaN, high: Number.NaN, count: 0};
+
+    const random = seededRandom(0x5eed);
+    const statistics: number[] = [];
+    for (let resample = 0; resample < bootstrapResamples; resample++) {
+        const samples = finiteGroups.map((group) => Array.from({length: group.length}, () => group[Math.floor(random() * group.length)]!));
+        statistics.push(statistic(samples));
+    }
+    statistics.sort((a, b) => a - b);
+    return {value, low: percentile(statistics, 0.025), high: percentile(statistics, 0.975), count};
+}
+
+/** Linear interpolation between the closest ranks; `sorted` ascending. */
+function percentile(sorted: readonly number[], fraction: number): number {
+    const position = (sorted.length - 1) * fraction;
+    const below = Math.floor(position);
+    const above = Math.min(sorted.length - 1, below + 1);
+    return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
 }

@@ -1,42 +1,66 @@
 import {startBotRig} from "../lib/botRig.js";
+import {formatEstimate, plural, tokensPerSecondText} from "../lib/format.js";
+import {llamaCppGpuLayers, runBatchedBench} from "../lib/llamaBatchedBench.js";
+import type {BatchedBenchLine} from "../lib/llamaBatchedBench.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
-import {ratio} from "../lib/stats.js";
+import type {Measurement, ThroughputSeries} from "../lib/measurement.js";
+import {judgedRow} from "../lib/row.js";
+import type {Row, Target} from "../lib/row.js";
+import {bootstrapMedian, ratio} from "../lib/stats.js";
+import type {Estimate} from "../lib/stats.js";
 import {botRun, ChannelSupply, engineRun, questions} from "../lib/widthRuns.js";
 import type {BotWidthRun, WidthRun} from "../lib/widthRuns.js";
-import {engineEnvironment} from "../settings.js";
+import {answerTokens, engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
 import {baselineLikeTheBot, compareRuns, runPair} from "./comparison.js";
 import type {ComparedRuns} from "./comparison.js";
 
 export type WidthResult = ComparedRuns & {
     readonly width: number;
+    /** llama-batched-bench at this many sequences, each round. */
+    readonly llamaCpp: readonly BatchedBenchLine[];
+    readonly llamaCppTokensPerSecond: Estimate;
+    /** Per round: node-llama-cpp alone over llama.cpp, and the bot over llama.cpp. */
+    readonly engineOverLlamaCpp: Estimate;
+    readonly botOverLlamaCpp: Estimate;
 };
 
 export type BatchingResult = {
     readonly maxTokens: number;
+    /** Tokens of each prompt (system prompt and user turn), as the bot's model read them: llama.cpp reads as many. */
+    readonly promptTokens: number;
     readonly sequences: number;
     readonly widths: readonly WidthResult[];
-    /** The bot's 4-channel aggregate over its 1-channel figure (medians). */
-    readonly botScaling4: number;
-    readonly engineScaling4: number;
-    readonly target: number;
-    readonly met: boolean;
+    /** The bot's 4-channel aggregate over its 1-channel figure, per round. */
+    readonly botScaling4: Estimate;
+    readonly engineScaling4: Estimate;
 };
 
-export const batchingTarget = 0.95;
-export const batchingWidths = [1, 2, 4, 8] as const;
+export const batchingTarget: Target = {comparison: ">=", value: 0.95};
+const scalingTarget: Target = {comparison: ">", value: 1};
+
+export const batching: Measurement = {
+    name: "batching",
+    async run({settings, model}) {
+        const result = await measureBatching(settings, model.path);
+        return {raw: result, rows: batchingRows(result), throughput: throughputSeries(result)};
+    }
+};
 
 /**
  * 2. Batching across channels: 1, 2, 4 and 8 channels answering at once through the bot, against
- * node-llama-cpp alone with as many sessions at once on one context. The bot gets SEQUENCES = 8 so
- * that 8 channels can generate together (its default, 4, would queue the other 4); node-llama-cpp
- * alone gets the same context. Each round runs every width on both sides, interleaved.
+ * node-llama-cpp alone with as many sessions at once on one context, and against llama.cpp's own
+ * `llama-batched-bench` with as many sequences (same model, context, batch size, threads, prompt
+ * and answer lengths). The bot gets SEQUENCES = the widest width so that every channel generates
+ * at once; node-llama-cpp alone gets the same context. Each round runs every width on the bot and
+ * node-llama-cpp, interleaved, and llama.cpp once for all widths, before or after them in turn.
  */
 export async function measureBatching(settings: BenchSettings, modelPath: string): Promise<BatchingResult> {
-    const rounds = settings.quick ? 2 : 4;
-    const maxTokens = settings.quick ? 64 : 80;
-    const sequences = Math.max(...batchingWidths);
-    const channelsNeeded = 1 + rounds * batchingWidths.reduce((sum, width) => sum + width, 0);
+    const widthsToRun = settings.batchingWidths;
+    const rounds = settings.rounds;
+    const maxTokens = answerTokens(settings, 80, 64);
+    const sequences = Math.max(...widthsToRun);
+    const channelsNeeded = 1 + rounds * widthsToRun.reduce((sum, width) => sum + width, 0);
     const rig = await startBotRig({
         modelPath,
         env: {...engineEnvironment(settings), MAX_TOKENS: String(maxTokens), SEQUENCES: String(sequences)},
@@ -48,12 +72,28 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
         const alice = rig.discord.users.alice;
         const elsewhere = () => new ChannelSupply(Array.from({length: sequences}, (_, index) => `unused-${index}`));
         progress("batching: warming up");
-        await botRun(rig, questions(channels, 1, "warm-up"));
+        const warmUp = await botRun(rig, questions(channels, 1, "warm-up"));
         await engineRun(baseline, questions(elsewhere(), 1, "warm-up"), alice);
+        const promptTokens = rig.probe.records[0]?.result?.evaluatedTokens ?? Number.NaN;
+        if (!(promptTokens > 0) || warmUp.tokens !== maxTokens)
+            throw new Error(`The warm-up answer read ${promptTokens} tokens and wrote ${warmUp.tokens} (expected ${maxTokens})`);
+        const llamaCpp = () => runBatchedBench({
+            modelPath,
+            contextCells: rig.config.contextSize * sequences,
+            batchSize: rig.config.batchSize,
+            threads: settings.threads,
+            gpuLayers: llamaCppGpuLayers(settings.gpuLayers, settings.gpu),
+            promptTokens,
+            generatedTokens: maxTokens,
+            sequences: widthsToRun
+        });
 
-        const byWidth = new Map<number, {bot: BotWidthRun[], engine: WidthRun[]}>(batchingWidths.map((width) => [width, {bot: [], engine: []}]));
+        const byWidth = new Map<number, {bot: BotWidthRun[], engine: WidthRun[], llamaCpp: BatchedBenchLine[]}>(
+            widthsToRun.map((width) => [width, {bot: [], engine: [], llamaCpp: []}]));
         for (let round = 0; round < rounds; round++) {
-            for (const [widthIndex, width] of batchingWidths.entries()) {
+            const llamaCppFirst = round % 2 === 1;
+            const llamaCppRound = llamaCppFirst ? await llamaCpp() : undefined;
+            for (const [widthIndex, width] of widthsToRun.entries()) {
                 const label = `round ${round + 1}, width ${width}`;
                 // who goes first alternates across widths and across rounds
                 const pair = await runPair((round + widthIndex) % 2 === 0,
@@ -65,18 +105,25 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
                 progress(`batching: ${label}: bot ${pair.a.tokensPerSecond.toFixed(1)} tokens/s, ` +
                     `node-llama-cpp ${pair.b.tokensPerSecond.toFixed(1)} tokens/s`);
             }
+            const lines = llamaCppRound ?? await llamaCpp();
+            for (const line of lines)
+                byWidth.get(line.sequences)?.llamaCpp.push(line);
+            progress(`batching: round ${round + 1}: llama.cpp ${lines.map((line) => `${line.sequences}: ${line.tokensPerSecond.toFixed(1)}`).join(", ")} tokens/s`);
         }
 
-        const widths = batchingWidths.map((width) => summarizeWidth(width, byWidth.get(width)!));
-        const botScaling4 = ratio(widthOf(widths, 4).botTokensPerSecond, widthOf(widths, 1).botTokensPerSecond);
+        const widths = widthsToRun.map((width) => summarizeWidth(width, byWidth.get(width)!));
+        const scaling = (side: (width: WidthResult) => readonly WidthRun[]) => {
+            const four = side(widthOf(widths, 4));
+            const one = side(widthOf(widths, 1));
+            return bootstrapMedian(four.map((run, index) => ratio(run.tokensPerSecond, one[index]?.tokensPerSecond ?? Number.NaN)));
+        };
         return {
             maxTokens,
+            promptTokens,
             sequences,
             widths,
-            botScaling4,
-            engineScaling4: ratio(widthOf(widths, 4).engineTokensPerSecond, widthOf(widths, 1).engineTokensPerSecond),
-            target: batchingTarget,
-            met: widths.every((width) => width.met) && botScaling4 > 1
+            botScaling4: scaling((width) => width.bot),
+            engineScaling4: scaling((width) => width.engine)
         };
     } finally {
         await baseline.dispose();
@@ -85,8 +132,17 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
     }
 }
 
-function summarizeWidth(width: number, runs: {bot: BotWidthRun[], engine: WidthRun[]}): WidthResult {
-    return {width, ...compareRuns(runs.bot, runs.engine, batchingTarget)};
+function summarizeWidth(width: number, runs: {bot: BotWidthRun[], engine: WidthRun[], llamaCpp: BatchedBenchLine[]}): WidthResult {
+    const perRound = (side: readonly WidthRun[]) =>
+        bootstrapMedian(side.map((run, index) => ratio(run.tokensPerSecond, runs.llamaCpp[index]?.tokensPerSecond ?? Number.NaN)));
+    return {
+        width,
+        ...compareRuns(runs.bot, runs.engine),
+        llamaCpp: runs.llamaCpp,
+        llamaCppTokensPerSecond: bootstrapMedian(runs.llamaCpp.map((line) => line.tokensPerSecond)),
+        engineOverLlamaCpp: perRound(runs.engine),
+        botOverLlamaCpp: perRound(runs.bot)
+    };
 }
 
 function widthOf(widths: readonly WidthResult[], width: number): WidthResult {
@@ -94,4 +150,44 @@ function widthOf(widths: readonly WidthResult[], width: number): WidthResult {
     if (found === undefined)
         throw new Error(`No result for width ${width}`);
     return found;
+}
+
+function batchingRows(result: BatchingResult): Row[] {
+    const answers = `${result.promptTokens} prompt + ${result.maxTokens} answer tokens each`;
+    const rows = result.widths.flatMap((width): Row[] => [
+        judgedRow({
+            number: "2",
+            what: `${plural(width.width, "channel")} at once, aggregate (${answers})`,
+            bot: tokensPerSecondText(width.botTokensPerSecond.value),
+            reference: `${tokensPerSecondText(width.engineTokensPerSecond.value)} (node-llama-cpp, ${plural(width.width, "session")}, one context)`,
+            estimate: width.ratio,
+            target: batchingTarget
+        }),
+        {
+            number: "2",
+            what: `${plural(width.width, "sequence")}: the bot ÷ llama.cpp (and node-llama-cpp ÷ llama.cpp)`,
+            bot: tokensPerSecondText(width.botTokensPerSecond.value),
+            reference: `${tokensPerSecondText(width.llamaCppTokensPerSecond.value)} (llama-batched-bench)`,
+            estimate: width.botOverLlamaCpp,
+            note: `(node-llama-cpp: ${formatEstimate(width.engineOverLlamaCpp)})`,
+            verdict: "none"
+        }
+    ]);
+    rows.push(judgedRow({
+        number: "2",
+        what: "the bot's 4-channel aggregate over its 1-channel figure",
+        bot: `${tokensPerSecondText(widthOf(result.widths, 4).botTokensPerSecond.value)} / ${tokensPerSecondText(widthOf(result.widths, 1).botTokensPerSecond.value)}`,
+        reference: `node-llama-cpp alone: ×${result.engineScaling4.value.toFixed(2)}`,
+        estimate: result.botScaling4,
+        target: scalingTarget
+    }));
+    return rows;
+}
+
+function throughputSeries(result: BatchingResult): ThroughputSeries[] {
+    return [
+        {name: "llama.cpp (llama-batched-bench)", points: result.widths.map((width) => ({width: width.width, tokensPerSecond: width.llamaCppTokensPerSecond}))},
+        {name: "node-llama-cpp alone", points: result.widths.map((width) => ({width: width.width, tokensPerSecond: width.engineTokensPerSecond}))},
+        {name: "the bot (through Discord)", points: result.widths.map((width) => ({width: width.width, tokensPerSecond: width.botTokensPerSecond}))}
+    ];
 }

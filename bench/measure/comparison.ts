@@ -2,7 +2,8 @@ import type {BotRig} from "../lib/botRig.js";
 import {EngineBaseline} from "../lib/engineBaseline.js";
 import {benchSeed} from "../lib/botRig.js";
 import type {BotTimeSplit, BotWidthRun, WidthRun} from "../lib/widthRuns.js";
-import {median, ratio} from "../lib/stats.js";
+import {bootstrapMedian, median, ratio} from "../lib/stats.js";
+import type {Estimate} from "../lib/stats.js";
 import type {BenchSettings} from "../settings.js";
 
 /** The bot against node-llama-cpp alone, run for run, in interleaved rounds. */
@@ -11,14 +12,13 @@ export type ComparedRuns = {
     readonly engine: readonly WidthRun[];
     /** bot / engine tokens/s of each round (the two runs of a round are next to each other in time). */
     readonly roundRatios: readonly number[];
-    /** Median aggregate tokens/s. */
-    readonly botTokensPerSecond: number;
-    readonly engineTokensPerSecond: number;
-    /** Median of the round ratios. */
-    readonly ratio: number;
+    /** Median aggregate tokens/s, with 95% intervals. */
+    readonly botTokensPerSecond: Estimate;
+    readonly engineTokensPerSecond: Estimate;
+    /** Median of the round ratios, with its 95% interval. */
+    readonly ratio: Estimate;
     /** Medians over the bot's runs. */
     readonly botSplit: BotTimeSplit;
-    readonly met: boolean;
 };
 
 /** node-llama-cpp alone with exactly the bot's model, context and sampling settings (a context of its own on the bot's loaded model). */
@@ -61,22 +61,20 @@ export async function runPair<A, B>(aFirst: boolean, a: () => Promise<A>, b: () 
     return {a: await a(), b: resultB};
 }
 
-/** The bot's runs against the engine's, round by round (run i of each side is one round), against a target ratio. */
-export function compareRuns(bot: readonly BotWidthRun[], engine: readonly WidthRun[], target: number): ComparedRuns {
+/** The bot's runs against the engine's, round by round (run i of each side is one round). */
+export function compareRuns(bot: readonly BotWidthRun[], engine: readonly WidthRun[]): ComparedRuns {
     const roundRatios = bot.map((run, index) => ratio(run.tokensPerSecond, engine[index]?.tokensPerSecond ?? Number.NaN));
-    const result = median(roundRatios);
     return {
         bot,
         engine,
         roundRatios,
-        botTokensPerSecond: median(bot.map((run) => run.tokensPerSecond)),
-        engineTokensPerSecond: median(engine.map((run) => run.tokensPerSecond)),
-        ratio: result,
+        botTokensPerSecond: bootstrapMedian(bot.map((run) => run.tokensPerSecond)),
+        engineTokensPerSecond: bootstrapMedian(engine.map((run) => run.tokensPerSecond)),
+        ratio: bootstrapMedian(roundRatios),
         botSplit: {
             toEngineMs: median(bot.map((run) => run.split.toEngineMs)),
             engineMs: median(bot.map((run) => run.split.engineMs)),
             toFinalEditMs: median(bot.map((run) => run.split.toFinalEditMs))
-        },
-        met: result >= target
+        }
     };
 }

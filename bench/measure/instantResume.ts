@@ -8,7 +8,11 @@ import type {BotRig} from "../lib/botRig.js";
 import {ask} from "../lib/conversation.js";
 import type {ObservedAnswer} from "../lib/conversation.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
-import {median, ratio} from "../lib/stats.js";
+import {fixed, msText, tokensPerSecondText} from "../lib/format.js";
+import type {Measurement} from "../lib/measurement.js";
+import {exactly, judgedRow} from "../lib/row.js";
+import type {Target} from "../lib/row.js";
+import {bootstrapMedian, median, ratio} from "../lib/stats.js";
 import {engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
 
@@ -58,6 +62,46 @@ export type EngineStateSpeeds = {
 
 export const instantResumeTarget = 10;
 
+export const instantResume: Measurement = {
+    name: "resume",
+    async run({settings, model}) {
+        const result = await measureInstantResume(settings, model.path);
+        const target: Target = {comparison: ">=", value: result.target};
+        const comparisonRow = (what: string, comparison: ResumeComparison) => judgedRow({
+            number: "9",
+            what,
+            bot: `${msText(comparison.withStateMedianMs)} (its state loaded)`,
+            reference: `${msText(comparison.reReadMedianMs)} (re-reading, STATE_CACHE_MB=0)`,
+            // round by round: the two bots answer the same round next to each other
+            estimate: bootstrapMedian(comparison.reRead.map((sample, index) =>
+                ratio(sample.mentionToFirstTokenMs, comparison.withState[index]?.mentionToFirstTokenMs ?? Number.NaN))),
+            note: "(times faster)",
+            target
+        });
+        const {f16, q8_0} = result.engine;
+        return {raw: result, rows: [
+            comparisonRow(`instant resume after eviction: SEQUENCES 1, a conversation of ${result.historyTokens} tokens comes back, mention to first token`, result.afterEviction),
+            comparisonRow("instant resume after a restart: the same conversation's first question", result.afterRestart),
+            {
+                number: "9",
+                what: `state on disk, the bench model: the bot's file (${result.stateTokens} tokens), against node-llama-cpp alone with a q8_0 KV cache instead of f16`,
+                bot: `${fixed(result.bytesPerToken / 1024, 1)} KiB per token`,
+                reference: `${fixed(q8_0.bytesPerToken / 1024, 1)} KiB per token (q8_0), ${fixed(f16.bytesPerToken / 1024, 1)} (f16)`,
+                estimate: exactly(q8_0.bytesPerToken / f16.bytesPerToken),
+                verdict: "none"
+            },
+            {
+                number: "9",
+                what: "the load-or-re-read rule's inputs on node-llama-cpp alone (f16 KV cache): reading a prompt, loading a state just written",
+                bot: tokensPerSecondText(f16.promptTokensPerSecond),
+                reference: `${fixed(f16.loadBytesPerSecond / 1024 / 1024, 0)} MiB/s (${fixed(f16.loadBytesPerSecond / f16.bytesPerToken, 0)} tokens/s of state)`,
+                estimate: exactly(f16.loadBytesPerSecond / f16.bytesPerToken / f16.promptTokensPerSecond),
+                verdict: "none"
+            }
+        ]};
+    }
+};
+
 /** Room for a history of about 1,800 tokens and every returning turn, so the bot never trims it during the measurement. */
 const contextSize = 4096;
 const maxTokens = 32;
@@ -75,7 +119,7 @@ const engineStateTokens = 1024;
  * data folders and the same conversation asks its first question.
  */
 export async function measureInstantResume(settings: BenchSettings, modelPath: string): Promise<InstantResumeResult> {
-    const rounds = settings.quick ? 2 : 3;
+    const rounds = settings.rounds;
     const sides = await Promise.all([startSide(settings, modelPath, undefined), startSide(settings, modelPath, "0")]);
     let measured: Omit<InstantResumeResult, "engine">;
     try {

@@ -3,8 +3,13 @@ import {startBotRig} from "../lib/botRig.js";
 import {ask} from "../lib/conversation.js";
 import type {ObservedAnswer} from "../lib/conversation.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
-import {max, median} from "../lib/stats.js";
-import {engineEnvironment} from "../settings.js";
+import {msText} from "../lib/format.js";
+import type {Measurement} from "../lib/measurement.js";
+import {storiesModel, tinyModel} from "../lib/models.js";
+import {judgedRow} from "../lib/row.js";
+import type {Row} from "../lib/row.js";
+import {bootstrapMedian, max, median} from "../lib/stats.js";
+import {answerTokens, engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
 
 export type ResponsivenessSample = {
@@ -38,6 +43,40 @@ export const firstReplyTargetMs = 250;
 /** The first edit may wait for EDIT_INTERVAL_MS after the placeholder, plus this. */
 export const firstEditSlackMs = 100;
 
+export const responsiveness: Measurement = {
+    name: "responsiveness",
+    async run({settings, model}) {
+        const stories = storiesModel();
+        const result = await measureResponsiveness(settings, [
+            {label: `the bench model (${model.id})`, path: model.path, maxTokens: answerTokens(settings, 160, 160)},
+            ...(stories === undefined ? [] : [{label: "stories260K", path: stories, maxTokens: 160}]),
+            {label: "the tests' tiny model", path: await tinyModel(), maxTokens: 160}
+        ]);
+        return {raw: result, rows: responsivenessRows(result)};
+    }
+};
+
+function responsivenessRows(result: ResponsivenessResult): Row[] {
+    return result.models.flatMap((model): Row[] => [
+        judgedRow({
+            number: "4",
+            what: `mention to first reply message, idle bot, ${model.model} (median of ${model.samples.length}, ms)`,
+            bot: `max ${msText(model.firstReplyMaxMs)}`,
+            reference: "",
+            estimate: bootstrapMedian(model.samples.map((sample) => sample.firstReplyMs)),
+            target: {comparison: "<", value: result.firstReplyTargetMs, unit: "ms"}
+        }),
+        judgedRow({
+            number: "4",
+            what: `first token to the first edit showing it, ${model.model} (median, ms)`,
+            bot: `max ${msText(model.firstEditMaxMs)}`,
+            reference: `EDIT_INTERVAL_MS ${result.editIntervalMs}`,
+            estimate: bootstrapMedian(model.samples.map((sample) => sample.firstEditMs)),
+            target: {comparison: "<=", value: result.firstEditTargetMs, unit: "ms"}
+        })
+    ]);
+}
+
 /**
  * 4. Responsiveness on an idle bot: time from a mention to the bot's first reply message, and from
  * the first generated token to the first edit that shows it (the bot's default EDIT_INTERVAL_MS).
@@ -63,7 +102,7 @@ export async function measureResponsiveness(settings: BenchSettings, models: rea
 }
 
 async function measureModel(settings: BenchSettings, model: string, modelPath: string, maxTokens: number): Promise<{result: ModelResponsiveness, editIntervalMs: number}> {
-    const sampleCount = settings.quick ? 3 : 4;
+    const sampleCount = settings.rounds;
     const rig = await startBotRig({
         modelPath,
         env: {...engineEnvironment(settings), MAX_TOKENS: String(maxTokens)},

@@ -3,7 +3,11 @@ import {THINKING_TEXT} from "../../src/discord/replyText.js";
 import {startBotRig} from "../lib/botRig.js";
 import {mention, waitForAnswer} from "../lib/conversation.js";
 import type {ObservedAnswer} from "../lib/conversation.js";
+import {msText} from "../lib/format.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
+import type {Measurement} from "../lib/measurement.js";
+import {thinkingBenchModel} from "../lib/models.js";
+import type {Row} from "../lib/row.js";
 import {max, median, tokensPerSecond} from "../lib/stats.js";
 import {engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
@@ -41,6 +45,26 @@ const answerTimeoutMs = 600_000;
 /** The slack the target gives the bot over thinking the whole budget at the run's own speed. */
 const targetFactor = 1.1;
 const targetSlackMs = 1000;
+
+/** 4b. The wait a reasoning model that never stops thinking causes, with the default THINKING_BUDGET. */
+export const thinkingBudget: Measurement = {
+    name: "thinking",
+    async run({settings}) {
+        const result = await measureThinkingBudget(settings, await thinkingBenchModel());
+        return {raw: result, rows: [thinkingBudgetRow(result)]};
+    }
+};
+
+function thinkingBudgetRow(result: ThinkingBudgetResult): Row {
+    return {
+        number: "4b",
+        what: `a reasoning model that never stops thinking (85M bench model, Qwen3 template), THINKING_BUDGET ${result.budget}: ` +
+            `mention to the first answer character (median of ${result.samples.length}); the thinking line was on screen (median, max)`,
+        bot: `${msText(result.firstAnswerCharacterMedianMs)}; ${msText(result.thinkingLineMedianMs)}, ${msText(result.thinkingLineMaxMs)}`,
+        reference: `budget ÷ that run's tokens/s × 1.1 + 1 s: ${msText(result.targetMedianMs)} (median)`,
+        verdict: result.met ? "met" : "missed"
+    };
+}
 
 /**
  * A reasoning model that would think forever: the bench model with the Qwen3 thinking template, whose

@@ -1,22 +1,43 @@
 import {startBotRig} from "../lib/botRig.js";
 import type {BotRig} from "../lib/botRig.js";
 import {askWithin} from "../lib/conversation.js";
+import {startCpuHog} from "../lib/cpuHog.js";
+import {fixed} from "../lib/format.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
-import {median, ratio, tokensPerSecond} from "../lib/stats.js";
+import type {Measurement} from "../lib/measurement.js";
+import {judgedRow} from "../lib/row.js";
+import type {Row, Target} from "../lib/row.js";
+import {bootstrapMedian, median, ratio, tokensPerSecond} from "../lib/stats.js";
+import type {Estimate} from "../lib/stats.js";
+import {answerTokens} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
 
+/** The machine as the bot finds it: nothing else running, or one other process spinning a core. */
+export const threadConditions = ["idle", "one busy process"] as const;
+export type ThreadCondition = (typeof threadConditions)[number];
+
 export type ThreadSetting = {
-    /** "1", "2", "4", or "default (N)". */
+    /** "1", "2", "4", or "2 (default)". */
     readonly label: string;
     readonly threads: number;
     readonly isDefault: boolean;
-    /** tokens/s of one answer, each round */
-    readonly singleRuns: readonly number[];
-    /** tokens/s of {@link concurrentChannels} answers at once, all together, each round */
-    readonly concurrentRuns: readonly number[];
-    /** Medians. */
-    readonly singleTokensPerSecond: number;
-    readonly concurrentTokensPerSecond: number;
+};
+
+/** tokens/s of each setting in each round: one answer alone, and {@link concurrentChannels} answers at once together. */
+export type ConditionRuns = {
+    readonly condition: ThreadCondition;
+    readonly single: Record<string, number[]>;
+    readonly concurrent: Record<string, number[]>;
+};
+
+export type ConditionSummary = {
+    readonly condition: ThreadCondition;
+    readonly kind: "single" | "concurrent";
+    /** Median tokens/s of each setting, in the order of the settings. */
+    readonly medians: readonly number[];
+    readonly best: string;
+    /** The default's tokens/s over the best setting's, per round. */
+    readonly defaultOverBest: Estimate;
 };
 
 export type ThreadsResult = {
@@ -24,18 +45,11 @@ export type ThreadsResult = {
     readonly concurrentChannels: number;
     readonly defaultThreads: number;
     readonly settings: readonly ThreadSetting[];
-    readonly bestSingle: string;
-    readonly bestConcurrent: string;
-    /** The default's tokens/s over the best setting's, for one answer and for answers at once. */
-    readonly singleRatio: number;
-    readonly concurrentRatio: number;
-    /** The worse of the two. */
-    readonly ratio: number;
-    readonly target: number;
-    readonly met: boolean;
+    readonly runs: readonly ConditionRuns[];
+    readonly summaries: readonly ConditionSummary[];
 };
 
-export const threadsTarget = 0.9;
+export const threadsTarget: Target = {comparison: ">=", value: 0.9};
 const explicitThreads = [1, 2, 4] as const;
 /** The bot's default SEQUENCES: channels answered at once. */
 const concurrentChannels = 4;
@@ -46,57 +60,91 @@ const concurrentChannels = 4;
 const answerCapMs = {single: 6000, concurrent: 20_000};
 /** A setting whose single answer is this much slower than the best is not run with channels at once (it would only hit the cap). */
 const hopelesslySlow = 0.1;
+/** The busy process ends itself after this long, should the bench die before stopping it. */
+const hogMaxMs = 10 * 60_000;
 
-type ThreadRig = {readonly label: string, readonly isDefault: boolean, readonly rig: BotRig};
+type ThreadRig = ThreadSetting & {readonly rig: BotRig};
+
+export const threads: Measurement = {
+    name: "threads",
+    async run({settings, model}) {
+        const result = await measureThreads(settings, model.path);
+        return {raw: result, rows: threadsRows(result)};
+    }
+};
 
 /**
- * 6. Threads: one bot per setting, THREADS = 1, 2, 4, and THREADS unset (the bot's default,
- * `llama.cpuMathCores`; when it is one of 1, 2, 4, that bot stands for both, so that the default is
- * not compared with a copy of itself, which would only measure noise), each answering through its
- * own fake Discord, in interleaved rounds: one answer alone, then 4 channels at once (the default
- * SEQUENCES). The figure is the engine's
- * tokens/s inside the bot (tokens over the time `generate` ran), so that the edit throttle does not
- * blur it, while the bot's own work (Discord, and node-llama-cpp's JavaScript side, which grows
- * with the answers at once) runs beside the model as it does for users.
+ * 6. Threads, idle and under load: one bot per setting, THREADS = 1, 2, 4, and THREADS unset (the
+ * bot's default, `llama.cpuMathCores`; when it is one of 1, 2, 4, that bot stands for both, so that
+ * the default is not compared with a copy of itself), each answering through its own fake
+ * Discord. Each round measures every setting on the machine as it is ("idle"), then again while
+ * another process spins one core (a CPU hog, bounded in time): one answer alone, then 4 channels
+ * at once (the default SEQUENCES). The figure is the engine's tokens/s inside the bot (tokens over
+ * the time `generate` ran), so that the edit throttle does not blur it.
  * (The only measurement that leaves THREADS unset: the default is what it measures.)
  */
 export async function measureThreads(settings: BenchSettings, modelPath: string): Promise<ThreadsResult> {
-    const rounds = settings.quick ? 2 : 3;
-    const maxTokens = settings.quick ? 48 : 64;
+    const rounds = settings.rounds;
+    const maxTokens = answerTokens(settings, 64, 48);
     const gpu: Record<string, string> = settings.gpuLayers === undefined ? {} : {GPU_LAYERS: settings.gpuLayers};
     const rigs: ThreadRig[] = [];
+    const channelsPerRound = threadConditions.length * (1 + concurrentChannels);
     try {
         const defaultThreads = settings.cpuMathCores;
         const counts = [...new Set<number>([...explicitThreads, defaultThreads])].sort((a, b) => a - b);
-        for (const threads of counts) {
-            const isDefault = threads === defaultThreads;
+        for (const count of counts) {
+            const isDefault = count === defaultThreads;
             rigs.push({
-                label: isDefault ? `${threads} (default)` : String(threads),
+                label: isDefault ? `${count} (default)` : String(count),
+                threads: count,
                 isDefault,
                 rig: await startBotRig({
                     modelPath,
-                    env: {...gpu, MAX_TOKENS: String(maxTokens), ...(!isDefault && {THREADS: String(threads)})},
-                    discord: {channelCount: rounds * (1 + concurrentChannels)}
+                    env: {...gpu, MAX_TOKENS: String(maxTokens), ...(!isDefault && {THREADS: String(count)})},
+                    discord: {channelCount: rounds * channelsPerRound}
                 })
             });
         }
 
-        const runs = new Map<string, {single: number[], concurrent: number[]}>(rigs.map((entry) => [entry.label, {single: [], concurrent: []}]));
+        const runs: ConditionRuns[] = threadConditions.map((condition) => ({
+            condition,
+            single: Object.fromEntries(rigs.map((entry) => [entry.label, []])),
+            concurrent: Object.fromEntries(rigs.map((entry) => [entry.label, []]))
+        }));
         for (let round = 0; round < rounds; round++) {
-            // a different order every round, so that no setting always follows the slowest one
-            const order = round % 2 === 0 ? rigs : [...rigs].reverse();
-            for (const entry of order) {
-                const channels = entry.rig.discord.channelIds.slice(round * (1 + concurrentChannels), (round + 1) * (1 + concurrentChannels));
-                const single = await engineSpeed(entry.rig, channels.slice(0, 1), answerCapMs.single);
-                const bestSingle = Math.max(single, ...[...runs.values()].flatMap((entryRuns) => entryRuns.single));
-                const concurrent = single < hopelesslySlow * bestSingle ? Number.NaN : await engineSpeed(entry.rig, channels.slice(1), answerCapMs.concurrent);
-                runs.get(entry.label)!.single.push(single);
-                runs.get(entry.label)!.concurrent.push(concurrent);
-                progress(`threads: round ${round + 1}/${rounds}, THREADS ${entry.label}: ${single.toFixed(1)} tokens/s alone, ` +
-                    `${concurrent.toFixed(1)} tokens/s with ${concurrentChannels} channels at once`);
+            for (const [conditionIndex, conditionRuns] of runs.entries()) {
+                const hog = conditionRuns.condition === "one busy process" ? startCpuHog(hogMaxMs) : undefined;
+                try {
+                    // a different order every round, so that no setting always follows the slowest one
+                    const order = (round + conditionIndex) % 2 === 0 ? rigs : [...rigs].reverse();
+                    for (const entry of order) {
+                        const first = round * channelsPerRound + conditionIndex * (1 + concurrentChannels);
+                        const channels = entry.rig.discord.channelIds.slice(first, first + 1 + concurrentChannels);
+                        const single = await engineSpeed(entry.rig, channels.slice(0, 1), answerCapMs.single);
+                        const bestSingle = Math.max(single, ...Object.values(conditionRuns.single).flat());
+                        const concurrent = single < hopelesslySlow * bestSingle ? Number.NaN : await engineSpeed(entry.rig, channels.slice(1), answerCapMs.concurrent);
+                        conditionRuns.single[entry.label]!.push(single);
+                        conditionRuns.concurrent[entry.label]!.push(concurrent);
+                        progress(`threads: round ${round + 1}/${rounds}, ${conditionRuns.condition}, THREADS ${entry.label}: ${single.toFixed(1)} tokens/s alone, ` +
+                            `${concurrent.toFixed(1)} tokens/s with ${concurrentChannels} channels at once`);
+                    }
+                } finally {
+                    await hog?.stop();
+                }
             }
         }
-        return summarize(maxTokens, rigs, runs);
+        const settingsMeasured = rigs.map(({label, threads: count, isDefault}) => ({label, threads: count, isDefault}));
+        return {
+            maxTokens,
+            concurrentChannels,
+            defaultThreads,
+            settings: settingsMeasured,
+            runs,
+            summaries: runs.flatMap((conditionRuns) => [
+                summarize(conditionRuns.condition, "single", settingsMeasured, conditionRuns.single),
+                summarize(conditionRuns.condition, "concurrent", settingsMeasured, conditionRuns.concurrent)
+            ])
+        };
     } finally {
         for (const entry of rigs) {
             await entry.rig.close();
@@ -115,43 +163,36 @@ async function engineSpeed(rig: BotRig, channelIds: readonly string[], capMs: nu
     return tokensPerSecond(tokens, endedAt - startedAt);
 }
 
-function summarize(maxTokens: number, rigs: readonly ThreadRig[], runs: ReadonlyMap<string, {single: number[], concurrent: number[]}>): ThreadsResult {
-    const results = rigs.map((entry): ThreadSetting => {
-        const {single, concurrent} = runs.get(entry.label) ?? {single: [], concurrent: []};
-        return {
-            label: entry.label,
-            threads: entry.rig.runtime.engine.info.threads,
-            isDefault: entry.isDefault,
-            singleRuns: single,
-            concurrentRuns: concurrent,
-            singleTokensPerSecond: median(single),
-            // NaN: skipped, the setting being hopelessly slow
-            concurrentTokensPerSecond: median(concurrent.filter(Number.isFinite))
-        };
-    });
-    const bestSingle = fastest(results, (entry) => entry.singleTokensPerSecond);
-    const bestConcurrent = fastest(results, (entry) => entry.concurrentTokensPerSecond);
-    const defaultSetting = results.find((entry) => entry.isDefault)!;
-    const singleRatio = ratio(defaultSetting.singleTokensPerSecond, bestSingle.singleTokensPerSecond);
-    const concurrentRatio = ratio(defaultSetting.concurrentTokensPerSecond, bestConcurrent.concurrentTokensPerSecond);
-    const result = Math.min(singleRatio, concurrentRatio);
+/**
+ * The best setting is the one with the highest median; the default's figure over the best's, round
+ * by round (a setting skipped as hopelessly slow counts as 0 tokens/s).
+ */
+function summarize(condition: ThreadCondition, kind: "single" | "concurrent", settings: readonly ThreadSetting[], runs: Record<string, number[]>): ConditionSummary {
+    const speeds = (label: string) => (runs[label] ?? []).map((value) => Number.isFinite(value) ? value : 0);
+    const medians = settings.map((setting) => median(speeds(setting.label)));
+    const bestIndex = medians.reduce((top, value, index) => value > (medians[top] ?? -1) ? index : top, 0);
+    const best = settings[bestIndex]!;
+    const defaultSetting = settings.find((setting) => setting.isDefault)!;
+    const bestRuns = speeds(best.label);
     return {
-        maxTokens,
-        concurrentChannels,
-        defaultThreads: defaultSetting.threads,
-        settings: results,
-        bestSingle: bestSingle.label,
-        bestConcurrent: bestConcurrent.label,
-        singleRatio,
-        concurrentRatio,
-        ratio: result,
-        target: threadsTarget,
-        met: result >= threadsTarget
+        condition,
+        kind,
+        medians,
+        best: best.label,
+        defaultOverBest: bootstrapMedian(speeds(defaultSetting.label).map((value, index) => ratio(value, bestRuns[index] ?? Number.NaN)))
     };
 }
 
-function fastest(settings: readonly ThreadSetting[], speed: (setting: ThreadSetting) => number): ThreadSetting {
-    const measured = settings.filter((setting) => Number.isFinite(speed(setting)));
-    const candidates = measured.length > 0 ? measured : settings;
-    return candidates.reduce((top, setting) => speed(setting) > speed(top) ? setting : top);
+function threadsRows(result: ThreadsResult): Row[] {
+    const labels = result.settings.map((setting) => setting.label).join(" / ");
+    return result.summaries.map((summary) => judgedRow({
+        number: "6",
+        what: `THREADS ${labels}, ${summary.condition}: tokens/s of ` +
+            (summary.kind === "single" ? `one answer (${result.maxTokens} tokens, engine time inside the bot)` : `${result.concurrentChannels} channels at once, together`),
+        bot: summary.medians.map((value) => fixed(value, 1)).join(" / "),
+        reference: `best: ${summary.best}`,
+        estimate: summary.defaultOverBest,
+        note: "(default ÷ best)",
+        target: threadsTarget
+    }));
 }

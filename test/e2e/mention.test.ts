@@ -137,10 +137,9 @@ describe("a user who mentions the bot", () => {
 
         const inOrder = await Promise.all(["third", "fourth"].map((content) =>
             discord.userSays({channelId: first, author: discord.users.alice, content, mentionsBot: true})));
-        const [third, fourth] = await Promise.all(inOrder.map((question) => finishedReply(harness, question)));
-        // the order is the conversation's: final edits of two replies share one write budget, so
-        // their landing times may swap, but the fourth question is answered after the third
-        expect(fourth!.edits.at(-1)!.at).toBeGreaterThan(third!.edits[0]!.at);
+        // the order is the conversation's: the replies share the channel's write budget, in which a
+        // final edit may overtake another reply's streaming edit, so landing times say nothing of it
+        await Promise.all(inOrder.map((question) => finishedReply(harness, question)));
         const history = await harness.runtime!.store.load(first);
         expect(history?.filter((item) => item.type === "user").map((item) => item.type === "user" ? item.text.split(": ")[1] : ""))
             .toEqual(["one", "third", "fourth"]);

@@ -7,6 +7,7 @@ import {
     getLlama,
     LlamaChatSession,
     QwenChatWrapper,
+    readGgufFileInfo,
     type Llama,
     type LlamaChatResponseChunk,
     type LlamaContext,
@@ -16,6 +17,14 @@ import {
 import {createTinyModelFile, thinkingTokens, tinyModelTokens, writeTinyModel} from "../fixtures/tinyModel.js";
 
 const systemPrompt = "You are a test bot.";
+
+/** IEEE 754 half-precision bits to a number (normal and subnormal values; enough for a Q8_0 scale). */
+function halfToFloat(bits: number): number {
+    const sign = bits & 0x8000 ? -1 : 1;
+    const exponent = (bits >> 10) & 0x1f;
+    const fraction = bits & 0x3ff;
+    return exponent === 0 ? sign * 2 ** -14 * (fraction / 1024) : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
 
 describe("tiny generated GGUF model", () => {
     let llama: Llama;
@@ -147,6 +156,57 @@ describe("tiny generated GGUF model", () => {
         } finally {
             await thinkingContext.dispose();
             await thinkingModel.dispose();
+        }
+    });
+
+    it("given the real-shape model's options in small (q8_0, a 20,000-token vocabulary, tied embeddings), then it loads and writes printable answers to maxTokens", async () => {
+        const options = {weightType: "q8_0", vocabularySize: 20_000, tiedEmbeddings: true, endOfTurnBias: 0} as const;
+        // written here rather than taken from the cache, which is keyed by the options and not by the writer's code
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), "shaped-"));
+        dirs.push(dir);
+        const file = await writeTinyModel(path.join(dir, "shaped.gguf"), options);
+        const f32Size = (await fs.stat(modelPath)).size;
+        const shapedModel = await llama.loadModel({modelPath: file});
+        const shapedContext = await shapedModel.createContext({contextSize: 512, threads: 1});
+        try {
+            expect(shapedModel.getWarnings()).toEqual([]);
+            expect(shapedModel.fileInfo.metadata.general.file_type).toBe(7);
+            expect(shapedModel.fileInfo.metadata.tokenizer.ggml.tokens).toHaveLength(20_000);
+            expect(shapedModel.fileInfo.tensorInfo?.map((tensor) => tensor.name)).not.toContain("output.weight");
+            expect(shapedModel.fileInfo.tensorInfo?.find((tensor) => tensor.name === "blk.0.attn_q.weight")?.ggmlType).toBe(8);
+            expect(shapedModel.tokenizer("Hello, world!", false)).toEqual([...Buffer.from("Hello, world!")]);
+            // q8_0 stores 34 bytes per 32 weights; the padded vocabulary's embeddings outweigh the f32 model's two matrices
+            expect((await fs.stat(file)).size).toBeGreaterThan(f32Size);
+
+            const answer = await promptOnce(shapedContext, "Hello there!", 24);
+            expect(answer.stopReason).toBe("maxTokens");
+            expect(answer.responseText).toMatch(/^[\x20-\x7e\n]{10,}$/);
+            expect((await fs.readFile(file)).equals(await fs.readFile(await writeTinyModel(path.join(dir, "again.gguf"), options)))).toBe(true);
+
+            // the first Q8_0 block of a matrix holds the same weights as the f32 file, to within half a quantization step
+            const unquantized = await writeTinyModel(path.join(dir, "f32.gguf"), {...options, weightType: "f32"});
+            const tensorAt = async (gguf: string, bytes: number) => {
+                const info = await readGgufFileInfo(gguf);
+                const tensor = info.tensorInfo?.find((entry) => entry.name === "blk.0.attn_q.weight");
+                const handle = await fs.open(gguf);
+                try {
+                    const buffer = Buffer.alloc(bytes);
+                    await handle.read(buffer, 0, bytes, Number(tensor?.fileOffset));
+                    return buffer;
+                } finally {
+                    await handle.close();
+                }
+            };
+            const exact = await tensorAt(unquantized, 32 * 4);
+            const block = await tensorAt(file, 34);
+            const weights = Array.from({length: 32}, (_, index) => exact.readFloatLE(index * 4));
+            const scale = halfToFloat(block.readUInt16LE(0));
+            expect(scale).toBeCloseTo(Math.max(...weights.map(Math.abs)) / 127, 4);
+            for (const [index, weight] of weights.entries())
+                expect(Math.abs(block.readInt8(2 + index) * scale - weight)).toBeLessThanOrEqual(scale * 0.51);
+        } finally {
+            await shapedContext.dispose();
+            await shapedModel.dispose();
         }
     });
 
