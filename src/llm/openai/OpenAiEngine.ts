@@ -139,8 +139,9 @@ export class OpenAiEngine implements ConversationEngine {
     /**
      * Answers through the server. "No thinking" (`think: false`, or a budget of 0) asks the server's
      * template not to think; otherwise THINKING_BUDGET goes as `reasoning_budget_tokens`, which
-     * llama-server enforces (other servers ignore it), and `max_tokens` leaves MAX_TOKENS for the
-     * answer after the thoughts, as the in-process engine does.
+     * llama-server enforces (other servers ignore it). `max_tokens` is MAX_TOKENS, thoughts included,
+     * as servers count it: cutting the answer ourselves would abort the request and cost the server
+     * its cached prefix for the channel's next turn.
      */
     async #generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, think, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
         const startedAt = performance.now();
@@ -163,19 +164,14 @@ export class OpenAiEngine implements ConversationEngine {
         let deltas = 0;
         // a streamed delta is about one token
         let thoughtDeltas = 0;
-        let answerDeltas = 0;
-        // max_tokens also counts the thoughts, so the answer is cut at MAX_TOKENS here, as in the in-process engine
-        const answerCut = new AbortController();
         const write = ({thought, answer}: {thought: string, answer: string}) => {
             if (thought !== "") {
                 thoughtDeltas++;
                 onThought(thought);
             }
-            if (answer !== "" && !answerCut.signal.aborted) {
+            if (answer !== "") {
                 text += answer;
                 onText(answer);
-                if (++answerDeltas >= this.#generation.maxTokens)
-                    answerCut.abort();
             }
         };
         const onDelta = ({content, reasoning}: ChatDelta) => {
@@ -192,8 +188,9 @@ export class OpenAiEngine implements ConversationEngine {
                 temperature: this.#generation.temperature,
                 top_p: this.#generation.topP,
                 ...(this.#generation.seed != null && {seed: this.#generation.seed}),
-                ...thinkingOptions(think, this.#generation.thinkingBudget, this.#generation.maxTokens)
-            }, AbortSignal.any([signal, answerCut.signal])), this.#retry, signal, (error, delayMs) => {
+                max_tokens: this.#generation.maxTokens,
+                ...thinkingOptions(think, this.#generation.thinkingBudget)
+            }, signal), this.#retry, signal, (error, delayMs) => {
                 this.#logger.warn(`Channel ${conversationId}: the inference server failed (${errorMessage(error)}); trying again in ${delayMs} ms.`);
             });
             const end = await response.read(onDelta);
@@ -209,10 +206,6 @@ export class OpenAiEngine implements ConversationEngine {
             };
         } catch (error) {
             write(splitter.end());
-            if (answerCut.signal.aborted && !signal.aborted) {
-                await this.#save(conversationId, turn(text));
-                return {text, tokens: deltas, thoughtTokens: thoughtDeltas, stopReason: "maxTokens", evaluatedTokens: historyTokens + promptTokens, durationMs: performance.now() - startedAt};
-            }
             if (signal.aborted) {
                 await this.#save(conversationId, turn(text));
                 return {text, tokens: deltas, thoughtTokens: thoughtDeltas, stopReason: "abort", evaluatedTokens: historyTokens + promptTokens, durationMs: performance.now() - startedAt};
@@ -297,9 +290,9 @@ function errorMessage(error: unknown): string {
     return error instanceof Error ? error.message : String(error);
 }
 
-/** What a chat request asks of a reasoning model: no thoughts at all, or thoughts within the budget and then the answer. */
-function thinkingOptions(think: boolean, thinkingBudget: number, maxTokens: number) {
+/** What a chat request asks of a reasoning model: no thoughts at all, or thoughts within the budget. */
+function thinkingOptions(think: boolean, thinkingBudget: number) {
     if (!think || thinkingBudget === 0)
-        return {max_tokens: maxTokens, chat_template_kwargs: {enable_thinking: false}};
-    return {max_tokens: thinkingBudget + maxTokens, reasoning_budget_tokens: thinkingBudget};
+        return {chat_template_kwargs: {enable_thinking: false}};
+    return {reasoning_budget_tokens: thinkingBudget};
 }
