@@ -89,7 +89,7 @@ export function answerPages(rig: ObservedBot, question: StoredMessage, finalText
     const [reply, ...later] = messages.slice(replyIndex);
     if (finalText !== undefined)
         return [reply!, ...later.filter((message) => isBot(message) && message.message_reference === undefined &&
-            message.content.trim() !== "" && finalText.includes(message.content.trim()))];
+            answerPart(message.content) !== "" && finalText.includes(answerPart(message.content)))];
     const pages = [reply!];
     for (const message of later) {
         if (!isBot(message))
@@ -97,6 +97,17 @@ export function answerPages(rig: ObservedBot, question: StoredMessage, finalText
         pages.push(message);
     }
     return pages;
+}
+
+/**
+ * A page's text without what the bot adds around a finished answer: the "thought for" line above it,
+ * and the "cut at" line (after a closed code fence) below it.
+ */
+function answerPart(content: string): string {
+    return content
+        .replace(/^-# 💭 thought for [^\n]*\n/u, "")
+        .replace(/(\n```)?\n*✂️ cut at \d+ tokens$/u, "")
+        .trim();
 }
 
 function lastWriteAt(pages: readonly StoredMessage[]): number {
