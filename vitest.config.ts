@@ -1,5 +1,9 @@
 import {defineConfig} from "vitest/config";
 
+// The bot runs with libuv's thread pool at one thread (src/launch.cts). The test processes are forked
+// from this one after the config is read, so they inherit it and run the engine the same way.
+process.env.UV_THREADPOOL_SIZE ??= "1";
+
 export default defineConfig({
     test: {
         include: ["test/**/*.test.ts"],

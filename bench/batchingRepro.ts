@@ -3,7 +3,7 @@
  * through node-llama-cpp and through llama.cpp's own `llama-batched-bench` built from the source
  * node-llama-cpp ships. It prints one table per model, ready to be reported upstream.
  *
- * usage: npx tsc -p tsconfig.bench.json && node dist-bench/bench/batchingRepro.js [--model=PATH]
+ * usage: npx tsc -p tsconfig.bench.json && node dist-bench/src/launch.cjs ../bench/batchingRepro.js [--model=PATH]
  *        [--threads=1] [--tokens=64] [--rounds=3] [--widths=1,2,4,8] [--context=2048 (per sequence)]
  * Without --model it writes the bench's 85M-parameter random F16 model.
  *

@@ -4,6 +4,8 @@ import type {Llama, LlamaContext, LlamaModel} from "node-llama-cpp";
 import {isRemoteModel} from "../config.js";
 import type {GpuLayers} from "../config.js";
 import {UserFacingError} from "../errors.js";
+import {decodeInLockstep} from "./decodeInLockstep.js";
+import {threadPoolWarning} from "./threadPoolCheck.js";
 import type {Logger} from "../logger.js";
 
 export type LlamaEngineOptions = {
@@ -84,6 +86,11 @@ export class LlamaEngine {
                     error
                 );
             });
+
+            decodeInLockstep(context);
+            const poolWarning = threadPoolWarning(process.env.UV_THREADPOOL_SIZE, llama.gpu, context.totalSequences);
+            if (poolWarning !== undefined)
+                options.logger.warn(poolWarning);
 
             if (options.threads !== undefined && options.threads > llama.cpuMathCores)
                 options.logger.warn(`THREADS=${options.threads} is more than this machine's ${llama.cpuMathCores} physical cores: ` +

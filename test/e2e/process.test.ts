@@ -89,6 +89,20 @@ describe("the bot process", () => {
         // not Discord itself: no discord.com invite link, but how to add the bot there
         expect(bot.output()).toMatch(/Add the bot on 127\.0\.0\.1:\d+ the way that server adds bots/);
         expect(bot.output()).not.toMatch(/Invite the bot/);
+        // started like `npm start`: libuv's pool has the one thread that keeps batched decodes fast
+        expect(bot.output()).not.toMatch(/thread pool/);
+    });
+
+    it("started without the launcher (libuv's default thread pool), warns that channels at once decode slower, and still answers", async () => {
+        const discord = await fakeDiscord();
+        const bot = await startBot(discord, await createDataDir(), {MAX_TOKENS: "5", UV_THREADPOOL_SIZE: "4"});
+        expect(bot.output()).toMatch(/WARN libuv's thread pool has 4 threads: channels answering at once decode up to twice as slowly on the CPU\. Start the bot with `npm start`/);
+        const channelId = discord.channelIds[0]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "hello", mentionsBot: true});
+        await discord.waitFor(() => {
+            const reply = replyTo(discord, question);
+            return reply != null && reply.edits.length > 0 && !isStillAnswering(reply);
+        }, 30_000);
     });
 
     it("on SIGTERM after a save failed, says which conversation was not saved instead of \"Stopped cleanly\"", async () => {

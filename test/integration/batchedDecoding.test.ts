@@ -10,8 +10,8 @@ afterEach(async () => {
 });
 
 describe("channels answering at the same time", () => {
-    it("are decoded together: while N channels generate, their tokens share llama_decode calls", async () => {
-        const channels = 4;
+    // node-llama-cpp alone decodes 2 channels one at a time, and 4 channels 3 at a time with the 4th alone
+    it.each([2, 4])("are decoded together: with %i channels generating, every step decodes all of them in one llama_decode", async (channels) => {
         const maxTokens = 32;
         const {runtime} = await startTestRuntime({modelOptions: {endOfTurnBias: 0}, sequences: channels, maxTokens});
         runtimes.push(runtime);
@@ -25,11 +25,10 @@ describe("channels answering at the same time", () => {
         }));
 
         expect(finals.map((final) => final.type === "done" && final.tokens)).toEqual(Array(channels).fill(maxTokens));
-        const generated = channels * maxTokens;
         // each sequence in a decode is one step of its channel: its prompt, or one generated token
-        const stepsDecodedWithAnotherChannel = decodes.filter((decode) => decode.sequences > 1).reduce((sum, decode) => sum + decode.sequences, 0);
-        // one decode per token of each channel would be `generated` decodes; batched, it is about maxTokens
-        expect(decodes.length).toBeLessThan(generated / 2);
-        expect(stepsDecodedWithAnotherChannel).toBeGreaterThan(generated * 0.75);
+        const decodesOfEveryChannel = decodes.filter((decode) => decode.sequences === channels).length;
+        // the first token comes from reading the prompts; the other steps each need one decode of all channels
+        expect(decodesOfEveryChannel).toBeGreaterThanOrEqual(maxTokens - 2);
+        expect(decodes.length).toBeLessThanOrEqual(maxTokens + channels);
     });
 });

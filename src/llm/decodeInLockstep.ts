@@ -1,0 +1,53 @@
+import type {LlamaContext} from "node-llama-cpp";
+
+/** One sequence's request to decode tokens, as `LlamaContextSequence` hands it to its context (node-llama-cpp 3.21.1). */
+type QueuedDecodeRequest = {
+    readonly sequenceId: number;
+    readonly afterBatchAction?: (sequenceStateLength: number) => Promise<void> | void;
+};
+
+/** The members of `LlamaContext` this module relies on; not part of node-llama-cpp's public API, hence the pinned version. */
+type ContextDecodeQueue = {
+    _decodeTokens(request: QueuedDecodeRequest, logitDataMapper: unknown): Promise<unknown>;
+    readonly _queuedDecodeSequenceIds: ReadonlySet<number>;
+};
+
+/**
+ * Makes every sequence that is generating take part in every decode, so N channels answering at once
+ * cost one `llama_decode` per token step instead of N.
+ *
+ * Why: node-llama-cpp's dispatch loop starts the next decode as soon as the previous one has returned
+ * its sampled tokens. The sequences then still have to hand their tokens to the chat layer and queue
+ * their next step, which takes a few promise turns. The loop does not wait for them, so it decodes
+ * whoever was quickest: 2 channels never share a decode, 4 channels share them 3 at a time, and 8 7 at
+ * a time, with the one left behind decoded alone. `bench/batchingRepro.ts` shows it.
+ *
+ * How: after each decode, before the loop picks its next batch, the sequences of the batch that have
+ * not queued their next step yet get one event-loop turn to do it. A sequence that has finished its
+ * answer costs that one turn once. node-llama-cpp awaits a batch's after-decode actions before it
+ * builds the next batch, which is the only place this wait can go without changing its source.
+ */
+export function decodeInLockstep(context: LlamaContext): void {
+    const queue = contextDecodeQueue(context);
+    const decodeTokens = queue._decodeTokens.bind(context);
+    queue._decodeTokens = (request, logitDataMapper) => decodeTokens({
+        ...request,
+        async afterBatchAction(sequenceStateLength) {
+            await request.afterBatchAction?.(sequenceStateLength);
+            if (!queue._queuedDecodeSequenceIds.has(request.sequenceId))
+                await nextEventLoopTurn();
+        }
+    }, logitDataMapper);
+}
+
+function contextDecodeQueue(context: LlamaContext): ContextDecodeQueue {
+    const queue = context as unknown as Partial<ContextDecodeQueue>;
+    if (typeof queue._decodeTokens !== "function" || !(queue._queuedDecodeSequenceIds instanceof Set))
+        throw new Error("This node-llama-cpp has no decode queue where src/llm/decodeInLockstep.ts expects it: " +
+            "install the version package.json pins (npm ci)");
+    return queue as ContextDecodeQueue;
+}
+
+function nextEventLoopTurn(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+}
