@@ -22,7 +22,7 @@ import {readBenchSettings} from "./settings.js";
 async function main(): Promise<BenchResults> {
     const startedAt = performance.now();
     const settings = await readBenchSettings(process.argv.slice(2), process.env);
-    const machine = describeMachine({cpuMathCores: settings.cpuMathCores, gpu: settings.gpu});
+    const machine = describeMachine({cpuMathCores: settings.cpuMathCores, gpu: settings.gpu, binary: settings.binary});
     const unknown = settings.only.filter((name) => !measurements.some((measurement) => measurement.name === name));
     if (unknown.length > 0)
         throw new Error(`No measurement named ${unknown.join(", ")}; there are: ${measurements.map((measurement) => measurement.name).join(", ")}`);

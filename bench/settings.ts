@@ -1,4 +1,5 @@
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+import type {LlamaBinary} from "../src/llm/LlamaEngine.js";
 import type {BotEnvironment} from "./lib/botRig.js";
 import {benchModelIds} from "./lib/models.js";
 import type {BenchModelId} from "./lib/models.js";
@@ -14,6 +15,8 @@ export type BenchSettings = {
     readonly gpuLayers: string | undefined;
     /** The GPU backend node-llama-cpp picked, or false on CPU. */
     readonly gpu: string | false;
+    /** node-llama-cpp's binary the run uses: its prebuilt one, or one compiled here by `npm run build:engine`. */
+    readonly binary: LlamaBinary;
     /** `BENCH_QUICK=1`: fewer rounds and shorter answers, to try the bench out quickly (rougher numbers). */
     readonly quick: boolean;
     /** Interleaved rounds of every compared row: 8 (3 when quick). */
@@ -40,6 +43,7 @@ export async function readBenchSettings(argv: readonly string[], env: NodeJS.Pro
     const llama = await getLlama({build: "never", gpu: gpuLayers === "0" ? false : "auto", logLevel: LlamaLogLevel.error});
     const cpuMathCores = llama.cpuMathCores;
     const gpu = llama.gpu;
+    const binary = llama.buildType === "localBuild" ? "built here" : "prebuilt";
     await llama.dispose();
 
     const threads = nonEmpty(env.THREADS);
@@ -50,6 +54,7 @@ export async function readBenchSettings(argv: readonly string[], env: NodeJS.Pro
         cpuMathCores,
         gpuLayers,
         gpu,
+        binary,
         quick,
         rounds: quick ? quickRounds : fullRounds,
         model,

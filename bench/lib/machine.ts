@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type {LlamaBinary} from "../../src/llm/LlamaEngine.js";
 import {projectRoot} from "./paths.js";
 
 export type MachineDescription = {
@@ -16,12 +17,14 @@ export type MachineDescription = {
     readonly discordJs: string;
     /** "none", or the GPU backend node-llama-cpp used. */
     readonly gpu: string;
+    /** node-llama-cpp's binary: its prebuilt one, or one compiled on the machine (`npm run build:engine`). */
+    readonly binary: LlamaBinary;
     /** 1-minute load average when the bench started and ended: how busy the shared machine was. */
     loadAverageStart: number;
     loadAverageEnd: number;
 };
 
-export function describeMachine(llama: {cpuMathCores: number, gpu: string | false}): MachineDescription {
+export function describeMachine(llama: {cpuMathCores: number, gpu: string | false, binary: LlamaBinary}): MachineDescription {
     const cpus = os.cpus();
     return {
         cpuModel: cpus[0]?.model.trim() ?? "unknown",
@@ -33,6 +36,7 @@ export function describeMachine(llama: {cpuMathCores: number, gpu: string | fals
         nodeLlamaCpp: packageVersion("node-llama-cpp"),
         discordJs: packageVersion("discord.js"),
         gpu: llama.gpu === false ? "none" : llama.gpu,
+        binary: llama.binary,
         loadAverageStart: loadAverage(),
         loadAverageEnd: Number.NaN
     };
@@ -45,7 +49,11 @@ export function loadAverage(): number {
 /** One line for the table and the chart. */
 export function machineSummary(machine: MachineDescription): string {
     return `${machine.cpuModel}, ${machine.cpus} CPUs (${machine.cpuMathCores} math cores), ${machine.ramGiB} GiB RAM, ` +
-        `${machine.os}, Node ${machine.node}, node-llama-cpp ${machine.nodeLlamaCpp}, discord.js ${machine.discordJs}, GPU: ${machine.gpu}`;
+        `${machine.os}, Node ${machine.node}, node-llama-cpp ${machine.nodeLlamaCpp} (${binaryDescription(machine.binary)}), discord.js ${machine.discordJs}, GPU: ${machine.gpu}`;
+}
+
+function binaryDescription(binary: LlamaBinary): string {
+    return binary === "built here" ? "llama.cpp compiled on this machine by npm run build:engine" : "its prebuilt llama.cpp binary";
 }
 
 function packageVersion(name: string): string {

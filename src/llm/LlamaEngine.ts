@@ -36,7 +36,11 @@ export type LlamaEngineInfo = {
     /** "cuda", "vulkan", "metal", or false for CPU only */
     readonly gpu: string | false;
     readonly gpuLayers: number;
+    /** node-llama-cpp's binary: the prebuilt one it ships, or one compiled on this machine (`npm run build:engine`). */
+    readonly binary: LlamaBinary;
 };
+
+export type LlamaBinary = "prebuilt" | "built here";
 
 /** Start-up failed in a way the user can fix (no model file, no download, no binary). */
 export class EngineStartError extends UserFacingError {
@@ -104,7 +108,8 @@ export class LlamaEngine {
                 batchSize: context.batchSize,
                 threads: context.currentThreads,
                 gpu: llama.gpu,
-                gpuLayers: model.gpuLayers
+                gpuLayers: model.gpuLayers,
+                binary: llama.buildType === "localBuild" ? "built here" : "prebuilt"
             });
         } catch (error) {
             await llama.dispose();
