@@ -27,10 +27,11 @@ import type {LlamaContext} from "node-llama-cpp";
 import {ChatRuntime} from "../src/ChatRuntime.js";
 import type {ChatRuntimeSettings} from "../src/ChatRuntime.js";
 import {llamaCppTool} from "../test/fixtures/llamaCpp/binaries.js";
-import {nativeBatchCalls, recordDecodes} from "../test/fixtures/decodeRecorder.js";
+import {recordDecodes} from "../test/fixtures/decodeRecorder.js";
 import type {RecordedDecode} from "../test/fixtures/decodeRecorder.js";
 import {createBenchLogger, progress} from "./lib/logger.js";
 import {benchModel} from "./lib/models.js";
+import {rawDecode, tokensPerCpuSecond} from "./lib/rawDecode.js";
 import {max, median, ratio, tokensPerSecond} from "./lib/stats.js";
 
 type ReproSettings = {
@@ -148,45 +149,6 @@ async function runBatchedBench(settings: ReproSettings, promptTokens: number, ge
         throw new Error(`llama-batched-bench printed no result or no CPU time:\n${stdout}\n${stderr.slice(-500)}`);
     const result = JSON.parse(line) as {t: number, speed_tg: number};
     return {seconds: result.t, decodeTokensPerSecond: result.speed_tg, cpuSeconds: Number(cpu[1]) + Number(cpu[2])};
-}
-
-/** What `llama-batched-bench` does, through node-llama-cpp's native context: its binary, no JavaScript scheduling or sampling. */
-async function rawDecode(context: LlamaContext, promptTokens: number, maxTokens: number, width: number): Promise<Run> {
-    const batchSize = context.batchSize;
-    const native = nativeBatchCalls(context);
-    const sequences = Array.from({length: width}, () => context.getSequence());
-    const ids = sequences.map((sequence) => (sequence as unknown as {_sequenceId: number})._sequenceId);
-    const prompt = Uint32Array.from({length: promptTokens}, (_, index) => 97 + index % 26);
-    try {
-        const startedAt = performance.now();
-        const cpuBefore = process.cpuUsage();
-        // the prompts in batches of at most batchSize tokens, as llama-batched-bench splits them
-        const promptsPerBatch = Math.max(1, Math.floor(batchSize / promptTokens));
-        for (let first = 0; first < ids.length; first += promptsPerBatch) {
-            const batchIds = ids.slice(first, first + promptsPerBatch);
-            native.initBatch(promptTokens * batchIds.length);
-            for (const id of batchIds)
-                native.addToBatch(id, 0, prompt, Uint32Array.of(promptTokens - 1));
-            await native.decodeBatch();
-        }
-        const generatingFrom = performance.now();
-        const generatingCpuBefore = process.cpuUsage();
-        for (let step = 0; step < maxTokens; step++) {
-            native.initBatch(width);
-            for (const id of ids)
-                native.addToBatch(id, promptTokens + step, Uint32Array.of(97 + step % 26), Uint32Array.of(0));
-            await native.decodeBatch();
-        }
-        const endedAt = performance.now();
-        return {
-            tokensPerSecond: tokensPerSecond(width * maxTokens, endedAt - startedAt),
-            tokensPerCpuSecond: tokensPerCpuSecond(width * maxTokens, cpuBefore),
-            decodeTokensPerSecond: tokensPerSecond(width * maxTokens, endedAt - generatingFrom),
-            generatingTokensPerCpuSecond: tokensPerCpuSecond(width * maxTokens, generatingCpuBefore)
-        };
-    } finally {
-        await Promise.all(sequences.map((sequence) => sequence.dispose()));
-    }
 }
 
 /** node-llama-cpp as its documentation shows it: a `LlamaChatSession` per sequence, all prompted at once. */
@@ -355,11 +317,6 @@ async function readSettings(argv: readonly string[]): Promise<ReproSettings> {
         batchSize: 512,
         sequences: Math.max(...widths)
     };
-}
-
-function tokensPerCpuSecond(tokens: number, before: NodeJS.CpuUsage): number {
-    const {user, system} = process.cpuUsage(before);
-    return tokens / ((user + system) / 1e6);
 }
 
 function pushTo<T>(map: Map<string, T[]>, key: string, value: T): void {

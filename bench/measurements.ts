@@ -1,5 +1,6 @@
 import type {Measurement} from "./lib/measurement.js";
 import {batching} from "./measure/batching.js";
+import {binaries} from "./measure/binaries.js";
 import {bandwidth} from "./measure/bandwidth.js";
 import {hygiene} from "./measure/hygiene.js";
 import {instantResume} from "./measure/instantResume.js";
@@ -19,6 +20,7 @@ import {threads} from "./measure/threads.js";
 export const measurements: readonly Measurement[] = [
     overhead,
     batching,
+    binaries,
     bandwidth,
     threads,
     hygiene,
