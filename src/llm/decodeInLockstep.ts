@@ -22,12 +22,15 @@ type ContextDecodeQueue = {
  * whoever was quickest: 2 channels never share a decode, 4 channels share them 3 at a time, and 8 7 at
  * a time, with the one left behind decoded alone. `bench/batchingRepro.ts` shows it.
  *
- * How: after each decode, before the loop picks its next batch, each sequence of the batch that has
- * not queued its next step yet gets promise turns to do it (one is enough today; at most
- * `maxPromiseTurns`, which a sequence that has finished its answer spends once, about 0.1 ms). Promise
- * turns rather than an event-loop turn, so that Discord's I/O waiting in the event loop runs while
- * llama.cpp decodes, not between two decodes. node-llama-cpp awaits a batch's after-decode actions
- * before it builds the next batch, which is the only place this wait can go without changing its source.
+ * How: after each decode, before the loop picks its next batch, the sequences of the batch that have
+ * not queued their next step yet get one event-loop turn to do it (a sequence that has finished its
+ * answer costs that turn once). An event-loop turn rather than promise turns (one would do): the bot's
+ * other work waiting in the event loop, Discord's I/O above all, then runs between two decodes instead
+ * of taking a core from llama.cpp's threads in the middle of one, which with THREADS at every core
+ * (the default) stalls them all. Measured on the bench's batching row, 8 channels: about the same or
+ * better than promise turns, with a large spread either way. node-llama-cpp awaits a batch's
+ * after-decode actions before it builds the next batch, which is the only place this wait can go
+ * without changing its source.
  */
 export function decodeInLockstep(context: LlamaContext): void {
     const queue = contextDecodeQueue(context);
@@ -36,8 +39,8 @@ export function decodeInLockstep(context: LlamaContext): void {
         ...request,
         async afterBatchAction(sequenceStateLength) {
             await request.afterBatchAction?.(sequenceStateLength);
-            for (let turn = 0; turn < maxPromiseTurns && !queue._queuedDecodeSequenceIds.has(request.sequenceId); turn++)
-                await Promise.resolve();
+            if (!queue._queuedDecodeSequenceIds.has(request.sequenceId))
+                await nextEventLoopTurn();
         }
     }, logitDataMapper);
 }
@@ -50,5 +53,7 @@ function contextDecodeQueue(context: LlamaContext): ContextDecodeQueue {
     return queue as ContextDecodeQueue;
 }
 
-/** Far more than the promise turns from a sampled token to the same sequence's next request (measured: 1). */
-const maxPromiseTurns = 1000;
+function nextEventLoopTurn(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+}
+
