@@ -86,8 +86,8 @@ export class ChatRuntime {
             `${info.threads} ${info.threads === 1 ? "thread" : "threads"}, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`,
             info.binary === "built here"
                 ? "llama.cpp: compiled on this machine (npm run build:engine)"
-                : "llama.cpp: node-llama-cpp's prebuilt binary; `npm run build:engine` compiles one for this machine (about 20 min), " +
-                "which reads prompts and decodes channels at once faster on a CPU"
+                : "llama.cpp: node-llama-cpp's prebuilt binary (`npm run build:engine` compiles one for this machine, about 20 min: " +
+                "faster for some models on a CPU, see the README)"
         ];
     }
 
