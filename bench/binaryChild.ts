@@ -6,6 +6,7 @@
  * usage: node dist-bench/src/launch.cjs ../bench/binaryChild.js '{"binary":"prebuilt","modelPath":...,"threads":1,"width":8,"promptTokens":96,"maxTokens":64}'
  */
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+import {llamaBinaryOf} from "../src/llm/LlamaEngine.js";
 import type {LlamaBinary} from "../src/llm/LlamaEngine.js";
 import {rawDecode} from "./lib/rawDecode.js";
 
@@ -28,7 +29,7 @@ const llama = await getLlama({
     // a local build is found by its build options: options no build has make node-llama-cpp take its prebuilt binary
     ...(request.binary === "prebuilt" && {cmakeOptions: {LLAMA_DISCORD_BOT_PREBUILT_BINARY: "1"}})
 });
-const loaded: LlamaBinary = llama.buildType === "localBuild" ? "built here" : "prebuilt";
+const loaded = llamaBinaryOf(llama);
 if (loaded !== request.binary)
     throw new Error(`Asked for node-llama-cpp's ${request.binary} binary, got the ${loaded} one`);
 const model = await llama.loadModel({modelPath: request.modelPath});

@@ -1,4 +1,5 @@
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+import {llamaBinaryOf} from "../src/llm/LlamaEngine.js";
 import type {LlamaBinary} from "../src/llm/LlamaEngine.js";
 import type {BotEnvironment} from "./lib/botRig.js";
 import {benchModelIds} from "./lib/models.js";
@@ -43,7 +44,7 @@ export async function readBenchSettings(argv: readonly string[], env: NodeJS.Pro
     const llama = await getLlama({build: "never", gpu: gpuLayers === "0" ? false : "auto", logLevel: LlamaLogLevel.error});
     const cpuMathCores = llama.cpuMathCores;
     const gpu = llama.gpu;
-    const binary = llama.buildType === "localBuild" ? "built here" : "prebuilt";
+    const binary = llamaBinaryOf(llama);
     await llama.dispose();
 
     const threads = nonEmpty(env.THREADS);

@@ -42,6 +42,11 @@ export type LlamaEngineInfo = {
 
 export type LlamaBinary = "prebuilt" | "built here";
 
+/** Which binary node-llama-cpp loaded: a local build (`npm run build:engine`) wins over its prebuilt one. */
+export function llamaBinaryOf(llama: Llama): LlamaBinary {
+    return llama.buildType === "localBuild" ? "built here" : "prebuilt";
+}
+
 /** Start-up failed in a way the user can fix (no model file, no download, no binary). */
 export class EngineStartError extends UserFacingError {
     constructor(userMessage: string, cause?: unknown) {
@@ -109,7 +114,7 @@ export class LlamaEngine {
                 threads: context.currentThreads,
                 gpu: llama.gpu,
                 gpuLayers: model.gpuLayers,
-                binary: llama.buildType === "localBuild" ? "built here" : "prebuilt"
+                binary: llamaBinaryOf(llama)
             });
         } catch (error) {
             await llama.dispose();
