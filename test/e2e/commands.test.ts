@@ -112,6 +112,8 @@ describe("/ask", () => {
 
         const note = await discord.waitFor(() => ephemeralText(harness, id));
         expect(note).toMatch(/already has 1 question/);
+        // the refusal can come back before the first question (after its history is read) reaches the engine
+        await discord.waitFor(() => engine.prompts.length > 0);
         expect(engine.prompts).toHaveLength(1);
     });
 });
