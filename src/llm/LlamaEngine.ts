@@ -4,6 +4,7 @@ import type {Llama, LlamaContext, LlamaModel} from "node-llama-cpp";
 import {isRemoteModel} from "../config.js";
 import type {GpuLayers} from "../config.js";
 import {UserFacingError} from "../errors.js";
+import {batchInSequenceOrder} from "./batchInSequenceOrder.js";
 import {decodeInLockstep} from "./decodeInLockstep.js";
 import {threadPoolWarning} from "./threadPoolCheck.js";
 import type {Logger} from "../logger.js";
@@ -97,6 +98,7 @@ export class LlamaEngine {
             });
 
             decodeInLockstep(context);
+            batchInSequenceOrder(context);
             const poolWarning = threadPoolWarning(process.env.UV_THREADPOOL_SIZE, llama.gpu, context.totalSequences);
             if (poolWarning !== undefined)
                 options.logger.warn(poolWarning);

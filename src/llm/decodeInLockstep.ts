@@ -1,16 +1,5 @@
 import type {LlamaContext} from "node-llama-cpp";
-
-/** One sequence's request to decode tokens, as `LlamaContextSequence` hands it to its context (node-llama-cpp 3.21.1). */
-type QueuedDecodeRequest = {
-    readonly sequenceId: number;
-    readonly afterBatchAction?: (sequenceStateLength: number) => Promise<void> | void;
-};
-
-/** The members of `LlamaContext` this module relies on; not part of node-llama-cpp's public API, hence the pinned version. */
-type ContextDecodeQueue = {
-    _decodeTokens(request: QueuedDecodeRequest, logitDataMapper: unknown): Promise<unknown>;
-    readonly _queuedDecodeSequenceIds: ReadonlySet<number>;
-};
+import {contextInternals} from "./contextInternals.js";
 
 /**
  * Makes every sequence that is generating take part in every decode, so N channels answering at once
@@ -33,7 +22,7 @@ type ContextDecodeQueue = {
  * without changing its source.
  */
 export function decodeInLockstep(context: LlamaContext): void {
-    const queue = contextDecodeQueue(context);
+    const queue = contextInternals(context);
     const decodeTokens = queue._decodeTokens.bind(context);
     queue._decodeTokens = (request, logitDataMapper) => decodeTokens({
         ...request,
@@ -43,14 +32,6 @@ export function decodeInLockstep(context: LlamaContext): void {
                 await nextEventLoopTurn();
         }
     }, logitDataMapper);
-}
-
-function contextDecodeQueue(context: LlamaContext): ContextDecodeQueue {
-    const queue = context as unknown as Partial<ContextDecodeQueue>;
-    if (typeof queue._decodeTokens !== "function" || !(queue._queuedDecodeSequenceIds instanceof Set))
-        throw new Error("This node-llama-cpp has no decode queue where src/llm/decodeInLockstep.ts expects it: " +
-            "install the version package.json pins (npm ci)");
-    return queue as ContextDecodeQueue;
 }
 
 function nextEventLoopTurn(): Promise<void> {

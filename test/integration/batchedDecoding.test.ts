@@ -31,4 +31,34 @@ describe("channels answering at the same time", () => {
         expect(decodesOfEveryChannel).toBeGreaterThanOrEqual(maxTokens - 2);
         expect(decodes.length).toBeLessThanOrEqual(maxTokens + channels);
     });
+
+    // llama.cpp decodes a batch in one pass over the weights only for a run of consecutive sequence ids
+    // in increasing order; node-llama-cpp lists them in the order they queued (bench/batchingRepro.ts)
+    it("are decoded in one pass: each decode lists its sequences in increasing order, whatever order they asked in", async () => {
+        const channels = 4;
+        const {runtime} = await startTestRuntime({modelOptions: {endOfTurnBias: 0}, sequences: channels, maxTokens: 16});
+        runtimes.push(runtime);
+        const channelIds = Array.from({length: channels}, (_, index) => `${200 + index}`);
+        // one after the other, so each channel holds a sequence: the first the lowest
+        for (const channelId of channelIds)
+            await ask(runtime, channelId, "hello");
+        const decodes = recordDecodes(runtime.engine.context);
+
+        // now all at once, the channel with the highest sequence first
+        await Promise.all([...channelIds].reverse().map((channelId) => ask(runtime, channelId, "and now a story")));
+
+        const shared = decodes.filter((decode) => decode.sequences > 1);
+        expect(shared.length).toBeGreaterThanOrEqual(10);
+        for (const {sequenceIds} of shared)
+            expect(sequenceIds).toEqual([...sequenceIds].sort((a, b) => a - b));
+    });
 });
+
+async function ask(runtime: ChatRuntime, channelId: string, text: string): Promise<void> {
+    const asked = runtime.chat.ask({channelId, speaker: "Alice", text});
+    if (!asked.accepted)
+        throw new Error(asked.userMessage);
+    const final = await asked.stream.final;
+    if (final.type !== "done")
+        throw new Error(`The answer ended with ${final.type}`);
+}
