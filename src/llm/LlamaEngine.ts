@@ -97,8 +97,9 @@ export class LlamaEngine {
                 );
             });
 
-            decodeInLockstep(context);
+            // the order first: requests the lockstep holds back are sorted when they join the queue
             batchInSequenceOrder(context);
+            decodeInLockstep(context);
             const poolWarning = threadPoolWarning(process.env.UV_THREADPOOL_SIZE, llama.gpu, context.totalSequences);
             if (poolWarning !== undefined)
                 options.logger.warn(poolWarning);

@@ -6,7 +6,9 @@ import type {HistoryStore} from "../store/HistoryStore.js";
 import {modelName} from "./LlamaEngine.js";
 import {historyExceeds, historyItemText, historyOfTurns, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
+import {contextInternals, sequenceIdOf} from "./contextInternals.js";
 import {replyRoom} from "./generationRoom.js";
+import {indexJoiningRuns} from "./sequenceRuns.js";
 import type {SequenceStateStore} from "./SequenceStateStore.js";
 import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "./types.js";
 
@@ -60,6 +62,8 @@ export class SessionPool implements ConversationEngine {
     readonly #active = new Map<string, ActiveSession>();
     /** Sessions being created, so two prompts of one conversation never get two sequences. */
     readonly #opening = new Map<string, Promise<ActiveSession>>();
+    /** The sequences that conversations being created have taken, and will answer on. */
+    readonly #openingSequenceIds = new Set<number>();
     readonly #maxPromptTokens: number;
     readonly #replyRoom: number;
     /** Whether the model's chat template has thoughts (a reasoning model). */
@@ -292,14 +296,17 @@ export class SessionPool implements ConversationEngine {
 
     async #open(conversationId: string): Promise<ActiveSession> {
         let sequence = await this.#takeSequence();
+        this.#openingSequenceIds.add(sequenceIdOf(sequence));
         try {
             const saved = await this.#store.load(conversationId);
             // the system prompt it was saved under (a persona) stays, so its saved state still fits; generate() sets this question's
             const history = saved == null ? undefined : saved[0]?.type === "system" ? saved : withSystemPrompt(saved, this.#systemPrompt);
             // with the state loaded, the first prompt reuses it and reads only what follows
             if (history != null && await this.#states?.restore(conversationId, sequence, history) === "sequence-unusable") {
+                this.#openingSequenceIds.delete(sequenceIdOf(sequence));
                 await sequence.dispose();
                 sequence = await this.#takeSequence();
+                this.#openingSequenceIds.add(sequenceIdOf(sequence));
             }
             // node-llama-cpp's own context shift is left to answers that outgrow their room: at prompt
             // time it can drop the new prompt itself once a conversation is long, so #fitHistory makes room first
@@ -313,6 +320,8 @@ export class SessionPool implements ConversationEngine {
         } catch (error) {
             await sequence.dispose();
             throw error;
+        } finally {
+            this.#openingSequenceIds.delete(sequenceIdOf(sequence));
         }
     }
 
@@ -321,7 +330,7 @@ export class SessionPool implements ConversationEngine {
         // the freed sequence first (found by the soak test: "No sequences left"), so check again
         const unsavable = new Set<ActiveSession>();
         while (this.#context.sequencesLeft === 0) {
-            const idle = [...this.#active.values()].find((active) => !active.busy && !unsavable.has(active));
+            const idle = this.#sequenceToGiveUp(unsavable);
             if (idle == null) {
                 if (unsavable.size > 0)
                     throw new HistoryNotSavedError();
@@ -336,11 +345,32 @@ export class SessionPool implements ConversationEngine {
             }
 
             this.#active.delete(idle.conversationId);
-            this.#logger.debug(`Conversation ${idle.conversationId} gives its sequence up (least recently used).`);
+            this.#logger.debug(`Conversation ${idle.conversationId} gives its sequence up.`);
             await this.#release(idle);
         }
 
+        // node-llama-cpp hands out the first of its freed sequence ids: put the one joining the generating sequences first
+        const freeIds = contextInternals(this.#context)._unusedSequenceIds;
+        const joining = indexJoiningRuns(freeIds, this.#generatingSequenceIds());
+        if (joining > 0)
+            freeIds.unshift(...freeIds.splice(joining, 1));
         return this.#context.getSequence();
+    }
+
+    /**
+     * The idle conversation to give its sequence up: of the least recently used ones, the first whose
+     * sequence lies next to one that is generating, so that the channels answering at once stay on
+     * consecutive sequences and llama.cpp decodes them in one pass (see sequenceRuns.ts).
+     */
+    #sequenceToGiveUp(excluded: ReadonlySet<ActiveSession>): ActiveSession | undefined {
+        const idle = [...this.#active.values()].filter((active) => !active.busy && !excluded.has(active));
+        return idle[indexJoiningRuns(idle.map((active) => sequenceIdOf(active.sequence)), this.#generatingSequenceIds())];
+    }
+
+    /** The sequences of the conversations answering now, or about to. */
+    #generatingSequenceIds(): Set<number> {
+        const busy = [...this.#active.values()].filter((active) => active.busy).map((active) => sequenceIdOf(active.sequence));
+        return new Set([...busy, ...this.#openingSequenceIds]);
     }
 
     /** Saves the conversation's evaluated state (when states are kept) and frees its sequence. */

@@ -1,5 +1,6 @@
 import {afterEach, describe, expect, it} from "vitest";
 import type {ChatRuntime} from "../../src/ChatRuntime.js";
+import {streamingModelOptions} from "../fixtures/botHarness.js";
 import {recordDecodes} from "../fixtures/decodeRecorder.js";
 import {startTestRuntime} from "../fixtures/testRuntime.js";
 
@@ -51,6 +52,34 @@ describe("channels answering at the same time", () => {
         expect(shared.length).toBeGreaterThanOrEqual(10);
         for (const {sequenceIds} of shared)
             expect(sequenceIds).toEqual([...sequenceIds].sort((a, b) => a - b));
+    });
+
+    // node-llama-cpp alone hands a new conversation the sequence of the least recently used one (here 0),
+    // and sequences 0 and 3 would then take a pass each every step
+    it("a channel starting to answer while another generates starts at once, on the sequence next to it, so both decode in one pass", async () => {
+        // the slower model, so that the first answer is still generating when the second starts
+        const {runtime} = await startTestRuntime({modelOptions: streamingModelOptions, sequences: 4, maxTokens: 120});
+        runtimes.push(runtime);
+        // four channels in turn hold sequences 0 to 3, all idle, the one on 0 the least recently used
+        for (const channelId of ["300", "301", "302", "303"])
+            await ask(runtime, channelId, "hello");
+        const decodes = recordDecodes(runtime.engine.context);
+
+        const long = runtime.chat.ask({channelId: "303", speaker: "Alice", text: "a long story"});
+        if (!long.accepted)
+            throw new Error(long.userMessage);
+        for await (const event of long.stream)
+            if (event.type === "text")
+                break;
+        await ask(runtime, "304", "a new channel");
+        await long.stream.final;
+
+        const shared = decodes.filter((decode) => decode.sequences > 1);
+        expect(shared.length).toBeGreaterThanOrEqual(10);
+        for (const {sequenceIds} of shared)
+            expect(sequenceIds).toEqual([2, 3]);
+        expect(runtime.sessions.activeConversationIds).not.toContain("302");
+        expect(runtime.sessions.activeConversationIds).toContain("300");
     });
 });
 
