@@ -83,7 +83,8 @@ export class ChatRuntime {
         return [
             `Model: ${info.modelName} (${info.modelPath})`,
             `Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
-            `${info.threads} ${info.threads === 1 ? "thread" : "threads"}, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`,
+            `${info.threadsAdapt ? "up to " : ""}${info.threads} ${info.threads === 1 ? "thread" : "threads"}` +
+            `${info.threadsAdapt ? " (fewer while other processes keep cores busy)" : ""}, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`,
             info.binary === "built here"
                 ? "llama.cpp: compiled on this machine (npm run build:engine)"
                 : "llama.cpp: node-llama-cpp's prebuilt binary (`npm run build:engine` compiles one for this machine, about 20 min: " +

@@ -6,6 +6,8 @@ import type {GpuLayers} from "../config.js";
 import {UserFacingError} from "../errors.js";
 import {batchInSequenceOrder} from "./batchInSequenceOrder.js";
 import {decodeInLockstep} from "./decodeInLockstep.js";
+import {LoadWatcher} from "./LoadWatcher.js";
+import type {CpuSample} from "./LoadWatcher.js";
 import {threadPoolWarning} from "./threadPoolCheck.js";
 import type {Logger} from "../logger.js";
 
@@ -16,7 +18,7 @@ export type LlamaEngineOptions = {
     /** Tokens per sequence. */
     readonly contextSize: number;
     readonly batchSize: number;
-    /** default: `llama.cpuMathCores` (the package default is too many on small machines) */
+    /** default on the CPU: `llama.cpuMathCores`, fewer while other processes keep cores busy (LoadWatcher.ts) */
     readonly threads?: number;
     /** 0 also keeps the GPU backend from loading at all. */
     readonly gpuLayers: GpuLayers;
@@ -25,6 +27,8 @@ export type LlamaEngineOptions = {
     readonly logger: Logger;
     /** Show a download progress bar for `hf:` models (on a terminal); otherwise the progress is logged every 10%. default true */
     readonly downloadProgress?: boolean;
+    /** Where the load watcher reads the CPUs' counters; tests give it a scripted machine. default: this machine's */
+    readonly readCpus?: () => CpuSample;
 };
 
 export type LlamaEngineInfo = {
@@ -33,7 +37,10 @@ export type LlamaEngineInfo = {
     readonly contextSize: number;
     readonly sequences: number;
     readonly batchSize: number;
+    /** The most threads llama.cpp uses. */
     readonly threads: number;
+    /** THREADS unset on the CPU: fewer threads while other processes keep cores busy. */
+    readonly threadsAdapt: boolean;
     /** "cuda", "vulkan", "metal", or false for CPU only */
     readonly gpu: string | false;
     readonly gpuLayers: number;
@@ -66,12 +73,15 @@ export class LlamaEngine {
     readonly model: LlamaModel;
     readonly context: LlamaContext;
     readonly info: LlamaEngineInfo;
+    /** THREADS unset on the CPU: follows other processes' load. */
+    readonly loadWatcher: LoadWatcher | undefined;
     #disposed = false;
 
-    private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, info: LlamaEngineInfo) {
+    private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, loadWatcher: LoadWatcher | undefined, info: LlamaEngineInfo) {
         this.llama = llama;
         this.model = model;
         this.context = context;
+        this.loadWatcher = loadWatcher;
         this.info = info;
     }
 
@@ -82,12 +92,12 @@ export class LlamaEngine {
             const model = await llama.loadModel({modelPath, gpuLayers: options.gpuLayers}).catch((error: unknown) => {
                 throw new EngineStartError(`Could not load the model ${modelPath}: ${errorMessage(error)}`, error);
             });
-            const threads = options.threads ?? llama.cpuMathCores;
             const context = await model.createContext({
                 contextSize: options.contextSize,
                 batchSize: options.batchSize,
                 sequences: options.sequences,
-                threads
+                // at most this many: node-llama-cpp gives a context fewer when llama.maxThreads is lowered
+                threads: options.threads ?? llama.cpuMathCores
             }).catch(async (error: unknown) => {
                 await model.dispose();
                 throw new EngineStartError(
@@ -108,13 +118,17 @@ export class LlamaEngine {
                 options.logger.warn(`THREADS=${options.threads} is more than this machine's ${llama.cpuMathCores} physical cores: ` +
                     `llama.cpp's threads would wait on each other and answer far slower. Using ${context.currentThreads}; ` +
                     `THREADS=${llama.cpuMathCores} (or empty) is best.`);
-            return new LlamaEngine(llama, model, context, {
+            // THREADS unset on the CPU: as many threads as the cores other processes leave free
+            const adaptsThreads = options.threads === undefined && llama.gpu === false;
+            const loadWatcher = adaptsThreads ? new LoadWatcher(llama, llama.cpuMathCores, options.logger, options.readCpus) : undefined;
+            return new LlamaEngine(llama, model, context, loadWatcher, {
                 modelPath,
                 modelName: modelName(model),
                 contextSize: context.contextSize,
                 sequences: context.totalSequences,
                 batchSize: context.batchSize,
-                threads: context.currentThreads,
+                threads: context.idealThreads,
+                threadsAdapt: adaptsThreads,
                 gpu: llama.gpu,
                 gpuLayers: model.gpuLayers,
                 binary: llamaBinaryOf(llama)
@@ -131,6 +145,7 @@ export class LlamaEngine {
             return;
 
         this.#disposed = true;
+        this.loadWatcher?.dispose();
         await this.context.dispose();
         await this.model.dispose();
         await this.llama.dispose();
