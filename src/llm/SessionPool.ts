@@ -46,9 +46,9 @@ type ActiveSession = {
 
 /**
  * One `LlamaChatSession` per conversation, each on its own sequence of the shared context.
- * There are more conversations than sequences: the least recently used idle conversation gives its
- * sequence up (its history is on disk) and gets one back, history restored, when it speaks again,
- * so memory stays bounded by the sequence count.
+ * There are more conversations than sequences: an idle conversation (the least recently used, or one
+ * next to the conversations generating) gives its sequence up (its history is on disk) and gets one
+ * back, history restored, when it speaks again, so memory stays bounded by the sequence count.
  */
 export class SessionPool implements ConversationEngine {
     readonly #model: LlamaModel;
@@ -358,8 +358,8 @@ export class SessionPool implements ConversationEngine {
     }
 
     /**
-     * The idle conversation to give its sequence up: of the least recently used ones, the first whose
-     * sequence lies next to one that is generating, so that the channels answering at once stay on
+     * The idle conversation to give its sequence up: the one whose sequence has the most generating
+     * neighbours, the least recently used on a tie, so that the channels answering at once stay on
      * consecutive sequences and llama.cpp decodes them in one pass (see sequenceRuns.ts).
      */
     #sequenceToGiveUp(excluded: ReadonlySet<ActiveSession>): ActiveSession | undefined {
