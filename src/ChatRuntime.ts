@@ -97,7 +97,7 @@ export class ChatRuntime {
         this.#closing ??= (async () => {
             await this.chat.close();
             await this.sessions.close();
-            await this.engine.dispose();
+            await this.engine.close();
         })();
         return this.#closing;
     }

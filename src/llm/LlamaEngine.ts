@@ -75,7 +75,7 @@ export class LlamaEngine {
     readonly info: LlamaEngineInfo;
     /** THREADS unset on the CPU: follows other processes' load. */
     readonly loadWatcher: LoadWatcher | undefined;
-    #disposed = false;
+    #closed = false;
 
     private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, loadWatcher: LoadWatcher | undefined, info: LlamaEngineInfo) {
         this.llama = llama;
@@ -139,13 +139,13 @@ export class LlamaEngine {
         }
     }
 
-    /** Disposes the context, the model and llama, in that order. Safe to call twice. */
-    async dispose(): Promise<void> {
-        if (this.#disposed)
+    /** Stops the load watcher and disposes the context, the model and llama, in that order. Safe to call twice. */
+    async close(): Promise<void> {
+        if (this.#closed)
             return;
 
-        this.#disposed = true;
-        this.loadWatcher?.dispose();
+        this.#closed = true;
+        this.loadWatcher?.close();
         await this.context.dispose();
         await this.model.dispose();
         await this.llama.dispose();

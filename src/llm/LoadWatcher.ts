@@ -42,7 +42,7 @@ export class LoadWatcher {
         return this.#llama.maxThreads;
     }
 
-    dispose(): void {
+    close(): void {
         clearInterval(this.#timer);
     }
 

@@ -7,7 +7,7 @@ import {createTinyModelFile} from "../fixtures/tinyModel.js";
 let engine: LlamaEngine | undefined;
 
 afterEach(async () => {
-    await engine?.dispose();
+    await engine?.close();
     engine = undefined;
 });
 

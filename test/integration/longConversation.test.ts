@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-    await engine?.dispose();
+    await engine?.close();
 });
 
 type Turn = {readonly promptTokens: number, readonly evaluatedTokens: number};

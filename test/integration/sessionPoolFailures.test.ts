@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-    await engine?.dispose();
+    await engine?.close();
 });
 
 /** A history store whose saves fail while `failing` is set, as on a full disk. */
