@@ -294,7 +294,7 @@ function describeDecodes(runs: readonly (readonly RecordedDecode[])[]): string {
     const decodes = runs.flat();
     const bySequences = new Map<number, number>();
     for (const decode of decodes)
-        bySequences.set(decode.sequences, (bySequences.get(decode.sequences) ?? 0) + 1);
+        bySequences.set(decode.sequenceIds.length, (bySequences.get(decode.sequenceIds.length) ?? 0) + 1);
     const gaps = runs.flatMap((run) => run.slice(1).map((decode, index) => decode.startedAt - run[index]!.endedAt)).sort((a, b) => a - b);
     const inDecode = sum(decodes.map((decode) => decode.endedAt - decode.startedAt));
     const span = sum(runs.map((run) => run.length === 0 ? 0 : run.at(-1)!.endedAt - run[0]!.startedAt));

@@ -1,4 +1,5 @@
 import type {LlamaContext} from "node-llama-cpp";
+import {sequenceIdOf} from "../../src/llm/contextInternals.js";
 import {nativeBatchCalls} from "../../test/fixtures/decodeRecorder.js";
 import {tokensPerSecond} from "./stats.js";
 
@@ -20,7 +21,7 @@ export type RawDecodeRun = {
 export async function rawDecode(context: LlamaContext, promptTokens: number, maxTokens: number, width: number): Promise<RawDecodeRun> {
     const native = nativeBatchCalls(context);
     const sequences = Array.from({length: width}, () => context.getSequence());
-    const ids = sequences.map((sequence) => (sequence as unknown as {_sequenceId: number})._sequenceId);
+    const ids = sequences.map(sequenceIdOf);
     const prompt = Uint32Array.from({length: promptTokens}, (_, index) => 97 + index % 26);
     try {
         const startedAt = performance.now();

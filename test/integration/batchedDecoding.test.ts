@@ -27,7 +27,7 @@ describe("channels answering at the same time", () => {
 
         expect(finals.map((final) => final.type === "done" && final.tokens)).toEqual(Array(channels).fill(maxTokens));
         // each sequence in a decode is one step of its channel: its prompt, or one generated token
-        const decodesOfEveryChannel = decodes.filter((decode) => decode.sequences === channels).length;
+        const decodesOfEveryChannel = decodes.filter((decode) => decode.sequenceIds.length === channels).length;
         // the first token comes from reading the prompts; the other steps each need one decode of all channels
         expect(decodesOfEveryChannel).toBeGreaterThanOrEqual(maxTokens - 2);
         expect(decodes.length).toBeLessThanOrEqual(maxTokens + channels);
@@ -48,7 +48,7 @@ describe("channels answering at the same time", () => {
         // now all at once, the channel with the highest sequence first
         await Promise.all([...channelIds].reverse().map((channelId) => ask(runtime, channelId, "and now a story")));
 
-        const shared = decodes.filter((decode) => decode.sequences > 1);
+        const shared = decodes.filter((decode) => decode.sequenceIds.length > 1);
         expect(shared.length).toBeGreaterThanOrEqual(10);
         for (const {sequenceIds} of shared)
             expect(sequenceIds).toEqual([...sequenceIds].sort((a, b) => a - b));
@@ -74,7 +74,7 @@ describe("channels answering at the same time", () => {
         await ask(runtime, "304", "a new channel");
         await long.stream.final;
 
-        const shared = decodes.filter((decode) => decode.sequences > 1);
+        const shared = decodes.filter((decode) => decode.sequenceIds.length > 1);
         expect(shared.length).toBeGreaterThanOrEqual(10);
         for (const {sequenceIds} of shared)
             expect(sequenceIds).toEqual([2, 3]);
