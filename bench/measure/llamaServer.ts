@@ -39,6 +39,8 @@ export type EngineAgainstEngine = {
 
 export type LlamaServerResult = {
     readonly maxTokens: number;
+    /** Interleaved rounds of the through-llama-server rows ({@link llamaServerRoundsFactor} × the bench's). */
+    readonly rounds: number;
     /** llama-server's slots = the bot's INFERENCE_PARALLEL. */
     readonly parallel: number;
     readonly contextSize: number;
@@ -59,7 +61,7 @@ export const llamaServer: Measurement = {
         const result = await measureLlamaServer(settings, model.path);
         const through = result.widths.map((width) => judgedRow({
             number: "10",
-            what: `through llama-server (INFERENCE=openai, ${result.parallel} slots): ${plural(width.width, "channel")} at once, aggregate (${result.maxTokens} tokens each)`,
+            what: `through llama-server (INFERENCE=openai, ${result.parallel} slots): ${plural(width.width, "channel")} at once, aggregate (${result.maxTokens} tokens each; median of ${result.rounds} rounds)`,
             bot: tokensPerSecondText(width.botTokensPerSecond.value),
             reference: `${tokensPerSecondText(width.engineTokensPerSecond.value)} (the same requests straight to llama-server)`,
             estimate: width.ratio,
@@ -78,17 +80,24 @@ export const llamaServer: Measurement = {
     }
 };
 export const llamaServerWidths = [1, 2, 4, 8] as const;
+/**
+ * The through-llama-server rows run this many times the bench's rounds: an answer of 80 tokens takes
+ * about a second, and llama-server's speed over a second varies by ±15% on a shared 2-core machine,
+ * so 8 rounds leave an interval too wide to tell a ratio of 0.99 from one of 0.90.
+ */
+export const llamaServerRoundsFactor = 3;
 const engineWidths = [1, 4] as const;
 
 /**
- * 8. Through llama-server: the bot with INFERENCE=openai against a llama-server of the same build as
+ * 10. Through llama-server: the bot with INFERENCE=openai against a llama-server of the same build as
  * node-llama-cpp (built from the source it ships), answering 1, 2, 4 and 8 channels at once, against
  * the same requests (system prompt + the user turn the bot builds, same sampling) sent straight to
- * llama-server, interleaved. Then the engines themselves: node-llama-cpp in this process against
+ * llama-server, interleaved. The two sides of a round ask questions of the same shape but not the
+ * same text, so that neither finds the other's prompt in llama-server's prompt cache. Then the engines themselves: node-llama-cpp in this process against
  * llama-server, the same prompts at once, same model, context, threads and sampling.
  */
 export async function measureLlamaServer(settings: BenchSettings, modelPath: string): Promise<LlamaServerResult> {
-    const rounds = settings.rounds;
+    const rounds = settings.rounds * llamaServerRoundsFactor;
     const maxTokens = settings.quick ? 64 : 80;
     const parallel = Math.max(...llamaServerWidths);
     const contextSize = 2048;
@@ -119,17 +128,19 @@ export async function measureLlamaServer(settings: BenchSettings, modelPath: str
         for (let round = 0; round < rounds; round++) {
             for (const [widthIndex, width] of llamaServerWidths.entries()) {
                 const label = `round ${round + 1}, width ${width}`;
+                // each side asks its own questions: the same text asked twice would find its whole
+                // prompt in llama-server's cache the second time, and make whichever side ran second faster
                 const pair = await runPair((round + widthIndex) % 2 === 0,
-                    () => botRun(rig, questions(channels, width, label)),
-                    () => direct.run(questions(elsewhere(), width, label), alice));
+                    () => botRun(rig, questions(channels, width, `side A, ${label}`)),
+                    () => direct.run(questions(elsewhere(), width, `side B, ${label}`), alice));
                 byWidth.get(width)!.bot.push(pair.a);
                 byWidth.get(width)!.direct.push(pair.b);
                 progress(`llama-server: ${label}: bot ${pair.a.tokensPerSecond.toFixed(1)} tokens/s, llama-server directly ${pair.b.tokensPerSecond.toFixed(1)} tokens/s`);
             }
         }
         const widths = llamaServerWidths.map((width) => ({width, ...compareRuns(byWidth.get(width)!.bot, byWidth.get(width)!.direct)}));
-        const engines = await compareEngines(settings, modelPath, config, direct, alice, rounds, maxTokens);
-        return {maxTokens, parallel, contextSize, widths, target: llamaServerTarget, met: widths.every((width) => verdictOf(width.ratio, llamaServerTargetRow) === "met"), engines};
+        const engines = await compareEngines(settings, modelPath, config, direct, alice, settings.rounds, maxTokens);
+        return {maxTokens, rounds, parallel, contextSize, widths, target: llamaServerTarget, met: widths.every((width) => verdictOf(width.ratio, llamaServerTargetRow) === "met"), engines};
     } finally {
         await runtime.chat.close();
         await bot.drain(5000);
@@ -157,7 +168,7 @@ async function compareEngines(settings: BenchSettings, modelPath: string, config
             const local: WidthRun[] = [];
             const remote: WidthRun[] = [];
             for (let round = 0; round < rounds; round++) {
-                const ask = (): Questions => questions(new ChannelSupply(Array.from({length: width}, (_, index) => `engine-${index}`)), width, `engines ${round + 1}`);
+                const ask = (): Questions => questions(new ChannelSupply(Array.from({length: width}, (_, index) => `engine-${index}`)), width, `engines, round ${round + 1}, width ${width}`);
                 const pair = await runPair(round % 2 === 0, () => engineRun(inProcess, ask(), author), () => direct.run(ask(), author));
                 local.push(pair.a);
                 remote.push(pair.b);
