@@ -1,12 +1,12 @@
 import type {AnswerButton} from "./answerButtons.js";
 import {ChannelWriteLimit} from "./ChannelWriteLimit.js";
 import {CHANNEL_LOST_CODES, DiscordErrorCode, discordErrorCode, isLostPageError} from "./discordErrorCodes.js";
-import {
-    ANSWER_ABOVE_TEXT, ANSWER_BELOW_TEXT, formatFailed, formatQueued, formatStopped, NO_ANSWER_TEXT, quoteTail, STREAMING_MARKER, THINKING_TEXT, withNote,
-    withoutStreamingMarks
-} from "./replyText.js";
-import type {ReplyPage, ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
-import {DISCORD_MESSAGE_LIMIT, endsWithFenceLine, splitMessage} from "./splitMessage.js";
+import {finalLayout, LEFT_OVER_PAYLOAD, retiredPayload, streamingLayout, type StreamingLayoutOptions} from "./replyLayout.js";
+import {MAX_FAILURES, ReplyPageState} from "./ReplyPageState.js";
+import {formatFailed, formatStopped, THINKING_TEXT, withNote} from "./replyText.js";
+import type {ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
+import {DISCORD_MESSAGE_LIMIT} from "./splitMessage.js";
+import {StreamedAnswer} from "./StreamedAnswer.js";
 
 export type ReplyStreamerOptions = {
     /** Minimum time between two edits of the same message, ms, counted from when the previous write of it settled. */
@@ -39,35 +39,15 @@ export type ReplyStreamerOptions = {
     readonly writeLimit?: ChannelWriteLimit;
 };
 
-/** Failed writes in a row after which a page (or sending a new page) is given up. */
-const MAX_FAILURES = 3;
-
-/** Longest thought excerpt shown with showThinking, so the answer keeps most of the page. */
-const MAX_THOUGHTS_LENGTH = 600;
-
-/** A message of the reply and what we know of it. */
-type Page = {
-    readonly message: ReplyPage;
-    /** What the page shows, as of its last successful write; `undefined` when unknown. */
-    shown: ReplyPayload | undefined;
-    /** performance.now() when the last write to the page settled (or when it was shown). */
-    lastWriteAt: number;
-    /** Failed writes in a row. */
-    failures: number;
-    /** Given up: no longer part of the layout. */
-    lost: boolean;
-    /** Lost for good (deleted, no access): never written again, not even to take its Stop button away. */
-    gone: boolean;
-    /** Lost after failed writes: tried once more at the end, to show {@link ANSWER_BELOW_TEXT} without a Stop button. */
-    retireTried: boolean;
-};
-
 type Write =
-    | {readonly kind: "edit"; readonly page: Page; readonly payload: ReplyPayload; readonly at: number}
+    | {readonly kind: "edit"; readonly page: ReplyPageState; readonly payload: ReplyPayload; readonly at: number}
     | {readonly kind: "send"; readonly payload: ReplyPayload; readonly at: number};
 
 /**
  * One streamed answer, rendered into one or more messages ("pages") through a {@link ReplyTransport}.
+ * What the pages show is laid out by {@link streamingLayout} while the answer runs, then by
+ * {@link finalLayout}, laid over the pages, each page written at most once more; the streamer decides
+ * when each page is written.
  *
  * Writes: at most one write (edit or send) is in flight at any time. While the answer runs, edits of one
  * page are at least `editIntervalMs` apart, counted from when the previous write of that page SETTLED
@@ -79,19 +59,13 @@ type Write =
  * brought up to date in order: a page is written only once every page before it is, so a new page
  * appears after the previous one has lost its Stop button.
  *
- * Layout: the answer is split with {@link splitMessage}; page i shows chunk i. While the answer runs, the
- * last page carries the Stop button and a trailing {@link STREAMING_MARKER} (when it fits), and the full
- * pages before it are finalized. The final write lays `splitMessage(finalText)` over the pages (see #finalLayout), each page
- * written at most once more.
- *
  * Failures: every failed write is reported to `onError`, and the streamer carries on. A page whose write
- * fails with a code that means it is gone for good ({@link isLostPageError}; 10008: the message was deleted), or fails
- * {@link MAX_FAILURES} times in a row, is lost: it is never written again. Once a page is lost, live
- * updates stop (no new pages while the answer runs). The final write then lays the answer over the pages
- * still alive, in order, and sends new pages for what does not fit, so the user still gets the whole
- * answer; a page given up after failed writes is then tried once more, to show
- * {@link ANSWER_BELOW_TEXT} without its Stop button. Sending a new page is given up after the same
- * number of failures. When nothing of the reply can be shown any more, the streamer writes nothing
+ * fails with a code that means it is gone for good, or fails {@link MAX_FAILURES} times in a row, is lost
+ * (see {@link ReplyPageState}): it is never written again. Once a page is lost, live updates stop (no new
+ * pages while the answer runs). The final write then lays the answer over the pages still alive, in
+ * order, and sends new pages for what does not fit, so the user still gets the whole answer; a page
+ * given up after failed writes is then tried once more, to show `ANSWER_BELOW_TEXT` without its Stop
+ * button ({@link retiredPayload}). Sending a new page is given up after the same number of failures. When nothing of the reply can be shown any more, the streamer writes nothing
  * more at all and calls `onUnseeable` (so the answer can be stopped; it is still in the history): a
  * page was deleted (10008: someone removed the answer on purpose), the channel is gone or out of
  * reach, or every page is lost and sending is given up.
@@ -99,21 +73,11 @@ type Write =
 export class ReplyStreamer {
     readonly #transport: ReplyTransport;
     readonly #editIntervalMs: number;
-    readonly #maxLength: number;
+    readonly #layout: StreamingLayoutOptions;
     readonly #onError: (error: unknown) => void;
-    readonly #showThinking: boolean;
-    readonly #thinkingLabel: () => string;
     readonly #onUnseeable: () => void;
-    readonly #pages: Page[];
-
-    #answer = "";
-    #thoughts = "";
-    #thinkingNow = false;
-    #queuedPosition: number | undefined;
-    /** The final pages' contents, once finished. */
-    #final: readonly string[] | undefined;
-    /** The buttons under the last page of the finished answer. */
-    #finalButtons: readonly AnswerButton[] = [];
+    readonly #pages: ReplyPageState[];
+    readonly #answer: StreamedAnswer;
 
     /** The writes to the reply's channel. */
     readonly #writeLimit: ChannelWriteLimit;
@@ -140,14 +104,14 @@ export class ReplyStreamer {
         if (!Number.isInteger(maxLength) || maxLength < 40)
             throw new TypeError(`maxLength must be an integer of at least 40, got ${String(maxLength)}`);
 
+        const showThinking = options.showThinking ?? false;
         this.#transport = transport;
         this.#editIntervalMs = editIntervalMs;
-        this.#maxLength = maxLength;
+        this.#layout = {maxLength, showThinking, thinkingLabel: options.thinkingLabel ?? (() => THINKING_TEXT)};
         this.#onError = options.onError ?? (() => {});
-        this.#showThinking = options.showThinking ?? false;
-        this.#thinkingLabel = options.thinkingLabel ?? (() => THINKING_TEXT);
         this.#onUnseeable = options.onUnseeable ?? (() => {});
-        this.#pages = [newPage(transport.first, options.firstPagePayload, options.firstPageShownAt ?? performance.now())];
+        this.#pages = [new ReplyPageState(transport.first, options.firstPagePayload, options.firstPageShownAt ?? performance.now())];
+        this.#answer = new StreamedAnswer({keepThoughts: showThinking});
         this.#writeLimit = options.writeLimit ?? new ChannelWriteLimit();
         if (options.writeLimit === undefined)
             this.#writeLimit.record(this.#pages[0]!.lastWriteAt);
@@ -160,35 +124,20 @@ export class ReplyStreamer {
 
     /** The model is queued behind others: show "⏳ queued, #N". */
     public queued(position: number): void {
-        if (this.#final !== undefined)
-            return;
-
-        this.#queuedPosition = position;
-        this.#thinkingNow = false;
-        this.#update();
+        if (this.#answer.queue(position))
+            this.#update();
     }
 
     /** Reasoning text arrived (shown only as "💭 thinking…" unless showThinking); "" also refreshes the thinking label. */
     public thinking(text: string): void {
-        if (this.#final !== undefined)
-            return;
-
-        this.#queuedPosition = undefined;
-        this.#thinkingNow = true;
-        if (this.#showThinking)
-            this.#thoughts = (this.#thoughts + text).slice(-4 * MAX_THOUGHTS_LENGTH);
-        this.#update();
+        if (this.#answer.think(text))
+            this.#update();
     }
 
     /** Answer text arrived (appended). */
     public text(chunk: string): void {
-        if (this.#final !== undefined || chunk === "")
-            return;
-
-        this.#queuedPosition = undefined;
-        this.#thinkingNow = false;
-        this.#answer += chunk;
-        this.#update();
+        if (this.#answer.append(chunk))
+            this.#update();
     }
 
     /** Finishes: the final edit(s) show exactly `fullText` (which wins over the appended chunks), no Stop button, `buttons` under the last page. */
@@ -215,25 +164,12 @@ export class ReplyStreamer {
     }
 
     #finish(finalText: string, buttons: readonly AnswerButton[] = []): Promise<void> {
-        if (this.#final === undefined) {
-            const chunks = this.#finalLayout(finalText);
-            this.#final = chunks.length === 0 ? [NO_ANSWER_TEXT] : chunks;
-            this.#finalButtons = buttons;
+        if (!this.#answer.finished) {
+            this.#answer.finish(finalLayout(finalText, buttons, {maxLength: this.#layout.maxLength, shownPages: this.#livePages().length}));
             // the final write may be due before the timer armed for the next streaming edit
             this.#pump();
         }
         return this.idle();
-    }
-
-    /**
-     * Full pages, unless that needs fewer pages than are already on screen (an answer within a few
-     * characters of a page boundary, streamed with room for the marker): then the streamed layout,
-     * so no page is left over.
-     */
-    #finalLayout(finalText: string): string[] {
-        const full = splitMessage(finalText, this.#maxLength);
-        const shownPages = this.#pages.filter((page) => !page.lost).length;
-        return full.length >= shownPages ? full : splitMessage(finalText, this.#maxLength - STREAMING_MARKER.length);
     }
 
     #isIdle(): boolean {
@@ -258,7 +194,7 @@ export class ReplyStreamer {
         this.#waitingForLimit = false;
         const write = this.#nextWrite();
         if (write === undefined) {
-            if (this.#final !== undefined) {
+            if (this.#answer.finished) {
                 this.#stopListening?.();
                 this.#stopListening = undefined;
             }
@@ -304,12 +240,12 @@ export class ReplyStreamer {
         if (this.#abandoned)
             return this.#retireWrite();
 
-        const finished = this.#final !== undefined;
+        const finished = this.#answer.finished;
         if (!finished && this.#pages.some((page) => page.lost))
             return undefined;
 
         const targets = this.#targets();
-        const live = this.#pages.filter((page) => !page.lost);
+        const live = this.#livePages();
         for (const [index, payload] of targets.entries()) {
             const page = live[index];
             if (page === undefined) {
@@ -317,16 +253,15 @@ export class ReplyStreamer {
                     return undefined;
                 return {kind: "send", payload, at: this.#writableAt(this.#lastSendFailureAt + this.#editIntervalMs, this.#sendFailures > 0)};
             }
-            if (!samePayload(page.shown, payload))
+            if (!page.shows(payload))
                 return {kind: "edit", page, payload, at: this.#editableAt(page)};
         }
         if (!finished)
             return undefined;
 
-        const leftOver: ReplyPayload = {content: ANSWER_ABOVE_TEXT, stopButton: false};
-        const page = live.slice(targets.length).find((page) => !samePayload(page.shown, leftOver));
+        const page = live.slice(targets.length).find((page) => !page.shows(LEFT_OVER_PAYLOAD));
         if (page !== undefined)
-            return {kind: "edit", page, payload: leftOver, at: this.#editableAt(page)};
+            return {kind: "edit", page, payload: LEFT_OVER_PAYLOAD, at: this.#editableAt(page)};
 
         return this.#retireWrite();
     }
@@ -341,9 +276,7 @@ export class ReplyStreamer {
             if (page.gone || page.retireTried || !(this.#abandoned || page.lost) || page.shown?.stopButton === false)
                 continue;
 
-            const kept = this.#abandoned && page.shown !== undefined ? withoutStreamingMarks(page.shown.content) : "";
-            const content = !this.#abandoned ? ANSWER_BELOW_TEXT : kept === "" ? formatStopped("") : kept;
-            return {kind: "edit", page, payload: {content, stopButton: false}, at: this.#editableAt(page)};
+            return {kind: "edit", page, payload: retiredPayload(page.shown, {abandoned: this.#abandoned}), at: this.#editableAt(page)};
         }
         return undefined;
     }
@@ -353,93 +286,49 @@ export class ReplyStreamer {
      * final writes do not wait for that (a retry after a failure still does), only for the channel's
      * write limit.
      */
-    #editableAt(page: Page): number {
+    #editableAt(page: ReplyPageState): number {
         return this.#writableAt(page.lastWriteAt + this.#editIntervalMs, page.failures > 0);
     }
 
     #writableAt(spacedAt: number, retry: boolean): number {
-        const finished = this.#final !== undefined;
+        const finished = this.#answer.finished;
         return Math.max(finished && !retry ? -Infinity : spacedAt, this.#writeLimit.availableAt(finished ? 0 : 1));
     }
 
     /** What each live page should show now, in order. */
-    #targets(): ReplyPayload[] {
-        if (this.#final !== undefined)
-            return this.#final.map((content, index, pages) => index === pages.length - 1 && this.#finalButtons.length > 0
-                ? {content, stopButton: false, answerButtons: this.#finalButtons}
-                : {content, stopButton: false});
-
-        // split with room for the streaming marker, so that every page being written shows it and the
-        // edit that finalizes a page always changes its text, never only its button
-        const chunks = splitMessage(this.#answer, this.#maxLength - STREAMING_MARKER.length);
-        if (chunks.length === 0) {
-            const status = this.#statusText("");
-            return status === undefined ? [] : [{content: status, stopButton: true}];
-        }
-        return chunks.map((chunk, index) => index < chunks.length - 1 ?
-            {content: chunk, stopButton: false} :
-            {content: this.#decorate(chunk), stopButton: true});
+    #targets(): readonly ReplyPayload[] {
+        return this.#answer.final ?? streamingLayout(this.#answer, this.#layout);
     }
 
-    /** The page being written: the thinking status above the text, and the streaming marker, when they fit. */
-    #decorate(chunk: string): string {
-        const marker = endsWithFenceLine(chunk) ? "\n" + STREAMING_MARKER.trim() : STREAMING_MARKER;
-        const body = chunk.length + marker.length <= this.#maxLength ? chunk + marker : chunk;
-        const status = this.#statusText(body);
-        return status === undefined ? body : status + "\n\n" + body;
-    }
-
-    /** The queued or thinking line (with thoughts if shown) that fits above `body`, or `undefined`. */
-    #statusText(body: string): string | undefined {
-        const room = this.#maxLength - body.length - (body === "" ? 0 : 2);
-        let status: string | undefined;
-        if (this.#queuedPosition !== undefined)
-            status = formatQueued(this.#queuedPosition);
-        else if (this.#thinkingNow) {
-            const label = this.#thinkingLabel();
-            const thoughtRoom = Math.min(MAX_THOUGHTS_LENGTH, room - label.length - 1);
-            const quoted = this.#showThinking ? quoteTail(this.#thoughts, thoughtRoom) : "";
-            status = quoted === "" ? label : label + "\n" + quoted;
-        }
-        return status !== undefined && status.length <= room ? status : undefined;
+    /** The pages still written, in order. */
+    #livePages(): ReplyPageState[] {
+        return this.#pages.filter((page) => !page.lost);
     }
 
     async #perform(write: Write): Promise<void> {
         if (write.kind === "edit")
-            await this.#edit(write.page, write.payload);
+            await write.page.edit(write.payload, {lastTry: write.page.lost || this.#abandoned, onFailure: (error) => this.#writeFailed(error)});
         else
             await this.#send(write.payload);
-    }
-
-    async #edit(page: Page, payload: ReplyPayload): Promise<void> {
-        page.retireTried ||= page.lost || this.#abandoned;
-        try {
-            await page.message.edit(payload);
-            page.shown = payload;
-            page.failures = 0;
-        } catch (error) {
-            page.failures++;
-            page.gone ||= isLostPageError(error);
-            page.lost = page.gone || page.failures >= MAX_FAILURES;
-            this.#report(error);
-            this.#noticeUnseeable(error);
-        } finally {
-            page.lastWriteAt = performance.now();
-        }
     }
 
     async #send(payload: ReplyPayload): Promise<void> {
         try {
             const page = await this.#transport.sendNext(payload);
-            this.#pages.push(newPage(page, payload, performance.now()));
+            this.#pages.push(new ReplyPageState(page, payload, performance.now()));
             this.#sendFailures = 0;
         } catch (error) {
             this.#sendFailures++;
             this.#lastSendFailureAt = performance.now();
             this.#sendingGivenUp = isLostPageError(error) || this.#sendFailures >= MAX_FAILURES;
-            this.#report(error);
-            this.#noticeUnseeable(error);
+            this.#writeFailed(error);
         }
+    }
+
+    /** After a failed write, already counted: reports it, and notices when nothing of the reply can be shown any more. */
+    #writeFailed(error: unknown): void {
+        this.#report(error);
+        this.#noticeUnseeable(error);
     }
 
     /** After a failed write: stops writing, and says so once, when nothing of the reply can be shown any more. */
@@ -469,17 +358,4 @@ export class ReplyStreamer {
             // A throwing error handler must not stop the reply.
         }
     }
-}
-
-function newPage(message: ReplyPage, shown: ReplyPayload | undefined, shownAt: number): Page {
-    return {message, shown, lastWriteAt: shownAt, failures: 0, lost: false, gone: false, retireTried: false};
-}
-
-function samePayload(shown: ReplyPayload | undefined, payload: ReplyPayload): boolean {
-    return shown !== undefined && shown.content === payload.content && shown.stopButton === payload.stopButton &&
-        sameButtons(shown.answerButtons ?? [], payload.answerButtons ?? []);
-}
-
-function sameButtons(shown: readonly AnswerButton[], wanted: readonly AnswerButton[]): boolean {
-    return shown.length === wanted.length && shown.every((button, index) => JSON.stringify(button) === JSON.stringify(wanted[index]));
 }
