@@ -93,8 +93,9 @@ const engineWidths = [1, 4] as const;
  * node-llama-cpp (built from the source it ships), answering 1, 2, 4 and 8 channels at once, against
  * the same requests (system prompt + the user turn the bot builds, same sampling) sent straight to
  * llama-server, interleaved. The two sides of a round ask questions of the same shape but not the
- * same text, so that neither finds the other's prompt in llama-server's prompt cache. Then the engines themselves: node-llama-cpp in this process against
- * llama-server, the same prompts at once, same model, context, threads and sampling.
+ * same text, so that neither finds the other's prompt in llama-server's prompt cache. Then the
+ * engines themselves: node-llama-cpp in this process against llama-server, the same prompts at once,
+ * same model, context, threads and sampling.
  */
 export async function measureLlamaServer(settings: BenchSettings, modelPath: string): Promise<LlamaServerResult> {
     const rounds = settings.rounds * llamaServerRoundsFactor;

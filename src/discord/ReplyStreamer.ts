@@ -65,10 +65,11 @@ type Write =
  * pages while the answer runs). The final write then lays the answer over the pages still alive, in
  * order, and sends new pages for what does not fit, so the user still gets the whole answer; a page
  * given up after failed writes is then tried once more, to show `ANSWER_BELOW_TEXT` without its Stop
- * button ({@link retiredPayload}). Sending a new page is given up after the same number of failures. When nothing of the reply can be shown any more, the streamer writes nothing
- * more at all and calls `onUnseeable` (so the answer can be stopped; it is still in the history): a
- * page was deleted (10008: someone removed the answer on purpose), the channel is gone or out of
- * reach, or every page is lost and sending is given up.
+ * button ({@link retiredPayload}). Sending a new page is given up after the same number of failures.
+ * When nothing of the reply can be shown any more, the streamer writes nothing more at all and calls
+ * `onUnseeable` (so the answer can be stopped; it is still in the history): a page was deleted (10008:
+ * someone removed the answer on purpose), the channel is gone or out of reach, or every page is lost
+ * and sending is given up.
  */
 export class ReplyStreamer {
     readonly #transport: ReplyTransport;
