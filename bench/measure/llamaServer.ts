@@ -4,6 +4,7 @@ import path from "node:path";
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 import {DiscordBot} from "../../src/discord/DiscordBot.js";
 import {OpenAiClient} from "../../src/llm/openai/OpenAiClient.js";
+import {defaultRetryPolicy, withRetries} from "../../src/llm/openai/retry.js";
 import {RemoteChatRuntime} from "../../src/RemoteChatRuntime.js";
 import {startFakeDiscord} from "../../test/fixtures/fakeDiscord.js";
 import type {FakeUser} from "../../test/fixtures/fakeDiscord.js";
@@ -93,7 +94,8 @@ const engineWidths = [1, 4] as const;
  * node-llama-cpp (built from the source it ships), answering 1, 2, 4 and 8 channels at once, against
  * the same requests (system prompt + the user turn the bot builds, same sampling) sent straight to
  * llama-server, interleaved. The two sides of a round ask questions of the same shape but not the
- * same text, so that neither finds the other's prompt in llama-server's prompt cache. Then the
+ * same text, so that neither finds the other's prompt in llama-server's prompt cache, and each starts
+ * on a settled server ({@link DirectRequests.settle}). Then the
  * engines themselves: node-llama-cpp in this process against llama-server, the same prompts at once,
  * same model, context, threads and sampling.
  */
@@ -131,9 +133,10 @@ export async function measureLlamaServer(settings: BenchSettings, modelPath: str
                 const label = `round ${round + 1}, width ${width}`;
                 // each side asks its own questions: the same text asked twice would find its whole
                 // prompt in llama-server's cache the second time, and make whichever side ran second faster
+                // and each starts on a settled server (see DirectRequests.settle)
                 const pair = await runPair((round + widthIndex) % 2 === 0,
-                    () => botRun(rig, questions(channels, width, `side A, ${label}`)),
-                    () => direct.run(questions(elsewhere(), width, `side B, ${label}`), alice));
+                    async () => (await direct.settle(), await botRun(rig, questions(channels, width, `side A, ${label}`))),
+                    async () => (await direct.settle(), await direct.run(questions(elsewhere(), width, `side B, ${label}`), alice)));
                 byWidth.get(width)!.bot.push(pair.a);
                 byWidth.get(width)!.direct.push(pair.b);
                 progress(`llama-server: ${label}: bot ${pair.a.tokensPerSecond.toFixed(1)} tokens/s, llama-server directly ${pair.b.tokensPerSecond.toFixed(1)} tokens/s`);
@@ -142,6 +145,9 @@ export async function measureLlamaServer(settings: BenchSettings, modelPath: str
         const widths = llamaServerWidths.map((width) => ({width, ...compareRuns(byWidth.get(width)!.bot, byWidth.get(width)!.direct)}));
         const engines = await compareEngines(settings, modelPath, config, direct, alice, settings.rounds, maxTokens);
         return {maxTokens, rounds, parallel, contextSize, widths, target: llamaServerTarget, met: widths.every((width) => verdictOf(width.ratio, llamaServerTargetRow) === "met"), engines};
+    } catch (error) {
+        progress(`llama-server: failed; its last output:\n${server.output().trim().split("\n").slice(-40).join("\n")}`);
+        throw error;
     } finally {
         await runtime.chat.close();
         await bot.drain(5000);
@@ -191,7 +197,10 @@ async function compareEngines(settings: BenchSettings, modelPath: string, config
     }
 }
 
-/** The bot's first request of a new conversation (system prompt + the user turn), sent straight to llama-server, all at once. */
+/**
+ * The bot's first request of a new conversation (system prompt + the user turn), sent straight to
+ * llama-server, all at once, and tried again on the bot's terms ({@link defaultRetryPolicy}).
+ */
 class DirectRequests {
     readonly #client: OpenAiClient;
     readonly #model: string;
@@ -203,17 +212,30 @@ class DirectRequests {
         this.#config = config;
     }
 
+    /**
+     * One tiny request, waited for, before a timed run. When a task starts, llama-server first saves
+     * its idle slots to its prompt cache (`--cache-idle-slots`, on by default): 100-250 ms after 8
+     * slots were used, far less after 1. Without this, that cost of the previous run's slots fell on
+     * whichever side of a round ran first, and made its width-1 run up to a third slower.
+     */
+    async settle(): Promise<void> {
+        const response = await this.#client.startChat({
+            model: this.#model, messages: [{role: "user", content: "settle"}], temperature: 0, top_p: 1, max_tokens: 1
+        }, new AbortController().signal);
+        await response.read(() => {});
+    }
+
     async run({texts}: Questions, author: FakeUser): Promise<WidthRun> {
         const startedAt = performance.now();
         const tokens = await Promise.all(texts.map(async (text) => {
-            const response = await this.#client.startChat({
+            const response = await withRetries(() => this.#client.startChat({
                 model: this.#model,
                 messages: [{role: "system", content: this.#config.systemPrompt}, {role: "user", content: promptAsTheBotBuildsIt(author, text)}],
                 temperature: this.#config.temperature,
                 top_p: this.#config.topP,
                 max_tokens: this.#config.maxTokens,
                 seed: benchSeed
-            }, new AbortController().signal);
+            }, new AbortController().signal), defaultRetryPolicy, new AbortController().signal);
             let deltas = 0;
             const end = await response.read(() => deltas++);
             return end.completionTokens ?? deltas;
