@@ -82,30 +82,45 @@ export const llamaServer: Measurement = {
 };
 export const llamaServerWidths = [1, 2, 4, 8] as const;
 /**
- * The through-llama-server rows run this many times the bench's rounds: an answer of 80 tokens takes
- * about a second, and llama-server's speed over a second varies by ±15% on a shared 2-core machine,
- * so 8 rounds leave an interval too wide to tell a ratio of 0.99 from one of 0.90.
+ * Tokens per answer in the through-llama-server rows. Long enough that how llama-server happens to
+ * group requests arriving a few milliseconds apart into prompt batches (the first alone, or all at
+ * once) weighs little on a run: with 80 tokens that alone scattered runs of the same requests by
+ * ±15-30% at 2-8 at once; with 240, by under ±8%.
  */
-export const llamaServerRoundsFactor = 3;
+const llamaServerMaxTokens = 240;
+/**
+ * The through-llama-server rows run this many times the bench's rounds: llama-server's speed over a
+ * few seconds still varies by ±8% on a shared 2-core machine, and 8 rounds leave an interval too wide
+ * to tell a ratio of 0.99 from one of 0.93.
+ */
+export const llamaServerRoundsFactor = 2;
 const engineWidths = [1, 4] as const;
+/**
+ * llama-server's prompt cache in RAM (`--cache-ram`, 8 GiB by default) keeps every answer of the row:
+ * each new request first saves the idle slots into it and searches it, at a cost that grew over the
+ * run and fell unevenly on the two runs of a round (at 4 channels the second ran 20-30% slower than
+ * the first, whichever side it was), and after 8 slots, 100-250 ms fell on the next request alone.
+ * The row asks fresh questions, which no cache entry serves, so it runs without one; the slots keep
+ * their own prompts either way.
+ */
+const withoutRamPromptCache = ["--cache-ram", "0"];
 
 /**
  * 10. Through llama-server: the bot with INFERENCE=openai against a llama-server of the same build as
  * node-llama-cpp (built from the source it ships), answering 1, 2, 4 and 8 channels at once, against
  * the same requests (system prompt + the user turn the bot builds, same sampling) sent straight to
  * llama-server, interleaved. The two sides of a round ask questions of the same shape but not the
- * same text, so that neither finds the other's prompt in llama-server's prompt cache, and each starts
- * on a settled server ({@link DirectRequests.settle}). Then the
- * engines themselves: node-llama-cpp in this process against llama-server, the same prompts at once,
- * same model, context, threads and sampling.
+ * same text, so that neither finds the other's prompt in a slot of llama-server. Then the engines
+ * themselves: node-llama-cpp in this process against llama-server, the same prompts at once, same
+ * model, context, threads and sampling.
  */
 export async function measureLlamaServer(settings: BenchSettings, modelPath: string): Promise<LlamaServerResult> {
     const rounds = settings.rounds * llamaServerRoundsFactor;
-    const maxTokens = settings.quick ? 64 : 80;
+    const maxTokens = settings.quick ? 64 : llamaServerMaxTokens;
     const parallel = Math.max(...llamaServerWidths);
     const contextSize = 2048;
     progress("llama-server: starting (builds it first if this machine has not yet: 15-25 min on 2 cores)");
-    const server = await startLlamaServer({modelPath, parallel, slotContextSize: contextSize, threads: settings.threads});
+    const server = await startLlamaServer({modelPath, parallel, slotContextSize: contextSize, threads: settings.threads, args: withoutRamPromptCache});
     const discord = await startFakeDiscord({channelCount: 1 + rounds * llamaServerWidths.reduce((sum, width) => sum + width, 0)});
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "bench-data-"));
     const logger = createBenchLogger();
@@ -133,10 +148,9 @@ export async function measureLlamaServer(settings: BenchSettings, modelPath: str
                 const label = `round ${round + 1}, width ${width}`;
                 // each side asks its own questions: the same text asked twice would find its whole
                 // prompt in llama-server's cache the second time, and make whichever side ran second faster
-                // and each starts on a settled server (see DirectRequests.settle)
                 const pair = await runPair((round + widthIndex) % 2 === 0,
-                    async () => (await direct.settle(), await botRun(rig, questions(channels, width, `side A, ${label}`))),
-                    async () => (await direct.settle(), await direct.run(questions(elsewhere(), width, `side B, ${label}`), alice)));
+                    () => botRun(rig, questions(channels, width, `side A, ${label}`)),
+                    () => direct.run(questions(elsewhere(), width, `side B, ${label}`), alice));
                 byWidth.get(width)!.bot.push(pair.a);
                 byWidth.get(width)!.direct.push(pair.b);
                 progress(`llama-server: ${label}: bot ${pair.a.tokensPerSecond.toFixed(1)} tokens/s, llama-server directly ${pair.b.tokensPerSecond.toFixed(1)} tokens/s`);
@@ -210,19 +224,6 @@ class DirectRequests {
         this.#client = client;
         this.#model = model;
         this.#config = config;
-    }
-
-    /**
-     * One tiny request, waited for, before a timed run. When a task starts, llama-server first saves
-     * its idle slots to its prompt cache (`--cache-idle-slots`, on by default): 100-250 ms after 8
-     * slots were used, far less after 1. Without this, that cost of the previous run's slots fell on
-     * whichever side of a round ran first, and made its width-1 run up to a third slower.
-     */
-    async settle(): Promise<void> {
-        const response = await this.#client.startChat({
-            model: this.#model, messages: [{role: "user", content: "settle"}], temperature: 0, top_p: 1, max_tokens: 1
-        }, new AbortController().signal);
-        await response.read(() => {});
     }
 
     async run({texts}: Questions, author: FakeUser): Promise<WidthRun> {
