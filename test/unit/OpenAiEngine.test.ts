@@ -163,6 +163,22 @@ describe("the OpenAI-compatible engine", () => {
         expect((await generate(engine, "100", "x".repeat(limit))).result.text).toBe("ok");
     });
 
+    it("given a question that plainly fits, then it goes out without a round trip to /tokenize; near the limit the server's tokenizer decides", async () => {
+        const server = await startServer({chat: () => ({content: ["ok"]}), slotContextSize: 512});
+        const {engine} = await connect(server.url, {maxTokens: 64});
+        server.tokenizeRequests.splice(0);
+        expect((await generate(engine, "100", "hi there")).result.text).toBe("ok");
+        expect((await generate(engine, "100", "and again")).result.text).toBe("ok");
+        expect(server.tokenizeRequests).toEqual([]);
+        expect(server.chatRequests).toHaveLength(2);
+
+        // 2-byte characters, one token each: their bytes alone would refuse this prompt
+        const nearTheLimit = "é".repeat(engine.maxPromptTokens - 100);
+        expect((await generate(engine, "200", nearTheLimit)).result.text).toBe("ok");
+        expect(server.tokenizeRequests).toContain(nearTheLimit);
+        expect(server.chatRequests).toHaveLength(3);
+    });
+
     it("given a server without /tokenize, then prompts are estimated at one token per 3 bytes", async () => {
         const server = await startServer({chat: () => ({content: ["ok"]}), tokenize: false});
         const {engine} = await connect(server.url, {contextSize: 1024, maxTokens: 64});

@@ -40,6 +40,14 @@ export type OpenAiEngineInfo = {
     readonly exactTokenCounts: boolean;
 };
 
+/** What a turn sends, in tokens, and the part of the conversation that goes with it. */
+type TurnSize = {
+    readonly systemTokens: number;
+    readonly promptTokens: number;
+    readonly history: ChatHistoryItem[];
+    readonly historyTokens: number;
+};
+
 type OpenAiEngineParts = {
     readonly client: OpenAiClient;
     readonly info: OpenAiEngineInfo;
@@ -145,7 +153,7 @@ export class OpenAiEngine implements ConversationEngine {
      */
     async #generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, think, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
         const startedAt = performance.now();
-        const [systemTokens, promptTokens] = await Promise.all([this.#tokens.count(systemPrompt), this.#tokens.count(prompt)]).catch((error: unknown) => {
+        const {systemTokens, promptTokens, history, historyTokens} = await this.#sizeTurn(conversationId, systemPrompt, prompt).catch((error: unknown) => {
             throw this.#userErrorOf(conversationId, error);
         });
         if (systemTokens > this.#maxSystemPromptTokens)
@@ -156,9 +164,6 @@ export class OpenAiEngine implements ConversationEngine {
         if (signal.aborted)
             return {text: "", tokens: 0, thoughtTokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
 
-        const {history, historyTokens} = await this.#fittedHistory(conversationId, systemPrompt, promptTokens).catch((error: unknown) => {
-            throw this.#userErrorOf(conversationId, error);
-        });
         const splitter = new ThinkTagSplitter();
         let text = "";
         let deltas = 0;
@@ -246,19 +251,39 @@ export class OpenAiEngine implements ConversationEngine {
     }
 
     /**
-     * The saved conversation, cut (like the local engine's) to the newest turns filling half the room
-     * when it no longer leaves room for the prompt and the answer: llama-server shifts no context by default.
+     * The turn's sizes and the saved conversation that goes with it, cut (like the local engine's) to
+     * the newest turns filling half the room when it no longer leaves room for the prompt and the
+     * answer: llama-server shifts no context by default. Sized first by upper bounds, without asking
+     * the server; only when those cannot show that everything fits are the texts counted by the
+     * server's tokenizer, all at once. A question in a short conversation thus goes out without a
+     * round trip to `/tokenize` (an answer's `evaluatedTokens` is then the bound when the server
+     * reports no count of its own).
      */
-    async #fittedHistory(conversationId: string, systemPrompt: string, promptTokens: number): Promise<{history: ChatHistoryItem[], historyTokens: number}> {
+    async #sizeTurn(conversationId: string, systemPrompt: string, prompt: string): Promise<TurnSize> {
         const history = withSystemPrompt(await this.#store.load(conversationId) ?? [], systemPrompt);
-        const sizes = new Map<ChatHistoryItem, number>();
-        for (const item of history)
-            sizes.set(item, await this.#tokens.count(historyItemText(item)) + turnOverheadTokens);
-        const sizeOf = (item: ChatHistoryItem) => sizes.get(item) ?? 0;
+        const bounded = this.#fitTurn(history, systemPrompt, prompt, (text) => this.#tokens.upperBound(text));
+        if (bounded.fits)
+            return bounded;
 
+        const texts = [...new Set([systemPrompt, prompt, ...history.map((item) => historyItemText(item))])];
+        const counts = new Map(await Promise.all(texts.map(async (text) => [text, await this.#tokens.count(text)] as const)));
+        return this.#fitTurn(history, systemPrompt, prompt, (text) => counts.get(text) ?? 0);
+    }
+
+    #fitTurn(history: ChatHistoryItem[], systemPrompt: string, prompt: string, tokensOf: (text: string) => number): TurnSize & {fits: boolean} {
+        const systemTokens = tokensOf(systemPrompt);
+        const promptTokens = tokensOf(prompt);
+        const sizeOf = (item: ChatHistoryItem) => tokensOf(historyItemText(item)) + turnOverheadTokens;
         const room = this.info.contextSize - this.#answerRoom - promptTokens - turnOverheadTokens;
-        const fitted = historyExceeds(history, room, sizeOf) ? trimHistory(history, Math.floor(room / 2), sizeOf) : history;
-        return {history: fitted, historyTokens: fitted.reduce((sum, item) => sum + sizeOf(item), 0)};
+        const trimmed = historyExceeds(history, room, sizeOf);
+        const fitted = trimmed ? trimHistory(history, Math.floor(room / 2), sizeOf) : history;
+        return {
+            systemTokens,
+            promptTokens,
+            history: fitted,
+            historyTokens: fitted.reduce((sum, item) => sum + sizeOf(item), 0),
+            fits: !trimmed && systemTokens <= this.#maxSystemPromptTokens && promptTokens <= this.#promptRoom(systemTokens)
+        };
     }
 
     /** The longest user turn that fits beside a system prompt of this size (template overheads included). */

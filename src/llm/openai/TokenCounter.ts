@@ -5,6 +5,8 @@ export interface TokenCounter {
     /** true: the server's own tokenizer; false: an estimate with a margin ({@link estimateTokens}). */
     readonly exact: boolean;
     count(text: string): Promise<number>;
+    /** A count known without asking the server, never below what {@link count} gives. */
+    upperBound(text: string): number;
 }
 
 /**
@@ -19,8 +21,17 @@ export function estimateTokens(text: string): number {
 
 export const estimatingTokenCounter: TokenCounter = {
     exact: false,
-    count: async (text) => estimateTokens(text)
+    count: async (text) => estimateTokens(text),
+    upperBound: estimateTokens
 };
+
+/**
+ * The most tokens any tokenizer makes of a text: each token stands for at least one of its UTF-8
+ * bytes (a byte-fallback token for exactly one), and SentencePiece models may put one space before it.
+ */
+export function mostTokensOf(text: string): number {
+    return Buffer.byteLength(text, "utf8") + 1;
+}
 
 /** Texts whose counts are kept, so a history is not sent to `/tokenize` again every turn. */
 const cachedTexts = 4096;
@@ -54,5 +65,9 @@ export class ServerTokenCounter implements TokenCounter {
         if (this.#counts.size > cachedTexts)
             this.#counts.delete(this.#counts.keys().next().value!);
         return count;
+    }
+
+    upperBound(text: string): number {
+        return this.#counts.get(text) ?? mostTokensOf(text);
     }
 }
