@@ -147,7 +147,7 @@ export async function measureLlamaServer(settings: BenchSettings, modelPath: str
             for (const [widthIndex, width] of llamaServerWidths.entries()) {
                 const label = `round ${round + 1}, width ${width}`;
                 // each side asks its own questions: the same text asked twice would find its whole
-                // prompt in llama-server's cache the second time, and make whichever side ran second faster
+                // prompt in a slot of llama-server the second time, and make whichever side ran second faster
                 const pair = await runPair((round + widthIndex) % 2 === 0,
                     () => botRun(rig, questions(channels, width, `side A, ${label}`)),
                     () => direct.run(questions(elsewhere(), width, `side B, ${label}`), alice));

@@ -156,11 +156,9 @@ export class OpenAiEngine implements ConversationEngine {
         const {systemTokens, promptTokens, history, historyTokens} = await this.#sizeTurn(conversationId, systemPrompt, prompt).catch((error: unknown) => {
             throw this.#userErrorOf(conversationId, error);
         });
-        if (systemTokens > this.#maxSystemPromptTokens)
-            throw new SystemPromptTooLongError(systemTokens, this.#maxSystemPromptTokens);
-        const maxPromptTokens = this.#promptRoom(systemTokens);
-        if (promptTokens > maxPromptTokens)
-            throw new PromptTooLongError(promptTokens, maxPromptTokens);
+        const refusal = this.#refusalOf(systemTokens, promptTokens);
+        if (refusal)
+            throw refusal;
         if (signal.aborted)
             return {text: "", tokens: 0, thoughtTokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
 
@@ -282,8 +280,16 @@ export class OpenAiEngine implements ConversationEngine {
             promptTokens,
             history: fitted,
             historyTokens: fitted.reduce((sum, item) => sum + sizeOf(item), 0),
-            fits: !trimmed && systemTokens <= this.#maxSystemPromptTokens && promptTokens <= this.#promptRoom(systemTokens)
+            fits: !trimmed && this.#refusalOf(systemTokens, promptTokens) === undefined
         };
+    }
+
+    /** Why a turn of these sizes cannot be answered, if it cannot. */
+    #refusalOf(systemTokens: number, promptTokens: number): SystemPromptTooLongError | PromptTooLongError | undefined {
+        if (systemTokens > this.#maxSystemPromptTokens)
+            return new SystemPromptTooLongError(systemTokens, this.#maxSystemPromptTokens);
+        const maxPromptTokens = this.#promptRoom(systemTokens);
+        return promptTokens > maxPromptTokens ? new PromptTooLongError(promptTokens, maxPromptTokens) : undefined;
     }
 
     /** The longest user turn that fits beside a system prompt of this size (template overheads included). */
