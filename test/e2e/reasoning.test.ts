@@ -110,7 +110,7 @@ describe("while the model thinks", () => {
     });
 
     it("the time still moves when no token arrives for seconds (a long prompt being read)", async () => {
-        const engine = new ScriptedEngine(() => "Read it.", {thoughts: "Reading the question.", chunkSize: 100, thoughtDelayMs: 3500});
+        const engine = new ScriptedEngine(() => "Read it.", {thoughts: "Reading the question.", chunkSize: 100, thoughtDelayMs: 5500});
         const harness = await start({engine, bot: {editIntervalMs: 1000}});
         const {discord} = harness;
         const question = await discord.userSays({channelId: discord.channelIds[6]!, author: discord.users.alice, content: "long", mentionsBot: true});
