@@ -73,3 +73,20 @@ export class HistoryNotSavedError extends UserFacingError {
         this.name = "HistoryNotSavedError";
     }
 }
+
+/**
+ * A saved file (a channel's conversation, its persona) is there but cannot be read right now (EIO,
+ * EACCES, EMFILE...): the turn fails and the file stays exactly as it is, to be read again next time.
+ * Answering as if nothing were saved would overwrite it with a fresh conversation.
+ */
+export class SavedFileUnreadableError extends UserFacingError {
+    constructor(what: string, filePath: string, cause: unknown) {
+        super(
+            "saved-file-unreadable",
+            `I cannot read this channel's ${what} right now; please try again later.`,
+            `Cannot read ${filePath}: ${cause instanceof Error ? cause.message : String(cause)}`
+        );
+        this.name = "SavedFileUnreadableError";
+        this.cause = cause;
+    }
+}

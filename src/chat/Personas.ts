@@ -35,7 +35,10 @@ export class Personas {
         this.#engine = engine;
     }
 
-    /** A channel's own persona, or undefined when it uses the default. */
+    /**
+     * A channel's own persona, or undefined when it uses the default.
+     * @throws {SavedFileUnreadableError} when its file cannot be read right now; nothing is remembered, so the next call reads it again
+     */
     async get(channelId: string): Promise<string | undefined> {
         let persona = this.#known.get(channelId);
         if (persona === undefined) {

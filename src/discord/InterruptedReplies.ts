@@ -7,13 +7,23 @@ import {withoutStreamingMarks} from "./replyText.js";
 import {closeOpenFence, DISCORD_MESSAGE_LIMIT} from "./splitMessage.js";
 import {interactionTokenLifetimeMs} from "./transports.js";
 
-/** A page of a reply after its first: a channel message, or an interaction's follow-up (edited with its token while it lives). */
-export type PendingPage = {readonly channelId: string, readonly messageId: string, readonly viaWebhook: boolean};
+/** A message in a channel, which the bot can edit through the channel whatever became of an interaction's token. */
+export type ChannelMessage = {readonly channelId: string, readonly messageId: string};
 
-/** A reply on screen whose answer is still being written; `pages`: its further pages, in order. */
+/** A page of a reply after its first: a channel message, or an interaction's follow-up (edited with its token while it lives). */
+export type PendingPage = ChannelMessage & {readonly viaWebhook: boolean};
+
+/**
+ * A reply on screen whose answer is still being written; `pages`: its further pages, in order. An
+ * interaction's `original` is its deferred reply as a channel message, known once first shown: once
+ * the token has expired, it is marked through the channel.
+ */
 export type PendingReply = (
     | {readonly kind: "message", readonly answerId: string, readonly channelId: string, readonly messageId: string}
-    | {readonly kind: "interaction", readonly answerId: string, readonly applicationId: string, readonly token: string, readonly createdAt: number}
+    | {
+        readonly kind: "interaction", readonly answerId: string, readonly applicationId: string, readonly token: string, readonly createdAt: number,
+        readonly original?: ChannelMessage
+    }
 ) & {readonly pages?: readonly PendingPage[]};
 
 export const interruptedNote = "*⚠️ interrupted by a restart; please ask again*";
@@ -34,8 +44,11 @@ export class InterruptedReplies {
     readonly #store: HistoryStore<PendingReply[]>;
     readonly #logger: Logger;
     readonly #pending = new Map<string, PendingReply>();
-    /** What the previous run left unfinished: kept in the saved list until corrected. */
-    #leftovers: PendingReply[] = [];
+    /**
+     * What the previous run left unfinished: kept in the saved list until corrected. Undefined while
+     * the list cannot be read: nothing is written over it then, so that its replies are marked at a later start.
+     */
+    #leftovers: PendingReply[] | undefined = [];
 
     constructor(directory: string, logger: Logger) {
         this.#store = new HistoryStore({directory, isValid: isPendingReplyList, logger});
@@ -56,6 +69,15 @@ export class InterruptedReplies {
         this.#save();
     }
 
+    /** Records where an interaction's deferred reply is, once first shown, so that it can be marked after its token has expired. */
+    setOriginal(answerId: string, original: ChannelMessage): void {
+        const reply = this.#pending.get(answerId);
+        if (reply?.kind !== "interaction" || reply.original !== undefined)
+            return;
+        this.#pending.set(answerId, {...reply, original});
+        this.#save();
+    }
+
     remove(answerId: string): void {
         if (this.#pending.delete(answerId))
             this.#save();
@@ -63,12 +85,27 @@ export class InterruptedReplies {
 
     /** Reads what the previous run left unfinished; before any new answer starts, so that none of it is overwritten. */
     async loadLeftovers(): Promise<void> {
-        this.#leftovers = await this.#store.load(storeKey).catch(() => undefined) ?? [];
+        try {
+            this.#leftovers = await this.#store.load(storeKey) ?? [];
+        } catch {
+            // the store has said why in the log
+            this.#leftovers = undefined;
+        }
     }
 
-    /** Marks the replies the previous run left unfinished as interrupted, then forgets them. Never throws. */
+    /**
+     * Marks the replies the previous run left unfinished as interrupted, then forgets them; a list
+     * that could not be read is read once more first. Never throws.
+     */
     async correctLeftovers(client: Client): Promise<number> {
+        if (this.#leftovers === undefined)
+            await this.loadLeftovers();
         const leftovers = this.#leftovers;
+        if (leftovers === undefined) {
+            this.#logger.warn("The replies cut off by the last stop cannot be marked (their list cannot be read), and the replies of this run are not recorded: " +
+                "the list is left as it is for the next start.");
+            return 0;
+        }
         let corrected = 0;
         for (const reply of leftovers) {
             try {
@@ -89,6 +126,8 @@ export class InterruptedReplies {
     }
 
     #save(): void {
+        if (this.#leftovers === undefined)
+            return;
         this.#store.save(storeKey, [...this.#leftovers, ...this.#pending.values()]).catch((error: unknown) => {
             this.#logger.warn("Could not save the list of replies being written.", error);
         });
@@ -101,14 +140,17 @@ export class InterruptedReplies {
  */
 async function correct(client: Client, reply: PendingReply): Promise<boolean> {
     const tokenAlive = reply.kind === "interaction" && Date.now() - reply.createdAt <= interactionTokenLifetimeMs;
-    const pages: Array<PendingPage | "original"> = [
-        reply.kind === "message" ? {channelId: reply.channelId, messageId: reply.messageId, viaWebhook: false} : "original",
-        ...reply.pages ?? []
-    ];
+    // an interaction's deferred reply: through its token while it lives, else through the channel (where it was recorded)
+    const first: PendingPage | "original" | undefined = reply.kind === "message"
+        ? {channelId: reply.channelId, messageId: reply.messageId, viaWebhook: false}
+        : tokenAlive ? "original" : reply.original && {...reply.original, viaWebhook: false};
+    const pages: Array<PendingPage | "original" | undefined> = [first, ...reply.pages ?? []];
     let corrected = false;
     for (const [index, page] of pages.entries()) {
         const last = index === pages.length - 1;
         const finish = (content: string) => last ? withInterruptedNote(content) : withoutStreamingMarks(content);
+        if (page === undefined)
+            continue;
         if (page !== "original" && !(page.viaWebhook && tokenAlive)) {
             const channel = await client.channels.fetch(page.channelId);
             if (channel == null || !channel.isTextBased())
@@ -119,7 +161,7 @@ async function correct(client: Client, reply: PendingReply): Promise<boolean> {
             corrected = true;
             continue;
         }
-        if (reply.kind !== "interaction" || !tokenAlive)
+        if (reply.kind !== "interaction")
             continue;
         const route = Routes.webhookMessage(reply.applicationId, reply.token, page === "original" ? "@original" : page.messageId);
         const message = await client.rest.get(route, {auth: false}) as APIMessage;

@@ -69,7 +69,8 @@ export async function answerInteraction(interaction: AnsweredInteraction, contex
         stream: result.stream,
         controller,
         transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId),
-            (page) => context.interrupted.addPage(interaction.id, page)),
+            (page) => context.interrupted.addPage(interaction.id, page),
+            (messageId) => context.interrupted.setOriginal(interaction.id, {channelId: interaction.channelId, messageId})),
         pending: {
             kind: "interaction",
             answerId: interaction.id,

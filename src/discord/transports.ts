@@ -50,12 +50,15 @@ export function messageReplyTransport(placeholder: Message, channel: SendableCha
  * A reply to a slash command (or a Continue button): the deferred reply first, further pages as follow-ups, and once
  * the interaction token has expired (by its age, or because Discord said so), channel messages. The
  * deferred reply is then edited as the channel message it is, so that it still loses its Stop button.
+ * `onFirstShown` is told the deferred reply's message id once it is first edited, so that a restart
+ * after the token has expired can still mark it.
  */
 export function interactionTransport(
     interaction: AnsweredInteraction,
     answerId: string,
     fallbackChannel: () => Promise<SendableChannels>,
-    onPageSent: OnPageSent
+    onPageSent: OnPageSent,
+    onFirstShown: (messageId: string) => void
 ): ReplyTransport {
     let refused = false;
     const expired = () => refused || Date.now() - interaction.createdTimestamp > interactionTokenLifetimeMs;
@@ -100,7 +103,10 @@ export function interactionTransport(
     return {
         first: {
             async edit(payload) {
-                firstMessageId = await edit(firstMessageId, payload, (body) => interaction.editReply(body));
+                const messageId = await edit(firstMessageId, payload, (body) => interaction.editReply(body));
+                if (firstMessageId === undefined)
+                    onFirstShown(messageId);
+                firstMessageId = messageId;
             }
         },
         async sendNext(payload) {

@@ -5,7 +5,7 @@ import path from "node:path";
 import {crc32} from "node:zlib";
 import type {ChatHistoryItem, LlamaContextSequence} from "node-llama-cpp";
 import type {Logger} from "../logger.js";
-import {privateDirectoryMode, temporaryPathFor, writeFileAtomically} from "../store/atomicFile.js";
+import {privateDirectoryMode, privateFileMode, temporaryPathFor, writeFileAtomically} from "../store/atomicFile.js";
 import {assertValidConversationId} from "../store/HistoryStore.js";
 import {isMissingFileError} from "../utils/isMissingFileError.js";
 import {SerialByKey} from "../utils/SerialByKey.js";
@@ -116,6 +116,8 @@ export class SequenceStateStore {
         try {
             await fs.mkdir(this.#directory, {recursive: true, mode: privateDirectoryMode});
             const {fileSize} = await sequence.saveStateToFile(temporaryPath);
+            // llama.cpp creates the file with the process's umask: private like every file under DATA_DIR before it takes its name
+            await fs.chmod(temporaryPath, privateFileMode);
             const description: StateDescription = {
                 version: stateFileVersion,
                 identity: this.#identity,

@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import {SavedFileUnreadableError} from "../errors.js";
 import type {Logger} from "../logger.js";
 import {isMissingFileError} from "../utils/isMissingFileError.js";
 import {SerialByKey} from "../utils/SerialByKey.js";
@@ -29,30 +30,43 @@ export type HistoryStoreOptions<T> = {
     /** Tells a well-formed saved value from a damaged one. */
     readonly isValid: (value: unknown) => value is T;
     readonly logger: Logger;
+    /** What a file holds, in the words a user is told it cannot be read with; "saved conversation" unless told. */
+    readonly contents?: string;
 };
 
 /**
  * Saves one JSON document per conversation, atomically: the new content is written to a temporary
  * file, flushed to disk and renamed over the old one, so a crash mid-write leaves the previous file
- * intact. A file that cannot be read back is moved aside (`*.corrupt-<time>`) with a warning and
- * the conversation starts fresh. Files are readable by the bot's user only.
+ * intact. A damaged file (one that reads but does not parse) is moved aside (`*.corrupt-<time>`)
+ * with a warning and the conversation starts fresh. A file that is there but cannot be read (EIO,
+ * EACCES, EMFILE...) is another matter: it may hold a whole conversation, so loading it fails and
+ * the file is left exactly as it is, to be read again next time. Files are readable by the bot's
+ * user only.
  */
 export class HistoryStore<T> {
     readonly #directory: string;
     readonly #isValid: (value: unknown) => value is T;
     readonly #logger: Logger;
+    readonly #contents: string;
     /** Writes of one conversation are chained, so an older save never lands after a newer one. */
     readonly #writes = new SerialByKey();
     /** Conversations whose latest save failed. */
     readonly #unsaved = new Set<string>();
+    /** Conversations whose file could not be read the last time: told once in the log, not at every retry. */
+    readonly #unreadable = new Set<string>();
     #directoryCreated = false;
 
-    constructor({directory, isValid, logger}: HistoryStoreOptions<T>) {
+    constructor({directory, isValid, logger, contents = "saved conversation"}: HistoryStoreOptions<T>) {
         this.#directory = path.resolve(directory);
         this.#isValid = isValid;
         this.#logger = logger;
+        this.#contents = contents;
     }
 
+    /**
+     * The saved value, or undefined when there is none (no file, or a damaged one now moved aside).
+     * @throws {SavedFileUnreadableError} when the file is there but cannot be read; it is left as it is
+     */
     async load(conversationId: string): Promise<T | undefined> {
         const filePath = this.#filePath(conversationId);
         await this.#writes.idle(conversationId);
@@ -61,12 +75,18 @@ export class HistoryStore<T> {
         try {
             text = await fs.readFile(filePath, "utf8");
         } catch (error) {
-            if (isMissingFileError(error))
+            if (isMissingFileError(error)) {
+                this.#readable(conversationId, filePath);
                 return undefined;
+            }
 
-            this.#logger.warn(`Cannot read the saved conversation ${filePath}; starting it fresh.`, error);
-            return undefined;
+            if (!this.#unreadable.has(conversationId)) {
+                this.#unreadable.add(conversationId);
+                this.#logger.warn(`Cannot read the ${this.#contents} ${filePath}; it is left as it is, and the questions that need it fail until it can be read.`, error);
+            }
+            throw new SavedFileUnreadableError(this.#contents, filePath, error);
         }
+        this.#readable(conversationId, filePath);
 
         const value = parseDocument(text);
         if (value !== undefined && this.#isValid(value))
@@ -123,6 +143,12 @@ export class HistoryStore<T> {
     /** Resolves when every save started so far has landed. */
     async flush(): Promise<void> {
         await this.#writes.allIdle();
+    }
+
+    /** Notes that a conversation's file reads again (or is gone), after it could not be read. */
+    #readable(conversationId: string, filePath: string): void {
+        if (this.#unreadable.delete(conversationId))
+            this.#logger.info(`${filePath} can be read again.`);
     }
 
     #filePath(conversationId: string): string {

@@ -4,7 +4,7 @@ import {HistoryStore} from "./HistoryStore.js";
 
 /** The channels' personas (`/persona`), one file per channel under `DATA_DIR/personas`, whichever engine answers. */
 export function openPersonaStore(dataDir: string, logger: Logger): HistoryStore<string> {
-    return new HistoryStore({directory: path.join(dataDir, "personas"), isValid: isPersona, logger});
+    return new HistoryStore({directory: path.join(dataDir, "personas"), isValid: isPersona, logger, contents: "persona"});
 }
 
 /** Tells a saved persona from a damaged file. */

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type {ChatHistoryItem, LlamaModel} from "node-llama-cpp";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {GenerationFailedError, HistoryNotSavedError} from "../../src/errors.js";
+import {GenerationFailedError, HistoryNotSavedError, SavedFileUnreadableError} from "../../src/errors.js";
 import {isChatHistory} from "../../src/llm/chatHistory.js";
 import {LlamaEngine} from "../../src/llm/LlamaEngine.js";
 import {SessionPool} from "../../src/llm/SessionPool.js";
@@ -81,6 +81,38 @@ describe("the session pool when something fails (SEQUENCES=1)", () => {
 
             await ask(pool, "100", "and this one");
             expect(userTurns(await store.load("100"))).toEqual(["remember this turn", "and this one"]);
+        } finally {
+            await pool.close();
+        }
+    });
+
+    it("given a saved conversation that cannot be read (EISDIR), then its turn fails with a clear message, the file is left alone, other channels go on, and once readable the whole history is back", async () => {
+        const directory = fs.mkdtempSync(path.join(os.tmpdir(), "bot-data-"));
+        const store = new HistoryStore({directory, isValid: isChatHistory, logger: createMemoryLogger()});
+        const pool = createPool({store});
+        const filePath = path.join(directory, "100.json");
+        try {
+            await ask(pool, "100", "remember this turn");
+            // channel 100 gives its sequence up, so its next question reads its file
+            await ask(pool, "200", "my turn");
+            const saved = fs.readFileSync(filePath);
+            fs.renameSync(filePath, `${filePath}.away`);
+            fs.mkdirSync(filePath);
+
+            for (let attempt = 0; attempt < 2; attempt++)
+                await expect(ask(pool, "100", "what did I say?")).rejects.toMatchObject({
+                    constructor: SavedFileUnreadableError,
+                    userMessage: "I cannot read this channel's saved conversation right now; please try again later."
+                });
+            expect((await ask(pool, "200", "still here")).stopReason).toBe("maxTokens");
+            expect(fs.readdirSync(directory).sort()).toEqual(["100.json", "100.json.away", "200.json"]);
+            expect(fs.statSync(filePath).isDirectory()).toBe(true);
+
+            fs.rmdirSync(filePath);
+            fs.renameSync(`${filePath}.away`, filePath);
+            expect(fs.readFileSync(filePath)).toEqual(saved);
+            await ask(pool, "100", "what did I say?");
+            expect(userTurns(await store.load("100"))).toEqual(["remember this turn", "what did I say?"]);
         } finally {
             await pool.close();
         }

@@ -3,7 +3,8 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {pathToFileURL} from "node:url";
-import {describe, expect, it} from "vitest";
+import {describe, expect, it, vi} from "vitest";
+import {SavedFileUnreadableError} from "../../src/errors.js";
 import {HistoryStore, InvalidConversationIdError} from "../../src/store/HistoryStore.js";
 import {projectRoot} from "../fixtures/botProcess.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
@@ -93,6 +94,43 @@ describe("HistoryStore", () => {
 
         await fs.writeFile(path.join(directory, "8.json"), JSON.stringify({version: 1, value: [1, 2]}));
         expect(await store.load("8")).toBeUndefined();
+    });
+
+    it("given a file that is there but cannot be read (a folder in its place: EISDIR), then loading fails with a clear message, nothing is moved or written, and once readable it loads", async () => {
+        const {directory, store, logger} = await createStore();
+        await fs.mkdir(path.join(directory, "5.json"));
+
+        for (let attempt = 0; attempt < 3; attempt++) {
+            const failure = store.load("5");
+            await expect(failure).rejects.toThrow(SavedFileUnreadableError);
+            await expect(failure).rejects.toMatchObject({userMessage: "I cannot read this channel's saved conversation right now; please try again later."});
+        }
+        expect(await fs.readdir(directory)).toEqual(["5.json"]);
+        expect((await fs.stat(path.join(directory, "5.json"))).isDirectory()).toBe(true);
+        // told once, not at every question
+        expect(logger.lines.filter((line) => line.includes("Cannot read")).length).toBe(1);
+        expect(logger.lines.join("")).toMatch(/EISDIR/);
+
+        await fs.rmdir(path.join(directory, "5.json"));
+        await new HistoryStore({directory, isValid: isStringList, logger}).save("5", ["kept"]);
+        expect(await store.load("5")).toEqual(["kept"]);
+        expect(logger.lines.join("")).toMatch(/5\.json can be read again/);
+    });
+
+    it("given a read error on a whole file (EIO), then the file stays byte for byte and the next load reads all of it", async () => {
+        const {directory, store} = await createStore();
+        await store.save("6", ["first", "second"]);
+        const filePath = path.join(directory, "6.json");
+        const before = await fs.readFile(filePath);
+        const readFile = vi.spyOn(fs, "readFile").mockRejectedValueOnce(Object.assign(new Error("EIO: i/o error, read"), {code: "EIO"}));
+        try {
+            await expect(store.load("6")).rejects.toThrow(SavedFileUnreadableError);
+        } finally {
+            readFile.mockRestore();
+        }
+        expect(await fs.readdir(directory)).toEqual(["6.json"]);
+        expect(await fs.readFile(filePath)).toEqual(before);
+        expect(await store.load("6")).toEqual(["first", "second"]);
     });
 
     it("given a delete, then the conversation is gone", async () => {

@@ -1,6 +1,8 @@
+import fs from "node:fs/promises";
+import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {afterEach, describe, expect, it} from "vitest";
-import {GenerationFailedError, PromptTooLongError, SystemPromptTooLongError} from "../../src/errors.js";
+import {GenerationFailedError, PromptTooLongError, SavedFileUnreadableError, SystemPromptTooLongError} from "../../src/errors.js";
 import {openConversationStore} from "../../src/llm/conversationStore.js";
 import {EngineStartError} from "../../src/llm/LlamaEngine.js";
 import {InferenceUnavailableError} from "../../src/llm/openai/inferenceErrors.js";
@@ -25,7 +27,8 @@ async function startServer(options: ScriptedOpenAiServerOptions): Promise<Script
 
 async function connect(url: string, settings: Partial<OpenAiEngineSettings> = {}) {
     const logger = createMemoryLogger();
-    const store = openConversationStore(await createDataDir(), logger);
+    const dataDir = await createDataDir();
+    const store = openConversationStore(dataDir, logger);
     const engine = await OpenAiEngine.connect({
         inferenceUrl: url,
         inferenceModel: undefined,
@@ -40,7 +43,7 @@ async function connect(url: string, settings: Partial<OpenAiEngineSettings> = {}
         retry: {attempts: 3, firstDelayMs: 10},
         ...settings
     }, store, logger);
-    return {engine, store, logger};
+    return {engine, store, logger, dataDir};
 }
 
 type Collected = {result: GenerateResult, texts: string[], thoughts: string[]};
@@ -280,6 +283,35 @@ describe("the OpenAI-compatible engine", () => {
 });
 
 describe("the OpenAI-compatible engine's admin controls", () => {
+    it("given a saved conversation that cannot be read (EISDIR), then the turn fails with a clear message before anything is sent, the file is left alone, and once readable the whole history comes back", async () => {
+        const server = await startServer({chat: () => ({content: ["ok"]})});
+        const {engine, dataDir} = await connect(server.url);
+        await generate(engine, "100", "Alice: remember 42");
+        const filePath = path.join(dataDir, "conversations", "100.json");
+        const saved = await fs.readFile(filePath);
+        // the file out of reach: a folder in its place
+        await fs.rename(filePath, `${filePath}.away`);
+        await fs.mkdir(filePath);
+
+        await expect(generate(engine, "100", "Alice: what number?")).rejects.toThrow(SavedFileUnreadableError);
+        await expect(generate(engine, "100", "Alice: what number?")).rejects.toMatchObject({
+            userMessage: "I cannot read this channel's saved conversation right now; please try again later."
+        });
+        expect(server.chatRequests).toHaveLength(1);
+        expect((await fs.readdir(path.dirname(filePath))).sort()).toEqual(["100.json", "100.json.away"]);
+
+        await fs.rmdir(filePath);
+        await fs.rename(`${filePath}.away`, filePath);
+        expect(await fs.readFile(filePath)).toEqual(saved);
+        await generate(engine, "100", "Alice: what number?");
+        expect(server.chatRequests[1]!.body.messages).toEqual([
+            {role: "system", content: "You are a test bot."},
+            {role: "user", content: "Alice: remember 42"},
+            {role: "assistant", content: "ok"},
+            {role: "user", content: "Alice: what number?"}
+        ]);
+    });
+
     it("given a system prompt per question (a persona), then it is sent as the system message and saved, the turns kept", async () => {
         const server = await startServer({chat: () => ({content: ["ok"]})});
         const {engine, store} = await connect(server.url);

@@ -1,8 +1,13 @@
+import fs from "node:fs/promises";
+import path from "node:path";
 import {describe, expect, it} from "vitest";
 import {Personas} from "../../src/chat/Personas.js";
 import type {PersonaStore} from "../../src/chat/Personas.js";
 import {fillPlaceholders} from "../../src/chat/systemPrompt.js";
-import {SystemPromptTooLongError} from "../../src/errors.js";
+import {SavedFileUnreadableError, SystemPromptTooLongError} from "../../src/errors.js";
+import {openPersonaStore} from "../../src/store/personaStore.js";
+import {createMemoryLogger} from "../fixtures/silentLogger.js";
+import {createDataDir} from "../fixtures/testRuntime.js";
 
 const names = {server: "Fake Guild", channel: "#general", bot: "Llama"};
 const noon = new Date(2026, 10, 29, 12, 5);
@@ -17,7 +22,7 @@ function memoryStore(): PersonaStore & {saved: Map<string, string>} {
     };
 }
 
-function personas(store = memoryStore(), limit = 100) {
+function personas(store: PersonaStore = memoryStore(), limit = 100) {
     return new Personas({defaultPrompt: "Default in {channel}.", store, engine: {measureSystemPrompt: async (text) => ({tokens: text.length, limit})}});
 }
 
@@ -62,5 +67,25 @@ describe("Personas", () => {
         expect(await restarted.clear("1")).toBe(true);
         expect(await restarted.clear("1")).toBe(false);
         expect(await personas(store).systemPrompt(["1"], names)).toBe("Default in #general.");
+    });
+
+    it("given a persona file that cannot be read (EISDIR), then questions there fail with a clear message, nothing is remembered, and once readable it applies again", async () => {
+        const dataDir = await createDataDir();
+        await personas(openPersonaStore(dataDir, createMemoryLogger())).set("1", "Saved {bot}.", names);
+        const filePath = path.join(dataDir, "personas", "1.json");
+        await fs.rename(filePath, `${filePath}.away`);
+        await fs.mkdir(filePath);
+
+        const restarted = personas(openPersonaStore(dataDir, createMemoryLogger()));
+        for (let attempt = 0; attempt < 2; attempt++) {
+            await expect(restarted.systemPrompt(["thread", "1"], names)).rejects.toThrow(SavedFileUnreadableError);
+            // what /persona show answers
+            await expect(restarted.applying(["1"])).rejects.toMatchObject({userMessage: "I cannot read this channel's persona right now; please try again later."});
+        }
+        expect((await fs.readdir(path.dirname(filePath))).sort()).toEqual(["1.json", "1.json.away"]);
+
+        await fs.rmdir(filePath);
+        await fs.rename(`${filePath}.away`, filePath);
+        expect(await restarted.systemPrompt(["thread", "1"], names)).toBe("Saved Llama.");
     });
 });

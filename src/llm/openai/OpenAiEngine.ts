@@ -1,6 +1,6 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import type {Config} from "../../config.js";
-import {GenerationFailedError, PromptTooLongError, SystemPromptTooLongError} from "../../errors.js";
+import {GenerationFailedError, PromptTooLongError, SavedFileUnreadableError, SystemPromptTooLongError} from "../../errors.js";
 import type {Logger} from "../../logger.js";
 import type {HistoryStore} from "../../store/HistoryStore.js";
 import {historyExceeds, historyItemText, historyOfTurns, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "../chatHistory.js";
@@ -153,8 +153,9 @@ export class OpenAiEngine implements ConversationEngine {
      */
     async #generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, think, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
         const startedAt = performance.now();
+        // a saved conversation that cannot be read fails the turn as it is: answering it as new would overwrite the file
         const {systemTokens, promptTokens, history, historyTokens} = await this.#sizeTurn(conversationId, systemPrompt, prompt).catch((error: unknown) => {
-            throw this.#userErrorOf(conversationId, error);
+            throw error instanceof SavedFileUnreadableError ? error : this.#userErrorOf(conversationId, error);
         });
         const refusal = this.#refusalOf(systemTokens, promptTokens);
         if (refusal)
