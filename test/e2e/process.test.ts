@@ -1,4 +1,4 @@
-import {readFileSync} from "node:fs";
+import {readFileSync, writeFileSync} from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
@@ -206,6 +206,36 @@ describe("the bot process", () => {
             expect(page.content).not.toMatch(/▌\s*$/);
         }
         expect(pages.length).toBeGreaterThanOrEqual(2);
+    });
+
+    it("after kill -9 in the middle of an /ask answer, a start more than 15 minutes later marks it through the channel, its token being dead", async () => {
+        const discord = await fakeDiscord();
+        const dataDir = await createDataDir();
+        const channelId = discord.channelIds[4]!;
+        let bot = await startBot(discord, dataDir, {MAX_TOKENS: "5000"});
+        const {id} = await discord.slashCommand({channelId, user: discord.users.alice, name: "ask", options: [{name: "question", type: 3, value: "a long story"}]});
+        // the crash comes once the reply is on screen and the bot has noted its message
+        const pendingFile = path.join(dataDir, "discord", "pending-replies.json");
+        const reply = await discord.waitFor(() => {
+            const original = discord.interactionResponses(id).messages[0];
+            return original != null && original.edits.length >= 1 && readFileSync(pendingFile, "utf8").includes(original.id) ? original : undefined;
+        }, 30_000);
+        bot.child.kill("SIGKILL");
+        await bot.exited;
+        expect(reply.components).not.toEqual([]);
+
+        // 16 minutes later: Discord has voided the token, and the bot's record is that old
+        discord.expireInteraction(id);
+        const saved = JSON.parse(readFileSync(pendingFile, "utf8")) as {value: {createdAt?: number}[]};
+        saved.value = saved.value.map((pending) => ({...pending, createdAt: (pending.createdAt ?? 0) - 16 * 60_000}));
+        writeFileSync(pendingFile, JSON.stringify(saved));
+
+        const requestsBefore = discord.requests.length;
+        bot = await startBot(discord, dataDir, {MAX_TOKENS: "20"});
+        await discord.waitFor(() => reply.content.endsWith(interruptedNote), 10_000);
+        expect(reply.components).toEqual([]);
+        const repairs = discord.requests.slice(requestsBefore).filter((request) => request.method === "PATCH");
+        expect(repairs.map((request) => `${request.path} ${request.status}`)).toEqual([`/channels/${channelId}/messages/${reply.id} 200`]);
     });
 
     it("refuses a wrong token with a clear message that does not contain the token", async () => {
