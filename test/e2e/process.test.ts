@@ -238,6 +238,42 @@ describe("the bot process", () => {
         expect(repairs.map((request) => `${request.path} ${request.status}`)).toEqual([`/channels/${channelId}/messages/${reply.id} 200`]);
     });
 
+    it("under a umask of 022, keeps every file it writes under DATA_DIR private (0600, folders 0700): conversations, personas, states, replies being written", async () => {
+        const umask = process.umask(0o022);
+        defer(async () => {
+            process.umask(umask);
+        });
+        const discord = await fakeDiscord();
+        const dataDir = await createDataDir();
+        const bot = await startBot(discord, dataDir, {MAX_TOKENS: "10", SEQUENCES: "1", PERSONA_PERMISSION: "everyone"});
+        const [first, second] = [discord.channelIds[2]!, discord.channelIds[3]!];
+        const {id} = await discord.slashCommand({
+            channelId: first, user: discord.users.alice, name: "persona",
+            options: [{name: "set", type: 1, options: [{name: "text", type: 3, value: "You are terse."}]}]
+        });
+        await discord.waitFor(() => discord.interactionResponses(id).messages[0]?.content.startsWith("Done"), 10_000);
+        // with one sequence, the second channel's question makes the first give it up, saving its state
+        for (const channelId of [first, second]) {
+            const question = await discord.userSays({channelId, author: discord.users.alice, content: "hello", mentionsBot: true});
+            await discord.waitFor(() => {
+                const reply = replyTo(discord, question);
+                return reply != null && reply.edits.length > 0 && !isStillAnswering(reply);
+            }, 20_000);
+        }
+        bot.child.kill("SIGTERM");
+        expect(await bot.exited).toBe(0);
+
+        const entries = await fs.readdir(dataDir, {recursive: true, withFileTypes: true});
+        const modes = new Map(await Promise.all(entries.map(async (entry) => {
+            const fullPath = path.join(entry.parentPath, entry.name);
+            return [path.relative(dataDir, fullPath), (await fs.stat(fullPath)).mode & 0o777] as const;
+        })));
+        const notPrivate = entries.filter((entry) => modes.get(path.relative(dataDir, path.join(entry.parentPath, entry.name))) !== (entry.isDirectory() ? 0o700 : 0o600));
+        expect(notPrivate.map((entry) => path.join(entry.parentPath, entry.name)), [...modes].map(([name, mode]) => `${name} ${mode.toString(8)}`).join("\n")).toEqual([]);
+        for (const written of [`conversations/${first}.json`, `personas/${first}.json`, `states/${first}.state`, `states/${first}.state.json`, "discord/pending-replies.json"])
+            expect(modes.get(written)).toBe(0o600);
+    });
+
     it("refuses a wrong token with a clear message that does not contain the token", async () => {
         const discord = await fakeDiscord();
         const token = "definitely-not-the-right-token-123456789";
