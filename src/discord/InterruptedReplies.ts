@@ -51,7 +51,7 @@ export class InterruptedReplies {
     #leftovers: PendingReply[] | undefined = [];
 
     constructor(directory: string, logger: Logger) {
-        this.#store = new HistoryStore({directory, isValid: isPendingReplyList, logger});
+        this.#store = new HistoryStore({directory, isValid: isPendingReplyList, logger, contents: "list of replies being written"});
         this.#logger = logger;
     }
 

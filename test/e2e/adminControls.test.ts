@@ -1,3 +1,5 @@
+import fs from "node:fs/promises";
+import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
 import {isStillAnswering} from "../fixtures/botHarness.js";
@@ -6,6 +8,7 @@ import {ephemeralText} from "../fixtures/ephemeralText.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
 import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
+import {createDataDir} from "../fixtures/testRuntime.js";
 
 const start = harnessPerTest((options) => ({...options, runtime: {modelOptions: {endOfTurnBias: 0}, maxTokens: 16, ...options.runtime}}));
 
@@ -160,6 +163,33 @@ describe("/persona", () => {
 
         await harness.restart();
         await finishedReply(harness, await discord.userSays({channelId, author: discord.users.alice, content: "hi", mentionsBot: true}));
+        expect(engine.systemPrompts).toEqual(["You speak like a lighthouse keeper."]);
+    });
+
+    it("that cannot be read after a restart: questions there and /persona show say so, the file stays, and once readable it applies", async () => {
+        const engine = new ScriptedEngine(() => "ok");
+        const dataDir = await createDataDir();
+        const harness = await start({engine, runtime: {dataDir}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[5]!;
+        const {id} = await persona(harness, channelId, "set", {text: "You speak like a lighthouse keeper.", permissions: manageChannels});
+        await discord.waitFor(() => ephemeralText(harness, id));
+        // the file out of reach (a folder in its place) across a restart
+        const filePath = path.join(dataDir, "personas", `${channelId}.json`);
+        await fs.rename(filePath, `${filePath}.away`);
+        await fs.mkdir(filePath);
+        await harness.restart();
+
+        const unreadable = "I cannot read this channel's persona right now; please try again later.";
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "hi", mentionsBot: true});
+        await discord.waitFor(() => repliesTo(harness, question).some((reply) => reply.content.includes(unreadable)), 10_000);
+        const {id: shown} = await persona(harness, channelId, "show");
+        expect(await discord.waitFor(() => ephemeralText(harness, shown))).toBe(unreadable);
+        expect(engine.systemPrompts).toEqual([]);
+
+        await fs.rmdir(filePath);
+        await fs.rename(`${filePath}.away`, filePath);
+        await finishedReply(harness, await discord.userSays({channelId, author: discord.users.alice, content: "hi again", mentionsBot: true}));
         expect(engine.systemPrompts).toEqual(["You speak like a lighthouse keeper."]);
     });
 
