@@ -114,7 +114,6 @@ export class LlamaEngine {
                 );
             });
 
-            const batching = await installBatching(context, {mode: options.batching ?? "lockstep", logger: options.logger, stallMs: options.batchingStallMs});
             const poolWarning = threadPoolWarning(process.env.UV_THREADPOOL_SIZE, llama.gpu, context.totalSequences);
             if (poolWarning !== undefined)
                 options.logger.warn(poolWarning);
@@ -126,6 +125,8 @@ export class LlamaEngine {
             // THREADS unset on the CPU: as many threads as the cores other processes leave free
             const adaptsThreads = options.threads === undefined && llama.gpu === false;
             const loadWatcher = adaptsThreads ? new LoadWatcher(llama, llama.cpuMathCores, options.logger, options.readCpus) : undefined;
+            // after the load watcher starts: on a busy machine, the start-up check's decodes already get fewer threads
+            const batching = await installBatching(context, {mode: options.batching ?? "lockstep", logger: options.logger, stallMs: options.batchingStallMs});
             return new LlamaEngine(llama, model, context, batching, loadWatcher, {
                 modelPath,
                 modelName: modelName(model),

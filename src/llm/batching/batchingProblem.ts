@@ -2,8 +2,11 @@ import type {LlamaContext, LlamaContextSequence, Token} from "node-llama-cpp";
 import {sequenceIdOf} from "./contextInternals.js";
 import {recordDecodes} from "./recordDecodes.js";
 
-/** Token steps each sequence of the check generates: its prompt's, then two of one token. */
-const checkSteps = 3;
+/**
+ * Token steps each sequence of the check decodes: its prompt, which node-llama-cpp alone batches too
+ * (both are queued in one event-loop turn), then one sampled token, which it decodes apart.
+ */
+const checkSteps = 2;
 
 /**
  * Start-up check of the batching patches: two sequences generate a few tokens at once, the one with
