@@ -17,7 +17,9 @@ export type ChatRuntimeSettings = Pick<Config,
     | "model" | "modelsDir" | "contextSize" | "batchSize" | "threads" | "gpuLayers" | "sequences"
     | "temperature" | "topP" | "maxTokens" | "thinkingBudget" | "systemPrompt" | "dataDir" | "queuePerChannel" | "queueTotal"
     | "stateCacheMb"
-> & {
+> & Partial<Pick<Config, "batching">> & {
+    /** How long the lockstep's watchdog lets held requests wait with no decode. default 30 s */
+    readonly batchingStallMs?: number;
     /** Fixes sampling, for reproducible answers in tests and benchmarks. default: random */
     readonly seed?: number;
     /** default true */
@@ -50,6 +52,7 @@ export class ChatRuntime {
         const sessions = new SessionPool({
             model: engine.model,
             context: engine.context,
+            batching: engine.batching,
             systemPrompt: settings.systemPrompt,
             generation: {
                 temperature: settings.temperature,

@@ -29,6 +29,12 @@ export const defaultStatusText = "@mention me or use /ask";
 /** `GPU_LAYERS`: how many layers to offload to the GPU; "auto" fits what the GPU's memory allows. */
 export type GpuLayers = "auto" | "max" | number;
 
+/**
+ * `BATCHING`: "lockstep" (channels answering at once share every decode, through patches that read
+ * node-llama-cpp's internals, src/llm/batching/) or "plain" (node-llama-cpp's own batching, untouched).
+ */
+export type BatchingMode = "lockstep" | "plain";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /** `LOG_FORMAT`: readable lines, or one JSON object per line for log collectors. */
@@ -65,6 +71,8 @@ export type Config = {
     readonly gpuLayers: GpuLayers;
     /** SEQUENCES: conversations held in the context at once (channels answered in parallel); default 4. */
     readonly sequences: number;
+    /** BATCHING: "lockstep" (default; falls back to "plain" with a warning when its start-up check fails) or "plain". */
+    readonly batching: BatchingMode;
     /** TEMPERATURE: default 0.7. */
     readonly temperature: number;
     /** TOP_P: default 0.9. */
@@ -185,6 +193,7 @@ const schema = z.object({
         error: "must be \"auto\", \"max\" or a whole number of layers"
     }).default("auto")),
     SEQUENCES: setting(integer(1, 256).default(4)),
+    BATCHING: setting(z.enum(["lockstep", "plain"], {error: "must be lockstep or plain"}).default("lockstep")),
     TEMPERATURE: setting(decimal(0, 2).default(0.7)),
     TOP_P: setting(decimal(0, 1).default(0.9)),
     MAX_TOKENS: setting(integer(1, 1_048_576).default(1024)),
@@ -282,6 +291,7 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
         threads: data.THREADS,
         gpuLayers: data.GPU_LAYERS,
         sequences: data.SEQUENCES,
+        batching: data.BATCHING,
         temperature: data.TEMPERATURE,
         topP: data.TOP_P,
         maxTokens: data.MAX_TOKENS,

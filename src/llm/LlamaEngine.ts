@@ -2,10 +2,10 @@ import path from "node:path";
 import {getLlama, LlamaLogLevel, NoBinaryFoundError, resolveModelFile} from "node-llama-cpp";
 import type {Llama, LlamaContext, LlamaModel} from "node-llama-cpp";
 import {isRemoteModel} from "../config.js";
-import type {GpuLayers} from "../config.js";
+import type {BatchingMode, GpuLayers} from "../config.js";
 import {UserFacingError} from "../errors.js";
-import {batchInSequenceOrder} from "./batchInSequenceOrder.js";
-import {decodeInLockstep} from "./decodeInLockstep.js";
+import {installBatching} from "./batching/installBatching.js";
+import type {Batching} from "./batching/installBatching.js";
 import {LoadWatcher} from "./LoadWatcher.js";
 import type {CpuSample} from "./LoadWatcher.js";
 import {threadPoolWarning} from "./threadPoolCheck.js";
@@ -24,6 +24,10 @@ export type LlamaEngineOptions = {
     readonly gpuLayers: GpuLayers;
     /** Conversations held in the context at once. */
     readonly sequences: number;
+    /** default "lockstep" */
+    readonly batching?: BatchingMode;
+    /** How long the lockstep's watchdog lets held requests wait with no decode; tests shorten it. default 30 s */
+    readonly batchingStallMs?: number;
     readonly logger: Logger;
     /** Show a download progress bar for `hf:` models (on a terminal); otherwise the progress is logged every 10%. default true */
     readonly downloadProgress?: boolean;
@@ -72,15 +76,18 @@ export class LlamaEngine {
     readonly llama: Llama;
     readonly model: LlamaModel;
     readonly context: LlamaContext;
+    /** How the context's sequences are batched: what SessionPool asks before it takes a sequence. */
+    readonly batching: Batching;
     readonly info: LlamaEngineInfo;
     /** THREADS unset on the CPU: follows other processes' load. */
     readonly loadWatcher: LoadWatcher | undefined;
     #closed = false;
 
-    private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, loadWatcher: LoadWatcher | undefined, info: LlamaEngineInfo) {
+    private constructor(llama: Llama, model: LlamaModel, context: LlamaContext, batching: Batching, loadWatcher: LoadWatcher | undefined, info: LlamaEngineInfo) {
         this.llama = llama;
         this.model = model;
         this.context = context;
+        this.batching = batching;
         this.loadWatcher = loadWatcher;
         this.info = info;
     }
@@ -107,9 +114,6 @@ export class LlamaEngine {
                 );
             });
 
-            // the order first: requests the lockstep holds back are sorted when they join the queue
-            batchInSequenceOrder(context);
-            decodeInLockstep(context);
             const poolWarning = threadPoolWarning(process.env.UV_THREADPOOL_SIZE, llama.gpu, context.totalSequences);
             if (poolWarning !== undefined)
                 options.logger.warn(poolWarning);
@@ -121,7 +125,9 @@ export class LlamaEngine {
             // THREADS unset on the CPU: as many threads as the cores other processes leave free
             const adaptsThreads = options.threads === undefined && llama.gpu === false;
             const loadWatcher = adaptsThreads ? new LoadWatcher(llama, llama.cpuMathCores, options.logger, options.readCpus) : undefined;
-            return new LlamaEngine(llama, model, context, loadWatcher, {
+            // after the load watcher starts: on a busy machine, the start-up check's decodes already get fewer threads
+            const batching = await installBatching(context, {mode: options.batching ?? "lockstep", logger: options.logger, stallMs: options.batchingStallMs});
+            return new LlamaEngine(llama, model, context, batching, loadWatcher, {
                 modelPath,
                 modelName: modelName(model),
                 contextSize: context.contextSize,
@@ -146,6 +152,7 @@ export class LlamaEngine {
 
         this.#closed = true;
         this.loadWatcher?.close();
+        this.batching.close();
         await this.context.dispose();
         await this.model.dispose();
         await this.llama.dispose();

@@ -6,9 +6,10 @@ import type {HistoryStore} from "../store/HistoryStore.js";
 import {modelName} from "./LlamaEngine.js";
 import {historyExceeds, historyItemText, historyOfTurns, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
 import type {HistoryItemSize} from "./chatHistory.js";
-import {contextInternals, sequenceIdOf} from "./contextInternals.js";
+import {sequenceIdOf} from "./batching/contextInternals.js";
+import type {Batching} from "./batching/installBatching.js";
+import {indexJoiningRuns} from "./batching/sequenceRuns.js";
 import {replyRoom} from "./generationRoom.js";
-import {indexJoiningRuns} from "./sequenceRuns.js";
 import type {SequenceStateStore} from "./SequenceStateStore.js";
 import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "./types.js";
 
@@ -26,6 +27,8 @@ export type GenerationSettings = {
 export type SessionPoolOptions = {
     readonly model: LlamaModel;
     readonly context: LlamaContext;
+    /** The context's batching (LlamaEngine's): it may choose the sequence a conversation takes. default: node-llama-cpp's choice */
+    readonly batching?: Batching;
     /** The system prompt of a turn that brings none. */
     readonly systemPrompt: string;
     readonly generation: GenerationSettings;
@@ -53,6 +56,7 @@ type ActiveSession = {
 export class SessionPool implements ConversationEngine {
     readonly #model: LlamaModel;
     readonly #context: LlamaContext;
+    readonly #batching: Batching | undefined;
     readonly #systemPrompt: string;
     readonly #generation: GenerationSettings;
     readonly #store: HistoryStore<ChatHistoryItem[]>;
@@ -73,9 +77,10 @@ export class SessionPool implements ConversationEngine {
     readonly #maxSystemPromptTokens: number;
     #closed = false;
 
-    constructor({model, context, systemPrompt, generation, store, states, logger}: SessionPoolOptions) {
+    constructor({model, context, batching, systemPrompt, generation, store, states, logger}: SessionPoolOptions) {
         this.#model = model;
         this.#context = context;
+        this.#batching = batching;
         this.#systemPrompt = systemPrompt;
         this.#generation = generation;
         this.#store = store;
@@ -349,11 +354,8 @@ export class SessionPool implements ConversationEngine {
             await this.#release(idle);
         }
 
-        // node-llama-cpp hands out the first of its freed sequence ids: put the one joining the generating sequences first
-        const freeIds = contextInternals(this.#context)._unusedSequenceIds;
-        const joining = indexJoiningRuns(freeIds, this.#generatingSequenceIds());
-        if (joining > 0)
-            freeIds.unshift(...freeIds.splice(joining, 1));
+        // lockstep: the free sequence next to the generating ones comes next (batching/handOutJoiningSequence.ts)
+        this.#batching?.beforeTakingSequence(this.#generatingSequenceIds());
         return this.#context.getSequence();
     }
 

@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from "vitest";
 import type {ChatRuntime} from "../../src/ChatRuntime.js";
 import {streamingModelOptions} from "../fixtures/botHarness.js";
-import {recordDecodes} from "../fixtures/decodeRecorder.js";
+import {recordDecodes} from "../../src/llm/batching/recordDecodes.js";
 import {startTestRuntime} from "../fixtures/testRuntime.js";
 
 const runtimes: ChatRuntime[] = [];

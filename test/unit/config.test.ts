@@ -72,6 +72,13 @@ describe("parseConfig", () => {
         expect(problems).toHaveLength(8);
     });
 
+    it("given BATCHING, then it defaults to lockstep, plain turns the patches off, and anything else is refused", () => {
+        expect(parseConfig({}, {requireToken: false}).batching).toBe("lockstep");
+        expect(parseConfig({BATCHING: " plain "}, {requireToken: false}).batching).toBe("plain");
+        expect(parseConfig({BATCHING: ""}, {requireToken: false}).batching).toBe("lockstep");
+        expect(problemsOf({BATCHING: "fast"}, false)).toEqual([expect.stringMatching(/BATCHING="fast": must be lockstep or plain/)]);
+    });
+
     it("given STATE_CACHE_MB, then it defaults to 2048 MiB, 0 turns it off, and a negative or fractional budget is refused", () => {
         expect(parseConfig({}, {requireToken: false}).stateCacheMb).toBe(2048);
         expect(parseConfig({STATE_CACHE_MB: "0"}, {requireToken: false}).stateCacheMb).toBe(0);

@@ -25,7 +25,7 @@ export function contextInternals(context: LlamaContext): ContextInternals {
     const internals = context as unknown as Partial<ContextInternals>;
     if (typeof internals._decodeTokens !== "function" || !Array.isArray(internals._queuedDecodes) ||
         !(internals._queuedDecodeSequenceIds instanceof Set) || !Array.isArray(internals._unusedSequenceIds))
-        throw new Error("This node-llama-cpp has no decode queue where src/llm/contextInternals.ts expects it: " +
+        throw new Error("This node-llama-cpp has no decode queue where src/llm/batching/contextInternals.ts expects it: " +
             "install the version package.json pins (npm ci)");
     return internals as ContextInternals;
 }
@@ -34,7 +34,7 @@ export function contextInternals(context: LlamaContext): ContextInternals {
 export function sequenceIdOf(sequence: LlamaContextSequence): number {
     const id = (sequence as unknown as {_sequenceId?: unknown})._sequenceId;
     if (typeof id !== "number")
-        throw new Error("This node-llama-cpp's sequences have no id where src/llm/contextInternals.ts expects it: " +
+        throw new Error("This node-llama-cpp's sequences have no id where src/llm/batching/contextInternals.ts expects it: " +
             "install the version package.json pins (npm ci)");
     return id;
 }
