@@ -32,5 +32,7 @@ export type BotContext = {
         /** The largest text file read into a prompt, and how many files of one message. */
         readonly attachmentMaxBytes: number;
         readonly attachmentMaxFiles: number;
+        /** The only hosts attachments are downloaded from (Discord's, or a compatible server's). */
+        readonly attachmentHosts: readonly string[];
     };
 };

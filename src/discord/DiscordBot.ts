@@ -8,6 +8,7 @@ import type {Personas} from "../chat/Personas.js";
 import type {Config, Shards} from "../config.js";
 import type {Logger} from "../logger.js";
 import {ActiveAnswers} from "./ActiveAnswers.js";
+import {attachmentHosts} from "./attachments.js";
 import {ChannelWriteLimits} from "./ChannelWriteLimit.js";
 import {DiscordAccessError, explainDiscordFailure} from "./checkDiscordAccess.js";
 import type {BotContext} from "./BotContext.js";
@@ -127,7 +128,8 @@ export class DiscordBot {
                 personaPermission: settings.personaPermission,
                 access: settings,
                 attachmentMaxBytes: settings.attachmentMaxBytes,
-                attachmentMaxFiles: settings.attachmentMaxFiles
+                attachmentMaxFiles: settings.attachmentMaxFiles,
+                attachmentHosts: attachmentHosts(settings.discordApiUrl)
             }
         };
     }

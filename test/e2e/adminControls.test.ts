@@ -236,6 +236,25 @@ describe("text attachments", () => {
         expect(discord.attachmentDownloads.map((download) => download.path.split("/").at(-1))).toEqual(["notes.txt", "data.csv"]);
     });
 
+    it("of a question the full queue cannot take are never downloaded: the asker is told it is busy at once", async () => {
+        const engine = new ScriptedEngine(() => "a slow answer that keeps the channel busy", {chunkSize: 4, delayMs: 100});
+        const harness = await start({engine, runtime: {queuePerChannel: 1}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[14]!;
+        const first = await discord.userSays({channelId, author: discord.users.alice, content: "first", mentionsBot: true});
+        await discord.waitFor(() => repliesTo(harness, first).find(isStillAnswering));
+
+        const second = await discord.userSays({
+            channelId, author: discord.users.bob, content: "and this file?", mentionsBot: true,
+            attachments: [{filename: "notes.txt", content: "The launch is on Tuesday.\n"}]
+        });
+        expect((await discord.waitFor(() => repliesTo(harness, second)[0])).content).toMatch(/already has 1 questions waiting/);
+        expect(discord.attachmentDownloads).toEqual([]);
+        expect(isStillAnswering(repliesTo(harness, first)[0]!)).toBe(true);
+        await finishedReply(harness, first);
+        expect(engine.prompts).toEqual(["Alice: first"]);
+    });
+
     it("over the size limit get the numbers and no answer: a declared size is not downloaded, a lying one is cut off while reading", async () => {
         const engine = new ScriptedEngine(() => "ok");
         const harness = await start({engine, bot: {attachmentMaxBytes: 1000}});

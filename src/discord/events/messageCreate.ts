@@ -60,23 +60,36 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     }
 
     const question = cleanPrompt(message.content, botId, mentionNames(message));
+    const attachments = deliveredAttachments(message.attachments.values());
+    if (question === "" && attachments.length === 0)
+        return reply(emptyPromptHint);
+
+    // the question's place in line first: a full queue is said at once, without downloading its files
+    const reserved = context.chat.reserve(message.channelId);
+    if (!reserved.accepted)
+        return reply(reserved.userMessage);
+    const {reservation} = reserved;
+
     let attached: AttachmentsRead;
     try {
-        attached = await readAttachments(deliveredAttachments(message.attachments.values()), {
+        attached = await readAttachments(attachments, {
             maxBytes: context.settings.attachmentMaxBytes,
-            maxFiles: context.settings.attachmentMaxFiles
+            maxFiles: context.settings.attachmentMaxFiles,
+            hosts: context.settings.attachmentHosts
         });
     } catch (error) {
+        reservation.release();
         if (error instanceof UserFacingError)
             return reply(error.userMessage);
         throw error;
     }
-    if (question === "" && attached.files.length === 0)
+    if (question === "" && attached.files.length === 0) {
+        reservation.release();
         return reply([...attached.notes, emptyPromptHint].join("\n"));
+    }
 
     const controller = new AbortController();
-    const result = context.chat.ask({
-        channelId: message.channelId,
+    const result = reservation.ask({
         speaker: message.member?.displayName ?? message.author.displayName,
         userId: message.author.id,
         text: withAttachedFiles(question, attached.files),
