@@ -18,15 +18,19 @@ export const emptyPromptHint = "Ask me something after the mention, for example:
 
 /**
  * A message is a prompt when it mentions the bot, replies to one of the bot's messages, or is a
- * DM. The bot's own messages, other bots' and webhooks' never are.
+ * DM. The bot's own messages, other bots' and webhooks' never are. Nor is a message that came
+ * without content or files and does not mention the bot: without the Message Content intent,
+ * Discord sends a reply to the bot that does not ping it that way, and its words are unknown.
  */
-export function isPromptFor(message: Message, botId: string): boolean {
+function isPromptFor(message: Message, botId: string): boolean {
     if (message.author.bot || message.author.id === botId || message.webhookId != null || message.system)
         return false;
 
-    return !message.inGuild() ||
-        message.mentions.users.has(botId) ||
-        message.mentions.repliedUser?.id === botId;
+    const mentionsBot = message.mentions.users.has(botId);
+    if (message.content === "" && message.attachments.size === 0 && !mentionsBot)
+        return false;
+
+    return !message.inGuild() || mentionsBot || message.mentions.repliedUser?.id === botId;
 }
 
 export async function handleMessage(message: Message, context: BotContext): Promise<void> {
