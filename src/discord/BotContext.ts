@@ -26,6 +26,8 @@ export type BotContext = {
     readonly settings: {
         readonly editIntervalMs: number;
         readonly showThinking: boolean;
+        /** THINKING_BUDGET: 0 turns thinking off, so no answer shows a thinking time. */
+        readonly thinkingBudget: number;
         readonly resetPermission: ResetPermission;
         readonly personaPermission: PersonaPermission;
         readonly access: AccessRules;

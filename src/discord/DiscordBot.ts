@@ -33,7 +33,7 @@ export const botPermissions = new PermissionsBitField([
 ]);
 
 export type DiscordBotSettings = Pick<Config,
-    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards"
+    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "thinkingBudget" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards"
     | "allowedChannelIds" | "allowedRoleIds" | "blockedUserIds" | "allowDms" | "personaPermission" | "attachmentMaxBytes"
     | "attachmentMaxFiles" | "statusText">;
 
@@ -124,6 +124,7 @@ export class DiscordBot {
             settings: {
                 editIntervalMs: settings.editIntervalMs,
                 showThinking: settings.showThinking,
+                thinkingBudget: settings.thinkingBudget,
                 resetPermission: settings.resetPermission,
                 personaPermission: settings.personaPermission,
                 access: settings,

@@ -128,6 +128,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         askerId: message.author.id,
         channelId: message.channelId,
         stream: result.stream,
+        think: true,
         controller,
         transport: messageReplyTransport(placeholder, channel, answerId, (page) => context.interrupted.addPage(answerId, page)),
         pending: {kind: "message", answerId, channelId: message.channelId, messageId: placeholder.id},
