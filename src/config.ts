@@ -3,7 +3,7 @@ import path from "node:path";
 import dotenv from "dotenv";
 import {z} from "zod";
 import {maxThinkingBudget} from "./llm/generationRoom.js";
-import {hasCredentials, redactUserinfo, secretsOfUrl} from "./utils/urlSecrets.js";
+import {credentialsOf, redactUserinfo, secretsOfUrl} from "./utils/urlSecrets.js";
 
 /** The model users get when `MODEL` is not set: Qwen3 1.7B, 8-bit, downloaded into `MODELS_DIR`. */
 export const defaultModelUri = "hf:Qwen/Qwen3-1.7B-GGUF:Q8_0";
@@ -271,7 +271,7 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
     if (result.success && result.data.INFERENCE === "openai" && result.data.INFERENCE_URL == null)
         problems.push("INFERENCE_URL is missing: INFERENCE=openai needs the server's base URL (for example http://127.0.0.1:8080)");
 
-    if (result.success && result.data.INFERENCE_API_KEY != null && result.data.INFERENCE_URL != null && hasCredentials(result.data.INFERENCE_URL))
+    if (result.success && result.data.INFERENCE_API_KEY != null && result.data.INFERENCE_URL != null && credentialsOf(result.data.INFERENCE_URL) != null)
         problems.push("INFERENCE_URL has credentials (user:password@) and INFERENCE_API_KEY is set: the server gets one of them; remove the other");
 
     if (!result.success || problems.length > 0)

@@ -20,10 +20,12 @@ export function secretsOfUrl(url: string): string[] {
     return [...new Set(secrets)].filter((secret) => secret !== "");
 }
 
-/** Whether a URL has userinfo (`user:password@`). */
-export function hasCredentials(url: string): boolean {
+/** A URL's userinfo, decoded, as `user:password` (what Basic authorization sends); undefined when it has none. */
+export function credentialsOf(url: string): string | undefined {
     const parsed = parseUrl(url);
-    return parsed != null && (parsed.username !== "" || parsed.password !== "");
+    if (parsed == null || (parsed.username === "" && parsed.password === ""))
+        return undefined;
+    return `${decoded(parsed.username)}:${decoded(parsed.password)}`;
 }
 
 /** Every URL's userinfo in a text replaced: `http://user:password@host` becomes `http://[redacted]@host`. */

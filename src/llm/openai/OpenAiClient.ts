@@ -1,4 +1,4 @@
-import {shownUrl} from "../../utils/urlSecrets.js";
+import {credentialsOf, shownUrl} from "../../utils/urlSecrets.js";
 import {InferenceServerError, InferenceUnreachableError} from "./inferenceErrors.js";
 import {serverSentEventData} from "./serverSentEvents.js";
 
@@ -67,13 +67,10 @@ export class OpenAiClient {
 
     constructor({baseUrl, apiKey, idleTimeoutMs = 180_000}: OpenAiClientOptions) {
         this.shownUrl = shownUrl(baseUrl);
+        const credentials = credentialsOf(baseUrl);
         const url = new URL(baseUrl);
-        const credentials = url.username === "" && url.password === ""
-            ? undefined
-            : `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
         url.username = "";
         url.password = "";
-        url.pathname = url.pathname.replace(/\/+$/, "");
         this.#baseUrl = url;
         this.#authorization = apiKey != null
             ? `Bearer ${apiKey}`
