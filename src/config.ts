@@ -3,6 +3,7 @@ import path from "node:path";
 import dotenv from "dotenv";
 import {z} from "zod";
 import {maxThinkingBudget} from "./llm/generationRoom.js";
+import {credentialsOf, redactUserinfo, secretsOfUrl} from "./utils/urlSecrets.js";
 
 /** The model users get when `MODEL` is not set: Qwen3 1.7B, 8-bit, downloaded into `MODELS_DIR`. */
 export const defaultModelUri = "hf:Qwen/Qwen3-1.7B-GGUF:Q8_0";
@@ -111,7 +112,10 @@ export type Config = {
     readonly resetPermission: ResetPermission;
     /** INFERENCE: "local" (default) or "openai". */
     readonly inference: Inference;
-    /** INFERENCE_URL: the OpenAI-compatible server's base URL (required with INFERENCE=openai), without a trailing `/v1`. */
+    /**
+     * INFERENCE_URL: the OpenAI-compatible server's base URL (required with INFERENCE=openai), without a trailing `/v1`.
+     * Its credentials (`user:password@`, sent as Basic authorization) and its query are never logged nor shown.
+     */
     readonly inferenceUrl: string | undefined;
     /** INFERENCE_MODEL: the model name sent to the server; default: the first model the server lists. */
     readonly inferenceModel: string | undefined;
@@ -252,7 +256,7 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
     if (!result.success) {
         for (const issue of result.error.issues) {
             const name = String(issue.path[0]);
-            problems.push(`${name}=${JSON.stringify(env[name] ?? "")}: ${issue.message}`);
+            problems.push(`${name}=${JSON.stringify(redactUserinfo(env[name] ?? ""))}: ${issue.message}`);
         }
     }
 
@@ -275,6 +279,9 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
 
     if (result.success && result.data.INFERENCE === "openai" && result.data.INFERENCE_URL == null)
         problems.push("INFERENCE_URL is missing: INFERENCE=openai needs the server's base URL (for example http://127.0.0.1:8080)");
+
+    if (result.success && result.data.INFERENCE_API_KEY != null && result.data.INFERENCE_URL != null && credentialsOf(result.data.INFERENCE_URL) != null)
+        problems.push("INFERENCE_URL has credentials (user:password@) and INFERENCE_API_KEY is set: the server gets one of them; remove the other");
 
     if (!result.success || problems.length > 0)
         throw new ConfigError(problems);
@@ -325,8 +332,9 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
 }
 
 /** The settings that must never reach a log: the bot token and the inference server's API key. */
-export function secretsOf(config: Pick<Config, "discordToken" | "inferenceApiKey">): string[] {
-    return [config.discordToken, config.inferenceApiKey].filter((secret) => secret != null);
+export function secretsOf(config: Pick<Config, "discordToken" | "inferenceApiKey" | "inferenceUrl">): string[] {
+    return [config.discordToken, config.inferenceApiKey, ...(config.inferenceUrl == null ? [] : secretsOfUrl(config.inferenceUrl))]
+        .filter((secret) => secret != null);
 }
 
 /** `hf:` and `https:` model URIs are downloaded by node-llama-cpp; anything else is a file path. */

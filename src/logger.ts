@@ -1,4 +1,5 @@
 import type {LogFormat, LogLevel} from "./config.js";
+import {redactUserinfo} from "./utils/urlSecrets.js";
 
 const levelRank: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40};
 
@@ -20,10 +21,13 @@ export type LoggerOptions = {
     readonly write?: (line: string) => void;
 };
 
-/** A leveled logger that writes one line per entry and redacts secrets from everything it writes, stack traces included. */
+/**
+ * A leveled logger that writes one line per entry and redacts secrets from everything it writes, stack
+ * traces included: the given ones, and the credentials of any URL (`http://user:password@host`).
+ */
 export function createLogger({level = "info", format = "text", secrets = [], write = (line) => process.stderr.write(line)}: LoggerOptions = {}): Logger {
     const activeSecrets = secrets.filter((secret) => secret.length >= 8);
-    const redact = (text: string) => activeSecrets.reduce((result, secret) => result.split(secret).join("[redacted]"), text);
+    const redact = (text: string) => activeSecrets.reduce((result, secret) => result.split(secret).join("[redacted]"), redactUserinfo(text));
 
     const log = (entryLevel: LogLevel) => (message: string, ...details: unknown[]) => {
         if (levelRank[entryLevel] < levelRank[level])

@@ -62,10 +62,26 @@ export type ChatStatus = EngineStatus & {
 
 export type BusyReason = "channel" | "global" | "closed";
 
+type Busy = {readonly accepted: false, readonly reason: BusyReason, readonly userMessage: string};
+
 export type AskResult =
     /** position: 0 when the prompt starts at once, else its place in line (1 = next). */
     | {readonly accepted: true, readonly stream: ChatStream, readonly position: number}
-    | {readonly accepted: false, readonly reason: BusyReason, readonly userMessage: string};
+    | Busy;
+
+/**
+ * A place held in a channel's queue while its question is still being put together (its files
+ * downloaded): it counts against the queue limits like a waiting question, so a full queue is
+ * known before any download. Use it once: ask, or release.
+ */
+export type Reservation = {
+    /** Puts the question in the held place; refused only when the service closed meanwhile. */
+    ask(request: Omit<AskRequest, "channelId">): AskResult;
+    /** Gives the place back: the question will not be asked. */
+    release(): void;
+};
+
+export type ReserveResult = {readonly accepted: true, readonly reservation: Reservation} | Busy;
 
 type Ticket = {
     readonly channelId: string;
@@ -108,6 +124,9 @@ export class ChatService {
     /** Generation slots shared by all channels: one per sequence. */
     readonly #slots: PQueue;
     #ticketCount = 0;
+    /** Places held by reservations, per channel. */
+    readonly #reserved = new Map<string, number>();
+    #reservedCount = 0;
     #closed = false;
 
     constructor({engine, queuePerChannel, queueTotal, logger, personas}: ChatServiceOptions) {
@@ -128,16 +147,55 @@ export class ChatService {
      * Queues a prompt in its channel. Answers at once: either a stream of the prompt's events, or
      * busy (queue limits, or shutting down) with a message for the user.
      */
-    ask({channelId, speaker, userId, text, signal, think = true, place = neutralPlace(channelId)}: AskRequest): AskResult {
-        if (this.#closed)
-            return busy("closed", "I am shutting down and not taking new questions. Please ask again in a moment.");
+    ask({channelId, ...request}: AskRequest): AskResult {
+        const reserved = this.reserve(channelId);
+        return reserved.accepted ? reserved.reservation.ask(request) : reserved;
+    }
 
-        const waitingInChannel = this.#channels.get(channelId)?.tickets.size ?? 0;
+    /**
+     * Holds a place in a channel's queue for a question still being put together, or answers busy
+     * (queue limits, or shutting down) with a message for the user, as `ask` would.
+     */
+    reserve(channelId: string): ReserveResult {
+        if (this.#closed)
+            return closedBusy();
+
+        const waitingInChannel = (this.#channels.get(channelId)?.tickets.size ?? 0) + (this.#reserved.get(channelId) ?? 0);
         if (waitingInChannel >= this.#queuePerChannel)
             return busy("channel", `This channel already has ${waitingInChannel} questions waiting for me. Please wait for them to be answered.`);
-        if (this.#ticketCount >= this.#queueTotal)
+        if (this.#ticketCount + this.#reservedCount >= this.#queueTotal)
             return busy("global", "I am busy answering lots of questions right now. Please try again in a minute.");
 
+        this.#reserved.set(channelId, (this.#reserved.get(channelId) ?? 0) + 1);
+        this.#reservedCount++;
+        let held = true;
+        const release = () => {
+            if (!held)
+                return;
+            held = false;
+            this.#reservedCount--;
+            const left = (this.#reserved.get(channelId) ?? 1) - 1;
+            if (left === 0)
+                this.#reserved.delete(channelId);
+            else
+                this.#reserved.set(channelId, left);
+        };
+        return {
+            accepted: true,
+            reservation: {
+                ask: (request) => {
+                    if (!held)
+                        throw new Error("This reservation was already used.");
+                    release();
+                    return this.#closed ? closedBusy() : this.#enqueue({channelId, ...request});
+                },
+                release
+            }
+        };
+    }
+
+    /** Puts an admitted prompt in its channel's line. */
+    #enqueue({channelId, speaker, userId, text, signal, think = true, place = neutralPlace(channelId)}: AskRequest): AskResult {
         const channel = this.#channel(channelId);
         const ticket: Ticket = {
             channelId,
@@ -366,6 +424,10 @@ function seconds(ms: number): string {
     return `${(ms / 1000).toFixed(1)} s`;
 }
 
-function busy(reason: BusyReason, userMessage: string): AskResult {
+function busy(reason: BusyReason, userMessage: string): Busy {
     return {accepted: false, reason, userMessage};
+}
+
+function closedBusy(): Busy {
+    return busy("closed", "I am shutting down and not taking new questions. Please ask again in a moment.");
 }

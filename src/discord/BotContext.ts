@@ -26,11 +26,15 @@ export type BotContext = {
     readonly settings: {
         readonly editIntervalMs: number;
         readonly showThinking: boolean;
+        /** THINKING_BUDGET: 0 turns thinking off, so no answer shows a thinking time. */
+        readonly thinkingBudget: number;
         readonly resetPermission: ResetPermission;
         readonly personaPermission: PersonaPermission;
         readonly access: AccessRules;
         /** The largest text file read into a prompt, and how many files of one message. */
         readonly attachmentMaxBytes: number;
         readonly attachmentMaxFiles: number;
+        /** The only hosts attachments are downloaded from (Discord's, or a compatible server's). */
+        readonly attachmentHosts: readonly string[];
     };
 };

@@ -8,6 +8,7 @@ import type {Personas} from "../chat/Personas.js";
 import type {Config, Shards} from "../config.js";
 import type {Logger} from "../logger.js";
 import {ActiveAnswers} from "./ActiveAnswers.js";
+import {attachmentHosts} from "./attachments.js";
 import {ChannelWriteLimits} from "./ChannelWriteLimit.js";
 import {DiscordAccessError, explainDiscordFailure} from "./checkDiscordAccess.js";
 import type {BotContext} from "./BotContext.js";
@@ -32,7 +33,7 @@ export const botPermissions = new PermissionsBitField([
 ]);
 
 export type DiscordBotSettings = Pick<Config,
-    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards"
+    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "thinkingBudget" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards"
     | "allowedChannelIds" | "allowedRoleIds" | "blockedUserIds" | "allowDms" | "personaPermission" | "attachmentMaxBytes"
     | "attachmentMaxFiles" | "statusText">;
 
@@ -123,11 +124,13 @@ export class DiscordBot {
             settings: {
                 editIntervalMs: settings.editIntervalMs,
                 showThinking: settings.showThinking,
+                thinkingBudget: settings.thinkingBudget,
                 resetPermission: settings.resetPermission,
                 personaPermission: settings.personaPermission,
                 access: settings,
                 attachmentMaxBytes: settings.attachmentMaxBytes,
-                attachmentMaxFiles: settings.attachmentMaxFiles
+                attachmentMaxFiles: settings.attachmentMaxFiles,
+                attachmentHosts: attachmentHosts(settings.discordApiUrl)
             }
         };
     }

@@ -1,7 +1,7 @@
 import type {ButtonInteraction, ChatInputCommandInteraction, Message} from "discord.js";
 import type {Config} from "../config.js";
 
-/** Where and for whom the bot answers (empty lists: everywhere, everyone). */
+/** Where and for whom the bot answers, and takes commands and button presses (empty lists: everywhere, everyone). */
 export type AccessRules = Pick<Config, "allowedChannelIds" | "allowedRoleIds" | "blockedUserIds" | "allowDms">;
 
 /** Who asks, and where. */
@@ -18,10 +18,10 @@ export type AccessDecision =
     /** `reason`: why, in plain words for the asker. */
     | {readonly allowed: false, readonly reason: string};
 
-/** Whether the bot answers this asker here. Pure: the rules and who asks where. */
+/** Whether the bot answers this asker here (a message, a command or a button). Pure: the rules and who asks where. */
 export function checkAccess(rules: AccessRules, {userId, roleIds, channelId}: Asker): AccessDecision {
     if (rules.blockedUserIds.includes(userId))
-        return refused("You cannot ask me questions: a server admin has blocked you from using this bot.");
+        return refused("A server admin has blocked you from using this bot.");
 
     if (channelId == null)
         return rules.allowDms ? {allowed: true} : refused("I do not answer in direct messages; ask me in a server channel.");
@@ -30,7 +30,7 @@ export function checkAccess(rules: AccessRules, {userId, roleIds, channelId}: As
         return refused("I do not answer in this channel; a server admin chose the channels I answer in.");
 
     if (rules.allowedRoleIds.length > 0 && !rules.allowedRoleIds.some((roleId) => roleIds?.includes(roleId) === true))
-        return refused("Only members with certain roles can ask me questions here.");
+        return refused("Only members with certain roles can use me here.");
 
     return {allowed: true};
 }

@@ -67,6 +67,7 @@ export async function answerInteraction(interaction: AnsweredInteraction, contex
         askerId: interaction.user.id,
         channelId: interaction.channelId,
         stream: result.stream,
+        think,
         controller,
         transport: interactionTransport(interaction, interaction.id, () => sendableChannel(interaction.client, interaction.channelId),
             (page) => context.interrupted.addPage(interaction.id, page),

@@ -3,8 +3,12 @@ import {UserFacingError} from "../errors.js";
 import type {AttachedFile} from "../chat/formatPrompt.js";
 import {formatBytes} from "./formatBytes.js";
 
-/** How long one file may take to download. */
+/** How long one file may take to download, redirects included. */
 const downloadTimeoutMs = 15_000;
+/** Redirects followed (each to one of Discord's hosts) before a download is given up. */
+const maxRedirects = 3;
+/** The hosts Discord serves attachments from. */
+const discordFileHosts = ["cdn.discordapp.com", "media.discordapp.net"];
 
 /** File name endings read as text: plain text, data, logs, and source code. */
 const textExtensions = new Set([
@@ -27,11 +31,21 @@ export type DeliveredAttachment = {
     readonly contentType: string | null;
 };
 
-export type AttachmentLimits = {
+export type AttachmentRules = {
     /** The largest file read, in bytes: checked against the declared size, then enforced while reading. */
     readonly maxBytes: number;
     readonly maxFiles: number;
+    /** The only host names files are downloaded from (see {@link attachmentHosts}), redirects included. */
+    readonly hosts: readonly string[];
 };
+
+/**
+ * Where attachments may be downloaded from: Discord's file hosts, and, on a Discord-compatible server,
+ * the host of its API (any port: such servers often serve files from another one).
+ */
+export function attachmentHosts(discordApiUrl: string): string[] {
+    return [...new Set([...discordFileHosts, new URL(discordApiUrl).hostname])];
+}
 
 export type AttachmentsRead = {
     readonly files: AttachedFile[];
@@ -72,13 +86,14 @@ export function kindOf({name, contentType}: Pick<DeliveredAttachment, "name" | "
 
 /**
  * Reads a message's text files for its prompt. Images and other binary files are not read; each
- * gets a note. Files are fetched only from the attachments' `url`, and no more than `maxBytes` of
- * a file is ever read, whatever size was declared.
- * @throws {AttachmentRefusedError} when a text file is too big, or there are too many
+ * gets a note. Files are fetched only from the attachments' `url`, only from Discord's hosts (a
+ * redirect elsewhere is not followed), and no more than `maxBytes` of a file is ever read, whatever
+ * size was declared.
+ * @throws {AttachmentRefusedError} when a text file is too big, there are too many, or one cannot be downloaded
  */
 export async function readAttachments(
     attachments: readonly DeliveredAttachment[],
-    {maxBytes, maxFiles}: AttachmentLimits
+    {maxBytes, maxFiles, hosts}: AttachmentRules
 ): Promise<AttachmentsRead> {
     const notes: string[] = [];
     const textFiles: DeliveredAttachment[] = [];
@@ -100,7 +115,7 @@ export async function readAttachments(
 
     const files: AttachedFile[] = [];
     for (const file of textFiles) {
-        const text = decodeText(await download(file, maxBytes));
+        const text = decodeText(await download(file, maxBytes, hosts));
         if (text == null)
             notes.push(`${file.name} is not a text file, so I skipped it.`);
         else
@@ -109,16 +124,9 @@ export async function readAttachments(
     return {files, notes};
 }
 
-async function download({name, url}: DeliveredAttachment, maxBytes: number): Promise<Uint8Array> {
-    if (!/^https?:\/\//i.test(url))
-        throw downloadFailed(name, "not a web address");
-
-    let response: Response;
-    try {
-        response = await fetch(url, {signal: AbortSignal.timeout(downloadTimeoutMs)});
-    } catch (error) {
-        throw downloadFailed(name, error instanceof Error ? error.message : String(error));
-    }
+async function download(file: DeliveredAttachment, maxBytes: number, hosts: readonly string[]): Promise<Uint8Array> {
+    const {name} = file;
+    const response = await fetchFromDiscord(file, hosts);
     if (!response.ok || response.body == null) {
         await response.body?.cancel();
         throw downloadFailed(name, `HTTP ${response.status}`);
@@ -145,6 +153,32 @@ async function download({name, url}: DeliveredAttachment, maxBytes: number): Pro
         throw downloadFailed(name, error instanceof Error ? error.message : String(error));
     }
     return Buffer.concat(chunks);
+}
+
+/** The file's response, following redirects only while they stay on Discord's hosts. */
+async function fetchFromDiscord({name, url}: DeliveredAttachment, hosts: readonly string[]): Promise<Response> {
+    const signal = AbortSignal.timeout(downloadTimeoutMs);
+    let address = URL.parse(url);
+    for (let redirects = 0; ; redirects++) {
+        if (address == null || !["http:", "https:"].includes(address.protocol))
+            throw downloadFailed(name, "not a web address");
+        if (!hosts.includes(address.hostname))
+            throw new AttachmentRefusedError(`I download files only from Discord, and ${name} is stored elsewhere, so I did not read it.`);
+
+        let response: Response;
+        try {
+            response = await fetch(address, {signal, redirect: "manual"});
+        } catch (error) {
+            throw downloadFailed(name, error instanceof Error ? error.message : String(error));
+        }
+        const location = response.headers.get("location");
+        if (response.status < 300 || response.status >= 400 || location == null)
+            return response;
+        await response.body?.cancel();
+        if (redirects === maxRedirects)
+            throw downloadFailed(name, "too many redirects");
+        address = URL.parse(location, address.href);
+    }
 }
 
 /** UTF-8 text, or undefined for bytes that are not (a binary file with a text-like name). */

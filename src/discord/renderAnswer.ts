@@ -23,6 +23,12 @@ export type RenderAnswerOptions = {
     readonly answer: AnswerIdentity;
     /** Times the thinking; its ticks must refresh the streamer's thinking line. */
     readonly timer: ThinkingTimer;
+    /**
+     * Whether the model may think before answering. If so, the time runs from the start (the prompt
+     * read, then the thoughts); if not, reading the prompt is not thinking: the time runs only from
+     * thoughts the model writes all the same.
+     */
+    readonly mayThink: boolean;
     /** Where the thoughts go, for the Reasoning button. */
     readonly thoughts: KeptThoughts;
 };
@@ -33,7 +39,7 @@ export type RenderAnswerOptions = {
  * there were thoughts, Continue when the answer was cut at MAX_TOKENS. Resolves with the final event
  * once the last write has landed (or was given up).
  */
-export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, {answer, timer, thoughts}: RenderAnswerOptions): Promise<FinalChatEvent> {
+export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, {answer, timer, mayThink, thoughts}: RenderAnswerOptions): Promise<FinalChatEvent> {
     let written = "";
     let thought = "";
     let started = false;
@@ -56,10 +62,12 @@ export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, 
                 case "started":
                     // the model reads the prompt: no longer queued
                     started = true;
-                    timer.start();
+                    if (mayThink)
+                        timer.start();
                     streamer.thinking("");
                     break;
                 case "thinking":
+                    timer.start();
                     thought += event.text;
                     streamer.thinking(event.text);
                     break;

@@ -17,6 +17,8 @@ export type StreamReplyOptions = {
     readonly askerId: string;
     readonly channelId: string;
     readonly stream: ChatStream;
+    /** Whether the question was put with thinking (false: `/ask think:false`, Continue); THINKING_BUDGET=0 turns it off for all. */
+    readonly think: boolean;
     /** Aborting it stops the answer (the Stop button). */
     readonly controller: AbortController;
     readonly transport: ReplyTransport;
@@ -54,7 +56,8 @@ export function streamReply(options: StreamReplyOptions): Promise<FinalChatEvent
 
     const stopTyping = sendTyping == null ? () => {} : keepTyping(sendTyping, (error) => context.errors.report(error, channelId, "the typing indicator"));
     context.interrupted.add(options.pending);
-    const finished = renderAnswer(stream, streamer, {answer: {answerId, askerId, channelId}, timer, thoughts: context.thoughts}).finally(() => {
+    const mayThink = options.think && context.settings.thinkingBudget > 0;
+    const finished = renderAnswer(stream, streamer, {answer: {answerId, askerId, channelId}, timer, mayThink, thoughts: context.thoughts}).finally(() => {
         stopTyping();
         context.interrupted.remove(answerId);
     });

@@ -5,6 +5,7 @@ import {describe, expect, it} from "vitest";
 import {isStillAnswering} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import {ephemeralText} from "../fixtures/ephemeralText.js";
+import {moderatorPermissions} from "../fixtures/fakeDiscord.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
 import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
@@ -93,6 +94,45 @@ describe("where the bot answers", () => {
         const {id: blocked} = await ask(harness, channelId, "may I?", {user: "bob"});
         expect(await discord.waitFor(() => ephemeralText(harness, blocked))).toMatch(/blocked you/);
         expect(engine.prompts).toHaveLength(1);
+    });
+
+    it("refuses a blocked user's /reset, /persona set, /status, Stop and Reasoning ephemerally, and changes nothing", async () => {
+        const answer = "one two three four five six seven eight nine ten";
+        const engine = new ScriptedEngine(() => answer, {thoughts: "Count slowly.", chunkSize: 4, delayMs: 150});
+        const harness = await start({engine, bot: (discord) => ({
+            blockedUserIds: [discord.users.bob.id], resetPermission: "everyone", personaPermission: "everyone"
+        })});
+        const {discord} = harness;
+        const channelId = discord.channelIds[3]!;
+        const refusal = (id: string) => discord.waitFor(() => ephemeralText(harness, id));
+
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "count", mentionsBot: true});
+        const running = await discord.waitFor(() => repliesTo(harness, question).find(isStillAnswering));
+        // a moderator (Manage Messages) may stop anyone's answer, unless blocked
+        const {id: stop} = await discord.pressButton({messageId: running.id, user: discord.users.bob, customId: `stop:${question.id}`, permissions: moderatorPermissions.toString()});
+        expect(await refusal(stop)).toMatch(/blocked you/);
+        const reply = await finishedReply(harness, question);
+        expect(reply.content).toMatch(new RegExp(`${answer}$`));
+
+        const {id: reasoning} = await discord.pressButton({messageId: reply.id, user: discord.users.bob, customId: `reasoning:${question.id}`});
+        expect(await refusal(reasoning)).toMatch(/blocked you/);
+
+        const {id: reset} = await discord.slashCommand({channelId, user: discord.users.bob, name: "reset"});
+        expect(await refusal(reset)).toMatch(/blocked you/);
+        const {id: set} = await persona(harness, channelId, "set", {text: "You are a pirate."});
+        expect(await refusal(set)).toMatch(/blocked you/);
+        const {id: status} = await discord.slashCommand({channelId, user: discord.users.bob, name: "status"});
+        expect(await refusal(status)).toMatch(/blocked you/);
+
+        for (const id of [stop, reasoning, reset, set, status])
+            expect(discord.interactionResponses(id).callbacks.map((callback) => callback.type)).toEqual([4]);
+        expect(engine.resets).toEqual([]);
+        const {id: show} = await discord.slashCommand({channelId, user: discord.users.alice, name: "persona", options: [{name: "show", type: 1, options: []}]});
+        expect(await refusal(show)).toMatch(/uses the bot's default persona/);
+        const next = await discord.userSays({channelId, author: discord.users.alice, content: "again", mentionsBot: true});
+        await finishedReply(harness, next);
+        expect(engine.prompts).toEqual(["Alice: count", "Alice: again"]);
+        expect(engine.systemPrompts).toEqual(["You are a test bot.", "You are a test bot."]);
     });
 
     it("with ALLOW_DMS=false, ignores DMs and says so to /ask in a DM", async () => {
@@ -224,6 +264,25 @@ describe("text attachments", () => {
             "\n\n--- file: data.csv ---\na,b\n1,2\n--- end of data.csv ---"
         ]);
         expect(discord.attachmentDownloads.map((download) => download.path.split("/").at(-1))).toEqual(["notes.txt", "data.csv"]);
+    });
+
+    it("of a question the full queue cannot take are never downloaded: the asker is told it is busy at once", async () => {
+        const engine = new ScriptedEngine(() => "a slow answer that keeps the channel busy", {chunkSize: 4, delayMs: 100});
+        const harness = await start({engine, runtime: {queuePerChannel: 1}});
+        const {discord} = harness;
+        const channelId = discord.channelIds[14]!;
+        const first = await discord.userSays({channelId, author: discord.users.alice, content: "first", mentionsBot: true});
+        await discord.waitFor(() => repliesTo(harness, first).find(isStillAnswering));
+
+        const second = await discord.userSays({
+            channelId, author: discord.users.bob, content: "and this file?", mentionsBot: true,
+            attachments: [{filename: "notes.txt", content: "The launch is on Tuesday.\n"}]
+        });
+        expect((await discord.waitFor(() => repliesTo(harness, second)[0])).content).toMatch(/already has 1 questions waiting/);
+        expect(discord.attachmentDownloads).toEqual([]);
+        expect(isStillAnswering(repliesTo(harness, first)[0]!)).toBe(true);
+        await finishedReply(harness, first);
+        expect(engine.prompts).toEqual(["Alice: first"]);
     });
 
     it("over the size limit get the numbers and no answer: a declared size is not downloaded, a lying one is cut off while reading", async () => {

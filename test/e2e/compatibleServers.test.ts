@@ -1,6 +1,7 @@
 import {describe, expect, it} from "vitest";
 import {ChatService} from "../../src/chat/ChatService.js";
 import {Personas} from "../../src/chat/Personas.js";
+import {defaultThinkingBudget} from "../../src/config.js";
 import {DiscordBot} from "../../src/discord/DiscordBot.js";
 import {openPersonaStore} from "../../src/store/personaStore.js";
 import {defaultAdminSettings} from "../fixtures/botHarness.js";
@@ -21,7 +22,7 @@ describe("Discord-compatible servers (Spacebar)", () => {
         const engine = new ScriptedEngine(() => "ok");
         const bot = new DiscordBot({
             settings: {
-                discordToken: discord.token, discordApiUrl: discord.apiUrl, devGuildId: undefined, editIntervalMs: 1000, showThinking: false,
+                discordToken: discord.token, discordApiUrl: discord.apiUrl, devGuildId: undefined, editIntervalMs: 1000, showThinking: false, thinkingBudget: defaultThinkingBudget,
                 resetPermission: "manage-messages", userCooldownMs: 0, dataDir, shards: 1, ...defaultAdminSettings
             },
             chat: new ChatService({engine, queuePerChannel: 5, queueTotal: 50, logger}),

@@ -423,7 +423,7 @@ describe("fake Discord options and faults", () => {
         expect(zombie.stats.identifies).toBe(1);
     });
 
-    test("without the MESSAGE_CONTENT intent only mentions, replies to the bot and DMs carry content", async () => {
+    test("without the MESSAGE_CONTENT intent only mentions (a reply to the bot only when it pings), DMs and the bot's own messages carry content", async () => {
         const current = fake = await startFakeDiscord();
         client = await loggedIn(current, defaultIntents);
         const channelId = current.channelIds[0] ?? "";
@@ -435,5 +435,15 @@ describe("fake Discord options and faults", () => {
         const mention = nextEvent(client, Events.MessageCreate);
         await current.userSays({channelId, author: current.users.alice, content: "hey", mentionsBot: true});
         expect((await mention)[0].content).toBe(`<@${current.botUser.id}> hey`);
+
+        const own = nextEvent(client, Events.MessageCreate);
+        const botMessage = await current.userSays({channelId, author: current.botUser, content: "the bot speaking"});
+        expect((await own)[0].content).toBe("the bot speaking");
+        const unpinged = nextEvent(client, Events.MessageCreate);
+        await current.userSays({channelId, author: current.users.alice, content: "a reply", replyTo: botMessage.id});
+        expect((await unpinged)[0].content).toBe("");
+        const pinged = nextEvent(client, Events.MessageCreate);
+        await current.userSays({channelId, author: current.users.alice, content: "a reply", replyTo: botMessage.id, mentions: [current.botUser]});
+        expect((await pinged)[0].content).toBe("a reply");
     });
 });

@@ -1,6 +1,7 @@
 import {describe, expect, it} from "vitest";
 import {killedAfterTest, startEntryPoint} from "../fixtures/botProcess.js";
 import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
+import {ephemeralText} from "../fixtures/ephemeralText.js";
 import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 
@@ -56,5 +57,41 @@ describe("the bot with INFERENCE=openai, starting", () => {
             message.message_reference?.message_id === question.id && message.content.includes("Hello from the server")), 20_000);
         bot.child.kill("SIGTERM");
         expect(await bot.exited).toBe(0);
+    });
+
+    it("given credentials and a query in INFERENCE_URL, then the server gets Basic authorization, and neither the log nor /status nor an error shows them", async () => {
+        const server = await ScriptedOpenAiServer.start({chat: () => ({content: ["Hello"]}), slotContextSize: 4096});
+        defer(() => server.close());
+        const port = new URL(server.url).port;
+        const discord = await fakeDiscord();
+        const bot = killedAfterTest(startEntryPoint("index.js", {
+            DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai",
+            INFERENCE_URL: `http://user:pass@127.0.0.1:${port}/?token=query-secret`,
+            USER_COOLDOWN_MS: "0", LOG_LEVEL: "debug", DATA_DIR: await createDataDir()
+        }));
+        await Promise.race([
+            discord.waitFor(() => discord.registeredCommands().length > 0, 30_000),
+            bot.exited.then((code) => {
+                throw new Error(`the bot exited with ${code}:\n${bot.output()}`);
+            })
+        ]);
+        const channelId = discord.channelIds[0]!;
+        const replyTo = (question: {id: string}, text: string) => discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
+            message.message_reference?.message_id === question.id && message.content.includes(text)), 20_000);
+        await replyTo(await discord.userSays({channelId, author: discord.users.alice, content: "hi", mentionsBot: true}), "Hello");
+        expect(server.chatRequests[0]).toMatchObject({authorization: `Basic ${Buffer.from("user:pass").toString("base64")}`, query: "?token=query-secret"});
+
+        const {id} = await discord.slashCommand({channelId, user: discord.users.alice, name: "status"});
+        const status = await discord.waitFor(() => ephemeralText({discord}, id));
+        expect(status).toContain("Model: scripted-model\nEngine: OpenAI-compatible server\n");
+        expect(status).not.toContain("127.0.0.1");
+
+        await server.close();
+        await replyTo(await discord.userSays({channelId, author: discord.users.alice, content: "still there?", mentionsBot: true}), "cannot reach my language model");
+        bot.child.kill("SIGTERM");
+        expect(await bot.exited).toBe(0);
+        expect(bot.output()).toContain(`Inference server: http://127.0.0.1:${port}, model scripted-model`);
+        expect(bot.output()).toMatch(/cannot be reached/);
+        expect([bot.output(), status].join("\n")).not.toMatch(/pass|query-secret/);
     });
 });

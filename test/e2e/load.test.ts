@@ -1,6 +1,6 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
-import type {AskRequest, AskResult, BusyReason, ChatService} from "../../src/chat/ChatService.js";
+import type {AskResult, BusyReason, ChatService, ReserveResult} from "../../src/chat/ChatService.js";
 import type {ChatEvent} from "../../src/chat/events.js";
 import {isFinalEvent} from "../../src/chat/events.js";
 import {finishedAnswerText} from "../../src/discord/finishedAnswer.js";
@@ -42,7 +42,6 @@ function shownAnswer(answer: string): string {
 
 type Decision = {
     readonly channelId: string;
-    readonly text: string;
     readonly askedAt: number;
     readonly accepted: boolean;
     readonly reason?: BusyReason;
@@ -51,43 +50,62 @@ type Decision = {
 };
 
 /**
- * Watches the chat service the bot uses: every `ask` and its answer, and (from its own count, not the
- * service's) the most prompts ever waiting or running in one channel and in all. A prompt counts from
- * the moment it is accepted until its final event is pushed, which the service does in the same
- * synchronous step as it frees the place, so the count is exact whenever another `ask` can run.
+ * Watches the chat service the bot uses: every question's place (`reserve`, which the bot asks for each
+ * mention in the order they arrive, before reading its files) and its answer, and (from its own count,
+ * not the service's) the most prompts ever waiting or running in one channel and in all. A prompt counts
+ * from the moment its place is held until its final event is pushed (or the place is given back), which
+ * the service does in the same synchronous step as it frees the place, so the count is exact whenever
+ * another question can be admitted.
  */
 function probeChat(chat: ChatService) {
     const decisions: Decision[] = [];
     const inFlight = new Map<string, number>();
     let total = 0;
     const max = {perChannel: 0, total: 0};
-    const ask = chat.ask.bind(chat);
-    chat.ask = (request: AskRequest): AskResult => {
-        const result = ask(request);
-        const decision: Decision = result.accepted
-            ? {channelId: request.channelId, text: request.text, askedAt: performance.now(), accepted: true}
-            : {channelId: request.channelId, text: request.text, askedAt: performance.now(), accepted: false, reason: result.reason, userMessage: result.userMessage};
+    const leave = (channelId: string) => {
+        inFlight.set(channelId, (inFlight.get(channelId) ?? 1) - 1);
+        total--;
+    };
+    const reserve = chat.reserve.bind(chat);
+    chat.reserve = (channelId: string): ReserveResult => {
+        const askedAt = performance.now();
+        const reserved = reserve(channelId);
+        if (!reserved.accepted) {
+            decisions.push({channelId, askedAt, accepted: false, reason: reserved.reason, userMessage: reserved.userMessage});
+            return reserved;
+        }
+        const decision: Decision = {channelId, askedAt, accepted: true};
         decisions.push(decision);
-        if (!result.accepted)
-            return result;
-
-        const inChannel = (inFlight.get(request.channelId) ?? 0) + 1;
-        inFlight.set(request.channelId, inChannel);
+        const inChannel = (inFlight.get(channelId) ?? 0) + 1;
+        inFlight.set(channelId, inChannel);
         total++;
         max.perChannel = Math.max(max.perChannel, inChannel);
         max.total = Math.max(max.total, total);
-        const {stream} = result;
-        const push = stream.push.bind(stream);
-        stream.push = (event: ChatEvent) => {
-            if (event.type === "started")
-                decision.startedAt = performance.now();
-            if (isFinalEvent(event) && !stream.ended) {
-                inFlight.set(request.channelId, (inFlight.get(request.channelId) ?? 1) - 1);
-                total--;
+
+        const {reservation} = reserved;
+        return {accepted: true, reservation: {
+            release: () => {
+                reservation.release();
+                leave(channelId);
+            },
+            ask: (request): AskResult => {
+                const result = reservation.ask(request);
+                if (!result.accepted) {
+                    leave(channelId);
+                    return result;
+                }
+                const {stream} = result;
+                const push = stream.push.bind(stream);
+                stream.push = (event: ChatEvent) => {
+                    if (event.type === "started")
+                        decision.startedAt = performance.now();
+                    if (isFinalEvent(event) && !stream.ended)
+                        leave(channelId);
+                    push(event);
+                };
+                return result;
             }
-            push(event);
-        };
-        return result;
+        }};
     };
     return {decisions, max};
 }
@@ -221,7 +239,9 @@ async function burst(unhandled: unknown[]): Promise<void> {
 
     // every mention reached the chat layer once, and was either accepted or refused
     expect(probe.decisions).toHaveLength(100);
-    const decisionOf = (text: string) => probe.decisions.find((decision) => decision.text === text)!;
+    // one decision per mention, in the order they were sent
+    expect(probe.decisions.map((decision) => decision.channelId)).toEqual(sent.map(({question}) => question.channel_id));
+    const decisionOf = (text: string) => probe.decisions[sent.findIndex((mention) => mention.text === text)]!;
     const accepted = sent.filter(({text}) => decisionOf(text).accepted);
     const refused = sent.filter(({text}) => !decisionOf(text).accepted);
     expect(accepted.length + refused.length).toBe(100);

@@ -4,6 +4,7 @@ import {finishedAnswerText} from "../../src/discord/finishedAnswer.js";
 import {isStillAnswering, streamingModelOptions} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
+import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
 import type {RecordedRequest, StoredMessage} from "../fixtures/fakeDiscord.js";
 
 const start = harnessPerTest((options) => ({...options, runtime: {modelOptions: {endOfTurnBias: 0}, maxTokens: 60, ...options.runtime}}));
@@ -93,18 +94,37 @@ describe("a user who mentions the bot", () => {
         expect(await harness.runtime!.store.load(channelId)).toBeUndefined();
     });
 
-    it("who replies to one of the bot's messages (without mentioning it) is answered in the same conversation", async () => {
+    it("who replies to one of the bot's messages (pinging it, as a reply does by default) is answered in the same conversation", async () => {
         const harness = await start();
         const {discord} = harness;
         const channelId = discord.channelIds[6]!;
         const first = await discord.userSays({channelId, author: discord.users.alice, content: "first question", mentionsBot: true});
         const firstReply = await finishedReply(harness, first);
 
-        const followUp = await discord.userSays({channelId, author: discord.users.bob, content: "a follow-up", replyTo: firstReply.id});
+        // the reply's ping puts the bot in `mentions`, not in the text
+        const followUp = await discord.userSays({channelId, author: discord.users.bob, content: "a follow-up", replyTo: firstReply.id, mentions: [discord.botUser]});
         await finishedReply(harness, followUp);
         const history = await harness.runtime!.store.load(channelId);
         expect(history?.filter((item) => item.type === "user").map((item) => (item.type === "user" ? item.text.split(": ")[1] : "")))
             .toEqual(["first question", "a follow-up"]);
+    });
+
+    it("who replies to the bot without the ping (Discord then sends no content) gets no answer and no write", async () => {
+        const engine = new ScriptedEngine(() => "answered");
+        const harness = await start({engine});
+        const {discord} = harness;
+        const channelId = discord.channelIds[9]!;
+        const first = await discord.userSays({channelId, author: discord.users.alice, content: "first question", mentionsBot: true});
+        const firstReply = await finishedReply(harness, first);
+        const writesBefore = writesTo(discord.requests, channelId).length;
+
+        const unpinged = await discord.userSays({channelId, author: discord.users.bob, content: "what about this?", replyTo: firstReply.id});
+        // a later question in the same channel, answered: the reply before it was seen and passed over
+        const later = await discord.userSays({channelId, author: discord.users.alice, content: "second question", mentionsBot: true});
+        await finishedReply(harness, later);
+        const posted = writesTo(discord.requests, channelId).slice(writesBefore).filter((request) => request.method === "POST" && request.path.endsWith("/messages"));
+        expect(posted.map((request) => (request.body as {message_reference?: {message_id?: string}}).message_reference?.message_id)).toEqual([later.id]);
+        expect(engine.prompts).toEqual(["Alice: first question", "Alice: second question"]);
     });
 
     it("is answered in a DM too, and messages of bots (and the bot itself) are ignored", async () => {

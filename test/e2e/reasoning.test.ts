@@ -122,6 +122,32 @@ describe("while the model thinks", () => {
     });
 });
 
+describe("with thinking off", () => {
+    /** Every text a reply showed: its first content, each edit, and its final content. */
+    const everythingShown = (reply: StoredMessage) => [reply.content, ...reply.edits.map((edit) => edit.content)].join("\n");
+
+    it("THINKING_BUDGET=0 or /ask think:false shows no thinking time while a long prompt is read, nor a thought-for line", async () => {
+        // the first words come after 2.5 s of silence, as when a long prompt is read
+        const engine = new ScriptedEngine(() => "Straight to it.", {readDelayMs: 2500});
+        const harness = await start({engine, bot: {editIntervalMs: 100, thinkingBudget: 0}});
+        const {discord} = harness;
+        const question = await discord.userSays({channelId: discord.channelIds[8]!, author: discord.users.alice, content: "quick", mentionsBot: true});
+        const reply = await finishedReply(harness, question);
+        expect(reply.content).toBe("Straight to it.");
+        expect(everythingShown(reply)).not.toMatch(/thinking… \d+ s|thought for/);
+
+        const thinking = await start({engine, bot: {editIntervalMs: 100}});
+        const {id} = await thinking.discord.slashCommand({
+            channelId: thinking.discord.channelIds[9]!, user: thinking.discord.users.alice, name: "ask",
+            options: [{name: "question", type: 3, value: "quick"}, {name: "think", type: 5, value: false}]
+        });
+        const answered = await finishedInteractionReply(thinking, id);
+        expect(answered.content).toBe("Straight to it.");
+        expect(everythingShown(answered)).not.toMatch(/thinking… \d+ s|thought for/);
+        expect(engine.thinkFlags).toEqual([true, false]);
+    });
+});
+
 describe("the Reasoning button", () => {
     it("shows anyone the thoughts ephemerally, never as a mention; after a restart, says they are no longer available", async () => {
         const thoughts = "I should greet @everyone and <@&123456789012345678> warmly.";

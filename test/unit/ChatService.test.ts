@@ -130,6 +130,34 @@ describe("ChatService", () => {
         expect(chat.ask({channelId: "3", text: "c"}).accepted).toBe(true);
     });
 
+    it("given reservations (questions whose files are being read), then they count against both limits until asked or released", async () => {
+        const {engine, chat} = createService({queuePerChannel: 2, queueTotal: 3});
+        const first = chat.reserve("1");
+        const second = chat.reserve("1");
+        if (!first.accepted || !second.accepted)
+            throw new Error("expected both places to be held");
+        expect(chat.reserve("1")).toMatchObject({accepted: false, reason: "channel"});
+        expect(chat.ask({channelId: "1", text: "c"})).toMatchObject({accepted: false, reason: "channel"});
+        accepted(chat.ask({channelId: "2", text: "d"}));
+        expect(chat.ask({channelId: "3", text: "e"})).toMatchObject({accepted: false, reason: "global"});
+
+        second.reservation.release();
+        second.reservation.release();
+        expect(chat.reserve("3").accepted).toBe(true);
+        const stream = accepted(first.reservation.ask({text: "a"}));
+        expect(() => first.reservation.ask({text: "again"})).toThrow(/already used/);
+        (await engine.started(2)).finish();
+        expect(await stream.final).toMatchObject({type: "done"});
+        expect(engine.generations.map((generation) => generation.request.prompt)).toEqual(["d", "a"]);
+    });
+
+    it("given a reservation when the service closes, then its question is refused as shutting down", async () => {
+        const {chat} = createService();
+        const held = chat.reserve("1");
+        await chat.close();
+        expect(held.accepted && held.reservation.ask({text: "late"})).toMatchObject({accepted: false, reason: "closed"});
+    });
+
     it("given a stop while generating, then the stream ends stopped with the partial text", async () => {
         const {engine, chat} = createService();
         const controller = new AbortController();

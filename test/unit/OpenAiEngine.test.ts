@@ -271,6 +271,25 @@ describe("the OpenAI-compatible engine", () => {
         expect(server.chatRequests[0]).toMatchObject({body: {model: "second-model"}, authorization: "Bearer sk-test-secret"});
     });
 
+    it("given credentials and a query in INFERENCE_URL, then they go as Basic authorization and with each request, and nothing shows them", async () => {
+        const server = await startServer({chat: () => ({content: ["ok"]})});
+        const port = new URL(server.url).port;
+        const {engine, logger} = await connect(`http://user:pass@127.0.0.1:${port}/?token=query-secret`);
+        await generate(engine, "100", "hi");
+        expect(server.chatRequests[0]).toMatchObject({authorization: `Basic ${Buffer.from("user:pass").toString("base64")}`, query: "?token=query-secret"});
+
+        expect(engine.info.url).toBe(`http://127.0.0.1:${port}`);
+        const {engine: kind} = await engine.status();
+        await server.close();
+        servers.splice(0);
+        const failure = await generate(engine, "100", "again").catch((caught: unknown) => caught);
+        expect(failure).toBeInstanceOf(InferenceUnavailableError);
+        const shown = [kind, (failure as InferenceUnavailableError).userMessage, (failure as Error).message,
+            String((failure as Error).cause), ...logger.lines].join("\n");
+        expect(shown).toContain(`127.0.0.1:${port}`);
+        expect(shown).not.toMatch(/pass|query-secret/);
+    });
+
     it("given no server at INFERENCE_URL, then start-up fails with one message naming it, after bounded retries", async () => {
         const server = await startServer({chat: () => ({content: []})});
         const url = server.url;

@@ -1,6 +1,9 @@
-import {describe, expect, it} from "vitest";
+import {createServer} from "node:http";
+import type {Server} from "node:http";
+import type {AddressInfo} from "node:net";
+import {afterEach, describe, expect, it} from "vitest";
 import {withAttachedFiles} from "../../src/chat/formatPrompt.js";
-import {AttachmentRefusedError, kindOf, readAttachments} from "../../src/discord/attachments.js";
+import {AttachmentRefusedError, attachmentHosts, kindOf, readAttachments} from "../../src/discord/attachments.js";
 import {formatBytes} from "../../src/discord/formatBytes.js";
 
 describe("kindOf", () => {
@@ -22,9 +25,60 @@ describe("kindOf", () => {
 describe("readAttachments", () => {
     it("given more text files than allowed, then the question is refused with both numbers before anything is downloaded", async () => {
         const file = (name: string) => ({name, url: "http://127.0.0.1:9/never", size: 10, contentType: "text/plain"});
-        const reading = readAttachments([file("a.txt"), file("b.txt"), file("c.txt"), {...file("d.png"), contentType: "image/png"}], {maxBytes: 100, maxFiles: 2});
+        const reading = readAttachments([file("a.txt"), file("b.txt"), file("c.txt"), {...file("d.png"), contentType: "image/png"}],
+            {maxBytes: 100, maxFiles: 2, hosts: ["127.0.0.1"]});
         await expect(reading).rejects.toThrow(AttachmentRefusedError);
         await expect(reading).rejects.toMatchObject({userMessage: "You attached 3 text files; I read at most 2 from one message. Please send fewer."});
+    });
+});
+
+describe("readAttachments, from where", () => {
+    const servers: Server[] = [];
+    afterEach(async () => {
+        await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+    });
+
+    /** A file server on `host` that counts requests: `/file.txt` is a file, `/to?<url>` redirects to the URL. */
+    async function fileServer(host: string): Promise<{url: string, requests: string[]}> {
+        const requests: string[] = [];
+        const server = createServer((request, response) => {
+            requests.push(request.url ?? "");
+            const [route, target] = (request.url ?? "").split("?");
+            if (route === "/to")
+                response.writeHead(302, {location: decodeURIComponent(target ?? "")}).end();
+            else
+                response.writeHead(200, {"content-type": "text/plain"}).end("from the file server");
+        });
+        servers.push(server);
+        await new Promise<void>((resolve) => server.listen(0, host, resolve));
+        return {url: `http://${host}:${(server.address() as AddressInfo).port}`, requests};
+    }
+
+    const rules = {maxBytes: 1000, maxFiles: 5, hosts: attachmentHosts("http://127.0.0.1:3001/api")};
+    const file = (url: string) => ({name: "notes.txt", url, size: 20, contentType: "text/plain"});
+    const elsewhere = "I download files only from Discord, and notes.txt is stored elsewhere, so I did not read it.";
+
+    it("given Discord's hosts and a compatible server's, then those are the hosts files come from", () => {
+        expect(attachmentHosts("https://discord.com/api")).toEqual(["cdn.discordapp.com", "media.discordapp.net", "discord.com"]);
+        expect(rules.hosts).toEqual(["cdn.discordapp.com", "media.discordapp.net", "127.0.0.1"]);
+    });
+
+    it("given an attachment on another host, then it is never fetched and the asker is told", async () => {
+        const other = await fileServer("127.0.0.2");
+        await expect(readAttachments([file(`${other.url}/file.txt`)], rules)).rejects.toMatchObject({userMessage: elsewhere});
+        expect(other.requests).toEqual([]);
+    });
+
+    it("given a redirect to another host, then it is not followed; one that stays on the host is", async () => {
+        const discord = await fileServer("127.0.0.1");
+        const other = await fileServer("127.0.0.2");
+        await expect(readAttachments([file(`${discord.url}/to?${encodeURIComponent(`${other.url}/file.txt`)}`)], rules))
+            .rejects.toMatchObject({userMessage: elsewhere});
+        expect(other.requests).toEqual([]);
+
+        const read = await readAttachments([file(`${discord.url}/to?${encodeURIComponent("/file.txt")}`)], rules);
+        expect(read.files).toEqual([{name: "notes.txt", text: "from the file server"}]);
+        expect(discord.requests).toEqual([expect.stringMatching(/^\/to\?/), expect.stringMatching(/^\/to\?/), "/file.txt"]);
     });
 });
 

@@ -202,4 +202,14 @@ describe("parseConfig", () => {
         expect(secretsOf(config)).toEqual(["discord-token-1234", "sk-inference-5678"]);
         expect(secretsOf(parseConfig({}, {requireToken: false}))).toEqual([]);
     });
+
+    it("given INFERENCE_URL with a password and a query, then they are secrets too; with INFERENCE_API_KEY as well, it is refused without showing them", () => {
+        const url = "http://bot:hunter%402-x@gpu-box:8080/?token=query-secret-9";
+        expect(secretsOf(parseConfig({INFERENCE_URL: url}, {requireToken: false})))
+            .toEqual(["hunter%402-x", "hunter@2-x", "?token=query-secret-9", "token=query-secret-9"]);
+        const problems = problemsOf({INFERENCE_URL: url, INFERENCE_API_KEY: "sk-1"}, false);
+        expect(problems).toEqual([expect.stringMatching(/^INFERENCE_URL has credentials .* and INFERENCE_API_KEY is set/)]);
+        expect(problems.join("\n")).not.toMatch(/hunter|query-secret/);
+        expect(problemsOf({INFERENCE_URL: "ftp://bot:hunter%402-x@gpu-box"}, false)).toEqual([`INFERENCE_URL="ftp://[redacted]@gpu-box": must be an http(s) URL`]);
+    });
 });

@@ -23,6 +23,14 @@ describe("the logger", () => {
         expect(warning).toMatchObject({level: "warn", details: [{name: "Error", message: "bad\nthings with [redacted]", code: 50035}]});
     });
 
+    it("given a URL with credentials anywhere in an entry, then its user and password are redacted, however short", () => {
+        const {logger, lines} = capture("text");
+        logger.warn("Cannot reach http://user:pass@127.0.0.1:8080/v1.", new Error("fetch https://bot:pw@gpu-box/v1/models failed"));
+        expect(lines.join("")).toContain("Cannot reach http://[redacted]@127.0.0.1:8080/v1.");
+        expect(lines.join("")).toContain("fetch https://[redacted]@gpu-box/v1/models failed");
+        expect(lines.join("")).not.toMatch(/pass|pw@/);
+    });
+
     it("given the text format, then entries are readable lines with time and level", () => {
         const {logger, lines} = capture("text");
         logger.error("Start-up failed: the-secret-token-123");

@@ -1,6 +1,5 @@
 import {MessageFlags} from "discord.js";
 import type {ButtonInteraction} from "discord.js";
-import {askerOfInteraction, checkAccess} from "../access.js";
 import {answerInteraction} from "../answerInteraction.js";
 import type {BotContext} from "../BotContext.js";
 import {placeOfInteraction} from "../place.js";
@@ -15,12 +14,6 @@ export const continueRequest = "Continue your previous answer exactly where it w
 export async function continueAnswer(interaction: ButtonInteraction, context: BotContext, askerId: string, canManageMessages: boolean): Promise<void> {
     if (interaction.user.id !== askerId && !canManageMessages) {
         await interaction.reply({content: "Only the person who asked (or a moderator) can continue this answer.", flags: MessageFlags.Ephemeral});
-        return;
-    }
-
-    const access = checkAccess(context.settings.access, askerOfInteraction(interaction));
-    if (!access.allowed) {
-        await interaction.reply({content: access.reason, flags: MessageFlags.Ephemeral});
         return;
     }
     await answerInteraction(interaction, context, {text: continueRequest, think: false, place: placeOfInteraction(interaction)});

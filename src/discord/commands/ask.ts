@@ -1,7 +1,6 @@
 import {ApplicationIntegrationType, InteractionContextType, MessageFlags, SlashCommandBuilder} from "discord.js";
 import type {ChatInputCommandInteraction} from "discord.js";
 import type {FinalChatEvent} from "../../chat/events.js";
-import {askerOfInteraction, checkAccess} from "../access.js";
 import {answerInteraction, speakerOfInteraction} from "../answerInteraction.js";
 import type {BotContext} from "../BotContext.js";
 import {placeOfInteraction} from "../place.js";
@@ -31,12 +30,6 @@ export const ask: SlashCommand = {
         .setIntegrationTypes(ApplicationIntegrationType.GuildInstall),
 
     async execute(interaction, context) {
-        const access = checkAccess(context.settings.access, askerOfInteraction(interaction));
-        if (!access.allowed) {
-            await interaction.reply({content: access.reason, flags: MessageFlags.Ephemeral});
-            return;
-        }
-
         const question = (interaction.options.getString("question") ?? "").trim();
         if (question === "") {
             await interaction.reply({content: "Ask me something: `/ask question: what is a GGUF file?`", flags: MessageFlags.Ephemeral});

@@ -1,6 +1,7 @@
 import {MessageFlags, PermissionFlagsBits} from "discord.js";
 import type {ButtonInteraction, ChatInputCommandInteraction, Interaction} from "discord.js";
 import {UserFacingError} from "../../errors.js";
+import {askerOfInteraction, checkAccess} from "../access.js";
 import {parseButtonId} from "../answerButtons.js";
 import type {BotContext} from "../BotContext.js";
 import {continueAnswer} from "../buttons/continueAnswer.js";
@@ -8,11 +9,25 @@ import {showReasoning} from "../buttons/showReasoning.js";
 import {stopAnswer} from "../buttons/stopAnswer.js";
 import {commands} from "../commands/index.js";
 
-/** The one interaction handler: routes commands and buttons, and turns any error into an ephemeral reply. */
+/**
+ * The one interaction handler: the access rules first (the one gate for every command and button),
+ * then routes commands and buttons, and turns any error into an ephemeral reply.
+ */
 export async function handleInteraction(interaction: Interaction, context: BotContext): Promise<void> {
+    if (!interaction.isChatInputCommand() && !interaction.isButton())
+        return;
+
+    const access = checkAccess(context.settings.access, askerOfInteraction(interaction));
+    if (!access.allowed) {
+        await replyEphemeral(interaction, access.reason).catch((error: unknown) => {
+            context.errors.report(error, interaction.channelId ?? "unknown", "an access refusal");
+        });
+        return;
+    }
+
     if (interaction.isChatInputCommand())
         await runCommand(interaction, context);
-    else if (interaction.isButton())
+    else
         await pressButton(interaction, context);
 }
 

@@ -18,15 +18,19 @@ export const emptyPromptHint = "Ask me something after the mention, for example:
 
 /**
  * A message is a prompt when it mentions the bot, replies to one of the bot's messages, or is a
- * DM. The bot's own messages, other bots' and webhooks' never are.
+ * DM. The bot's own messages, other bots' and webhooks' never are. Nor is a message that came
+ * without content or files and does not mention the bot: without the Message Content intent,
+ * Discord sends a reply to the bot that does not ping it that way, and its words are unknown.
  */
-export function isPromptFor(message: Message, botId: string): boolean {
+function isPromptFor(message: Message, botId: string): boolean {
     if (message.author.bot || message.author.id === botId || message.webhookId != null || message.system)
         return false;
 
-    return !message.inGuild() ||
-        message.mentions.users.has(botId) ||
-        message.mentions.repliedUser?.id === botId;
+    const mentionsBot = message.mentions.users.has(botId);
+    if (message.content === "" && message.attachments.size === 0 && !mentionsBot)
+        return false;
+
+    return !message.inGuild() || mentionsBot || message.mentions.repliedUser?.id === botId;
 }
 
 export async function handleMessage(message: Message, context: BotContext): Promise<void> {
@@ -60,23 +64,36 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     }
 
     const question = cleanPrompt(message.content, botId, mentionNames(message));
+    const attachments = deliveredAttachments(message.attachments.values());
+    if (question === "" && attachments.length === 0)
+        return reply(emptyPromptHint);
+
+    // the question's place in line first: a full queue is said at once, without downloading its files
+    const reserved = context.chat.reserve(message.channelId);
+    if (!reserved.accepted)
+        return reply(reserved.userMessage);
+    const {reservation} = reserved;
+
     let attached: AttachmentsRead;
     try {
-        attached = await readAttachments(deliveredAttachments(message.attachments.values()), {
+        attached = await readAttachments(attachments, {
             maxBytes: context.settings.attachmentMaxBytes,
-            maxFiles: context.settings.attachmentMaxFiles
+            maxFiles: context.settings.attachmentMaxFiles,
+            hosts: context.settings.attachmentHosts
         });
     } catch (error) {
+        reservation.release();
         if (error instanceof UserFacingError)
             return reply(error.userMessage);
         throw error;
     }
-    if (question === "" && attached.files.length === 0)
+    if (question === "" && attached.files.length === 0) {
+        reservation.release();
         return reply([...attached.notes, emptyPromptHint].join("\n"));
+    }
 
     const controller = new AbortController();
-    const result = context.chat.ask({
-        channelId: message.channelId,
+    const result = reservation.ask({
         speaker: message.member?.displayName ?? message.author.displayName,
         userId: message.author.id,
         text: withAttachedFiles(question, attached.files),
@@ -111,6 +128,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         askerId: message.author.id,
         channelId: message.channelId,
         stream: result.stream,
+        think: true,
         controller,
         transport: messageReplyTransport(placeholder, channel, answerId, (page) => context.interrupted.addPage(answerId, page)),
         pending: {kind: "message", answerId, channelId: message.channelId, messageId: placeholder.id},

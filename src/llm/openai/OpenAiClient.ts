@@ -1,10 +1,14 @@
+import {credentialsOf, shownUrl} from "../../utils/urlSecrets.js";
 import {InferenceServerError, InferenceUnreachableError} from "./inferenceErrors.js";
 import {serverSentEventData} from "./serverSentEvents.js";
 
 export type OpenAiClientOptions = {
-    /** The server's base URL, without `/v1` (`http://127.0.0.1:8080`). */
+    /**
+     * The server's base URL, without `/v1` (`http://127.0.0.1:8080`). Credentials in it (`http://user:password@host`)
+     * are sent as `Authorization: Basic`; its query goes with every request. Neither is ever shown.
+     */
     readonly baseUrl: string;
-    /** Sent as `Authorization: Bearer <key>` when set. */
+    /** Sent as `Authorization: Bearer <key>` when set (instead of the URL's credentials). */
     readonly apiKey?: string;
     /**
      * A request is given up when the server sends nothing for this long: while it reads the prompt
@@ -54,13 +58,23 @@ export type ServerModel = {readonly id: string, /** vLLM's context size */ reado
  * Network failures become {@link InferenceUnreachableError}, error answers {@link InferenceServerError}.
  */
 export class OpenAiClient {
-    readonly baseUrl: string;
-    readonly #apiKey: string | undefined;
+    /** The base URL as it may be shown: without credentials or query. */
+    readonly shownUrl: string;
+    /** The base URL without its credentials (Node's fetch refuses URLs with them). */
+    readonly #baseUrl: URL;
+    readonly #authorization: string | undefined;
     readonly #idleTimeoutMs: number;
 
     constructor({baseUrl, apiKey, idleTimeoutMs = 180_000}: OpenAiClientOptions) {
-        this.baseUrl = baseUrl.replace(/\/+$/, "");
-        this.#apiKey = apiKey;
+        this.shownUrl = shownUrl(baseUrl);
+        const credentials = credentialsOf(baseUrl);
+        const url = new URL(baseUrl);
+        url.username = "";
+        url.password = "";
+        this.#baseUrl = url;
+        this.#authorization = apiKey != null
+            ? `Bearer ${apiKey}`
+            : credentials == null ? undefined : `Basic ${Buffer.from(credentials, "utf8").toString("base64")}`;
         this.#idleTimeoutMs = idleTimeoutMs;
     }
 
@@ -145,7 +159,7 @@ export class OpenAiClient {
                     promptTokensRead = usage.prompt_tokens - (numberOr0(asRecord(usage.prompt_tokens_details).cached_tokens));
             }
         } catch (error) {
-            throw watchdog.explain(error, this.baseUrl);
+            throw watchdog.explain(error, this.shownUrl);
         } finally {
             watchdog.stop();
         }
@@ -171,7 +185,7 @@ export class OpenAiClient {
                 throw await errorOf(response);
             return await response.json();
         } catch (error) {
-            throw watchdog.explain(error, this.baseUrl);
+            throw watchdog.explain(error, this.shownUrl);
         } finally {
             watchdog.stop();
         }
@@ -181,17 +195,19 @@ export class OpenAiClient {
         const headers: Record<string, string> = {accept: method === "POST" && path.endsWith("/completions") ? "text/event-stream" : "application/json"};
         if (body !== undefined)
             headers["content-type"] = "application/json";
-        if (this.#apiKey != null)
-            headers.authorization = `Bearer ${this.#apiKey}`;
+        if (this.#authorization != null)
+            headers.authorization = this.#authorization;
+        const url = new URL(this.#baseUrl);
+        url.pathname = `${url.pathname.replace(/\/+$/, "")}${path}`;
         try {
-            return await fetch(`${this.baseUrl}${path}`, {
+            return await fetch(url, {
                 method,
                 headers,
                 body: body === undefined ? undefined : JSON.stringify(body),
                 signal: watchdog.signal
             });
         } catch (error) {
-            throw watchdog.explain(error, this.baseUrl);
+            throw watchdog.explain(error, this.shownUrl);
         }
     }
 }

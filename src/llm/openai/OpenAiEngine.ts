@@ -31,6 +31,7 @@ export type OpenAiEngineSettings = Pick<Config,
 
 /** What start-up learnt about the server. */
 export type OpenAiEngineInfo = {
+    /** INFERENCE_URL as it may be shown: without credentials or query. */
     readonly url: string;
     readonly model: string;
     /** Tokens per conversation: the server's slot context (llama-server's `/props`, vLLM's `max_model_len`), else CONTEXT_SIZE. */
@@ -97,10 +98,10 @@ export class OpenAiEngine implements ConversationEngine {
      * @throws {EngineStartError} naming INFERENCE_URL when the server cannot be reached or has no model
      */
     static async connect(settings: OpenAiEngineSettings, store: HistoryStore<ChatHistoryItem[]>, logger: Logger): Promise<OpenAiEngine> {
-        const url = settings.inferenceUrl;
-        if (url == null)
+        if (settings.inferenceUrl == null)
             throw new EngineStartError("INFERENCE=openai needs INFERENCE_URL, the server's base URL.");
-        const client = new OpenAiClient({baseUrl: url, apiKey: settings.inferenceApiKey, idleTimeoutMs: settings.idleTimeoutMs});
+        const client = new OpenAiClient({baseUrl: settings.inferenceUrl, apiKey: settings.inferenceApiKey, idleTimeoutMs: settings.idleTimeoutMs});
+        const url = client.shownUrl;
         const retry = settings.retry ?? defaultRetryPolicy;
         try {
             const models = await withRetries(() => client.models(), retry, new AbortController().signal,
@@ -235,7 +236,7 @@ export class OpenAiEngine implements ConversationEngine {
 
     async status(): Promise<EngineStatus> {
         return {
-            engine: `OpenAI-compatible server at ${this.info.url}`,
+            engine: "OpenAI-compatible server",
             model: this.info.model,
             gpu: "unknown (the inference server's own)",
             contextSize: this.info.contextSize,
