@@ -102,10 +102,22 @@ type Ticket = {
     removeSignalListener?: () => void;
 };
 
+/** A place held in a channel's line (see {@link ChatService.reserve}). */
+type Hold = {
+    /** Set when the channel is reset meanwhile: the question is stopped as soon as it is asked. */
+    stopReason?: StopReason;
+    /** No longer counts as waiting (asked, given up, or the service closing). */
+    readonly leave: () => void;
+    /** Lets the channel's line go on: with the question asked in the place, or without (undefined). */
+    readonly settle: (ticket: Ticket | undefined) => void;
+};
+
 type Channel = {
     /** One prompt at a time per channel, in order. */
     readonly queue: PQueue;
     readonly tickets: Set<Ticket>;
+    /** Places held for questions being put together, in the queue already. */
+    readonly holds: Set<Hold>;
 };
 
 /**
@@ -124,8 +136,7 @@ export class ChatService {
     /** Generation slots shared by all channels: one per sequence. */
     readonly #slots: PQueue;
     #ticketCount = 0;
-    /** Places held by reservations, per channel. */
-    readonly #reserved = new Map<string, number>();
+    /** Places held for questions being put together, in all channels. */
     #reservedCount = 0;
     #closed = false;
 
@@ -147,56 +158,90 @@ export class ChatService {
      * Queues a prompt in its channel. Answers at once: either a stream of the prompt's events, or
      * busy (queue limits, or shutting down) with a message for the user.
      */
-    ask({channelId, ...request}: AskRequest): AskResult {
-        const reserved = this.reserve(channelId);
-        return reserved.accepted ? reserved.reservation.ask(request) : reserved;
+    ask(request: AskRequest): AskResult {
+        const refusal = this.#refusal(request.channelId);
+        if (refusal !== undefined)
+            return refusal;
+
+        const channel = this.#channel(request.channelId);
+        const ticket = this.#admit(channel, request);
+        void channel.queue.add(() => this.#run(ticket));
+        return {accepted: true, stream: ticket.stream, position: ticket.position};
     }
 
     /**
-     * Holds a place in a channel's queue for a question still being put together, or answers busy
-     * (queue limits, or shutting down) with a message for the user, as `ask` would.
+     * Holds a place in a channel's line for a question still being put together, or answers busy
+     * (queue limits, or shutting down) with a message for the user, as `ask` would. The place is
+     * kept in order: questions asked in the channel after it are answered after it.
      */
     reserve(channelId: string): ReserveResult {
-        if (this.#closed)
-            return closedBusy();
+        const refusal = this.#refusal(channelId);
+        if (refusal !== undefined)
+            return refusal;
 
-        const waitingInChannel = (this.#channels.get(channelId)?.tickets.size ?? 0) + (this.#reserved.get(channelId) ?? 0);
-        if (waitingInChannel >= this.#queuePerChannel)
-            return busy("channel", `This channel already has ${waitingInChannel} questions waiting for me. Please wait for them to be answered.`);
-        if (this.#ticketCount + this.#reservedCount >= this.#queueTotal)
-            return busy("global", "I am busy answering lots of questions right now. Please try again in a minute.");
-
-        this.#reserved.set(channelId, (this.#reserved.get(channelId) ?? 0) + 1);
-        this.#reservedCount++;
-        let held = true;
-        const release = () => {
-            if (!held)
-                return;
-            held = false;
-            this.#reservedCount--;
-            const left = (this.#reserved.get(channelId) ?? 1) - 1;
-            if (left === 0)
-                this.#reserved.delete(channelId);
-            else
-                this.#reserved.set(channelId, left);
+        const channel = this.#channel(channelId);
+        let settle: Hold["settle"] = () => {};
+        const asked = new Promise<Ticket | undefined>((resolve) => {
+            settle = resolve;
+        });
+        const hold: Hold = {
+            leave: () => {
+                if (channel.holds.delete(hold))
+                    this.#reservedCount--;
+            },
+            settle
         };
+        channel.holds.add(hold);
+        this.#reservedCount++;
+        void channel.queue.add(async () => {
+            const ticket = await asked;
+            if (ticket !== undefined)
+                await this.#run(ticket);
+        });
+        let used = false;
         return {
             accepted: true,
             reservation: {
                 ask: (request) => {
-                    if (!held)
+                    if (used)
                         throw new Error("This reservation was already used.");
-                    release();
-                    return this.#closed ? closedBusy() : this.#enqueue({channelId, ...request});
+                    used = true;
+                    hold.leave();
+                    if (this.#closed) {
+                        hold.settle(undefined);
+                        return closedBusy();
+                    }
+                    const ticket = this.#admit(channel, {channelId, ...request});
+                    hold.settle(ticket);
+                    if (hold.stopReason !== undefined)
+                        this.#stop(ticket, hold.stopReason);
+                    return {accepted: true, stream: ticket.stream, position: ticket.position};
                 },
-                release
+                release: () => {
+                    used = true;
+                    hold.leave();
+                    hold.settle(undefined);
+                }
             }
         };
     }
 
-    /** Puts an admitted prompt in its channel's line. */
-    #enqueue({channelId, speaker, userId, text, signal, think = true, place = neutralPlace(channelId)}: AskRequest): AskResult {
-        const channel = this.#channel(channelId);
+    /** Why a new question in the channel is refused (queue limits, or shutting down); undefined: it is taken. */
+    #refusal(channelId: string): Busy | undefined {
+        if (this.#closed)
+            return closedBusy();
+
+        const channel = this.#channels.get(channelId);
+        const waitingInChannel = channel === undefined ? 0 : channel.tickets.size + channel.holds.size;
+        if (waitingInChannel >= this.#queuePerChannel)
+            return busy("channel", `This channel already has ${waitingInChannel} questions waiting for me. Please wait for them to be answered.`);
+        if (this.#ticketCount + this.#reservedCount >= this.#queueTotal)
+            return busy("global", "I am busy answering lots of questions right now. Please try again in a minute.");
+        return undefined;
+    }
+
+    /** Makes an admitted prompt a ticket in its channel's line; its place in the channel's queue is already taken. */
+    #admit(channel: Channel, {channelId, speaker, userId, text, signal, think = true, place = neutralPlace(channelId)}: AskRequest): Ticket {
         const ticket: Ticket = {
             channelId,
             prompt: formatPrompt(speaker, text),
@@ -226,9 +271,7 @@ export class ChatService {
             if (signal.aborted)
                 onAbort();
         }
-
-        void channel.queue.add(() => this.#run(ticket));
-        return {accepted: true, stream: ticket.stream, position};
+        return ticket;
     }
 
     /**
@@ -241,9 +284,12 @@ export class ChatService {
         const tickets = [...channel.tickets];
         for (const ticket of tickets)
             this.#stop(ticket, "reset");
+        const holds = [...channel.holds];
+        for (const hold of holds)
+            hold.stopReason = "reset";
 
         await channel.queue.add(() => this.#engine.reset(channelId));
-        return tickets.length;
+        return tickets.length + holds.length;
     }
 
     /**
@@ -269,9 +315,15 @@ export class ChatService {
     /** Takes no new prompts, stops every running and waiting one (reason "shutdown"), and waits for them to end. */
     async close(): Promise<void> {
         this.#closed = true;
-        for (const channel of this.#channels.values())
+        for (const channel of this.#channels.values()) {
             for (const ticket of channel.tickets)
                 this.#stop(ticket, "shutdown");
+            // a question still being put together is not waited for
+            for (const hold of channel.holds) {
+                hold.leave();
+                hold.settle(undefined);
+            }
+        }
 
         await Promise.all([...this.#channels.values()].map((channel) => channel.queue.onIdle()));
     }
@@ -281,7 +333,7 @@ export class ChatService {
         if (existing != null)
             return existing;
 
-        const channel: Channel = {queue: new PQueue({concurrency: 1}), tickets: new Set()};
+        const channel: Channel = {queue: new PQueue({concurrency: 1}), tickets: new Set(), holds: new Set()};
         channel.queue.on("idle", () => {
             if (channel.tickets.size === 0 && this.#channels.get(channelId) === channel)
                 this.#channels.delete(channelId);
@@ -292,8 +344,9 @@ export class ChatService {
 
     /** 0 when the prompt can start right away; else its place in line (1 = next). */
     #placeInLine(channel: Channel): number {
-        if (channel.tickets.size > 0)
-            return channel.tickets.size;
+        const ahead = channel.tickets.size + channel.holds.size;
+        if (ahead > 0)
+            return ahead;
 
         if (this.#slots.pending >= this.#slots.concurrency)
             return this.#slots.size + 1;

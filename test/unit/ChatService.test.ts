@@ -151,6 +151,34 @@ describe("ChatService", () => {
         expect(engine.generations.map((generation) => generation.request.prompt)).toEqual(["d", "a"]);
     });
 
+    it("given a question whose files are still being read, then a later question in its channel waits for it and is answered after it", async () => {
+        const {engine, chat} = createService();
+        const held = chat.reserve("1");
+        if (!held.accepted)
+            throw new Error("expected the place to be held");
+        const later = chat.ask({channelId: "1", text: "later"});
+        expect(later).toMatchObject({accepted: true, position: 1});
+
+        const first = accepted(held.reservation.ask({text: "with files"}));
+        (await engine.started(1)).finish();
+        expect(await first.final).toMatchObject({type: "done"});
+        (await engine.started(2)).finish();
+        expect(await accepted(later).final).toMatchObject({type: "done"});
+        expect(engine.generations.map((generation) => generation.request.prompt)).toEqual(["with files", "later"]);
+    });
+
+    it("given a reset while a question's files are being read, then that question is dropped as reset once asked", async () => {
+        const {engine, chat} = createService();
+        const held = chat.reserve("1");
+        if (!held.accepted)
+            throw new Error("expected the place to be held");
+        const reset = chat.reset("1");
+        const stream = accepted(held.reservation.ask({text: "with files"}));
+        expect(await stream.final).toMatchObject({type: "stopped", reason: "reset"});
+        expect(await reset).toBe(1);
+        expect(engine.generations).toEqual([]);
+    });
+
     it("given a reservation when the service closes, then its question is refused as shutting down", async () => {
         const {chat} = createService();
         const held = chat.reserve("1");
