@@ -10,6 +10,7 @@ import {SequenceStateStore} from "./llm/SequenceStateStore.js";
 import {stateIdentity} from "./llm/stateIdentity.js";
 import {SessionPool} from "./llm/SessionPool.js";
 import type {Logger} from "./logger.js";
+import {diskWorker} from "./store/DiskWorkerClient.js";
 import type {HistoryStore} from "./store/HistoryStore.js";
 import {openPersonaStore} from "./store/personaStore.js";
 
@@ -95,12 +96,13 @@ export class ChatRuntime {
         ];
     }
 
-    /** Stops every answer (reason "shutdown"), saves the histories, frees node-llama-cpp. Safe to call twice. */
+    /** Stops every answer (reason "shutdown"), saves the histories, frees node-llama-cpp and the disk worker. Safe to call twice. */
     close(): Promise<void> {
         this.#closing ??= (async () => {
             await this.chat.close();
             await this.sessions.close();
             await this.engine.close();
+            await diskWorker.close();
         })();
         return this.#closing;
     }

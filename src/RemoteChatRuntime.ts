@@ -6,6 +6,7 @@ import {openConversationStore} from "./llm/conversationStore.js";
 import {OpenAiEngine} from "./llm/openai/OpenAiEngine.js";
 import type {OpenAiEngineSettings} from "./llm/openai/OpenAiEngine.js";
 import type {Logger} from "./logger.js";
+import {diskWorker} from "./store/DiskWorkerClient.js";
 import type {HistoryStore} from "./store/HistoryStore.js";
 import {openPersonaStore} from "./store/personaStore.js";
 
@@ -48,11 +49,12 @@ export class RemoteChatRuntime {
         ];
     }
 
-    /** Stops every answer (reason "shutdown") and saves the histories. Safe to call twice. */
+    /** Stops every answer (reason "shutdown"), saves the histories and frees the disk worker. Safe to call twice. */
     close(): Promise<void> {
         this.#closing ??= (async () => {
             await this.chat.close();
             await this.engine.close();
+            await diskWorker.close();
         })();
         return this.#closing;
     }

@@ -11,6 +11,7 @@ import {loadConfigOrExit} from "./loadConfigOrExit.js";
 import {createLogger} from "./logger.js";
 import type {Logger} from "./logger.js";
 import {startChatRuntime} from "./startChatRuntime.js";
+import {diskWorker} from "./store/DiskWorkerClient.js";
 import type {AnyChatRuntime} from "./startChatRuntime.js";
 import {settlesWithin} from "./utils/settlesWithin.js";
 
@@ -98,6 +99,8 @@ async function stop(signal: NodeJS.Signals, runtime: AnyChatRuntime, bot: Discor
         if (unsaved.length > 0)
             leftUndone.push(`the conversations of ${unsaved.join(", ")} could not be saved (see the warnings above)`);
         await bot.close();
+        // what the bot saved while closing lands before the process ends
+        await diskWorker.close();
         if (leftUndone.length === 0)
             logger.info("Stopped cleanly.");
         else

@@ -79,6 +79,16 @@ export function endlessTinyModel(): Promise<string> {
     return createTinyModelFile({endOfTurnBias: 0});
 }
 
+/**
+ * A model whose KV cache has the default model's shape, Qwen3-1.7B's (28 layers, 8 KV heads of 128:
+ * 112 KiB of state per token), and little else (8 query heads, feed-forward 256, the tests' vocabulary,
+ * Q8_0, ~150 MB): its states are as big as the default model's, token for token, and it reads a full
+ * 2,048-token context in seconds.
+ */
+export function qwen3KvShapeModel(): Promise<string> {
+    return createTinyModelFile({layers: 28, embeddingLength: 1024, feedForwardLength: 256, heads: 8, kvHeads: 8, weightType: "q8_0"});
+}
+
 /** `../shared/models/stories260K.gguf` (a real, trained 260K-parameter model) when it is there. */
 export function storiesModel(): string | undefined {
     const modelPath = path.resolve(projectRoot, "../shared/models/stories260K.gguf");

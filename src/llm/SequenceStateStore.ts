@@ -1,11 +1,10 @@
 import {createHash} from "node:crypto";
-import {closeSync, openSync, readSync} from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import {crc32} from "node:zlib";
 import type {ChatHistoryItem, LlamaContextSequence} from "node-llama-cpp";
 import type {Logger} from "../logger.js";
 import {privateDirectoryMode, privateFileMode, temporaryPathFor, writeFileAtomically} from "../store/atomicFile.js";
+import {diskWorker} from "../store/DiskWorkerClient.js";
 import {assertValidConversationId} from "../store/HistoryStore.js";
 import {isMissingFileError} from "../utils/isMissingFileError.js";
 import {SerialByKey} from "../utils/SerialByKey.js";
@@ -124,7 +123,7 @@ export class SequenceStateStore {
                 historyHash: hashHistory(history),
                 tokens,
                 bytes: fileSize,
-                crc32: fileCrc32(temporaryPath)
+                crc32: await diskWorker.crc32(temporaryPath)
             };
             // renamed, not flushed to disk: after a power cut, a state that did not reach the disk fails its
             // size or CRC check and costs a re-read, while a flush on every eviction would slow every one
@@ -188,7 +187,7 @@ export class SequenceStateStore {
         const bytes = await fs.stat(statePath).then((stats) => stats.size, () => undefined);
         if (bytes !== description.bytes)
             return bytes === undefined ? "the state file is missing" : "the state file is truncated or too long";
-        if (fileCrc32(statePath) !== description.crc32)
+        if (await diskWorker.crc32(statePath) !== description.crc32)
             return "the state file is damaged";
         return undefined;
     }
@@ -267,25 +266,6 @@ export class SequenceStateStore {
 
 function hashHistory(history: readonly ChatHistoryItem[]): string {
     return createHash("sha256").update(JSON.stringify(history)).digest("hex");
-}
-
-/**
- * The CRC-32 of a state file, read synchronously in 4 MiB pieces: with libuv's pool at one thread (see
- * src/launch.cts) each asynchronous read would wait for the decode in progress, so a 13 MB state read
- * in 1 MiB chunks waited for 13 decodes of the other channels, and the channel taking the sequence
- * waited with it. Reading from the page cache takes a few milliseconds per 10 MB.
- */
-function fileCrc32(filePath: string): number {
-    const file = openSync(filePath, "r");
-    try {
-        const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-        let crc = 0;
-        for (let read = readSync(file, buffer); read > 0; read = readSync(file, buffer))
-            crc = crc32(buffer.subarray(0, read), crc);
-        return crc;
-    } finally {
-        closeSync(file);
-    }
 }
 
 function parseDescription(text: string): StateDescription | undefined {

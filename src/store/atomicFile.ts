@@ -1,6 +1,5 @@
 import {randomUUID} from "node:crypto";
-import {renameSync, writeFileSync} from "node:fs";
-import fs from "node:fs/promises";
+import {diskWorker} from "./DiskWorkerClient.js";
 
 /**
  * What the bot saves holds what users said and, for replies being written, interaction tokens: only
@@ -18,20 +17,13 @@ export function temporaryPathFor(filePath: string): string {
  * Writes `content` to a temporary file, flushes it to disk and renames it over `filePath`: a crash
  * mid-write leaves the previous file intact, never a half-written one. Without `flush`, a power cut
  * can still leave the new name with missing content: only for files whose reader checks them.
- * The file is readable by the bot's user only.
+ * The file is readable by the bot's user only. Resolves once the file is in place.
  *
- * The writing is synchronous on purpose: the bot runs libuv's thread pool with one thread (see
- * src/launch.cts), where every asynchronous file step would wait for the decode in progress, so a save
- * made of five steps would wait for five decodes. A small file written in one go takes about a
- * millisecond, and is on disk before the bot does anything else, for example before a crash.
+ * The writing happens on the disk worker thread ({@link diskWorker}), with synchronous calls: a flush
+ * can take tens of milliseconds, which the event loop (the gateway heartbeat, every channel's edits)
+ * must not wait for, and libuv's pool has one thread in the bot (see src/launch.cts), where each
+ * asynchronous step would wait for the decode in progress.
  */
-export async function writeFileAtomically(filePath: string, content: string, {flush = true}: {readonly flush?: boolean} = {}): Promise<void> {
-    const temporaryPath = temporaryPathFor(filePath);
-    try {
-        writeFileSync(temporaryPath, content, {encoding: "utf8", mode: privateFileMode, flush});
-        renameSync(temporaryPath, filePath);
-    } catch (error) {
-        await fs.rm(temporaryPath, {force: true});
-        throw error;
-    }
+export function writeFileAtomically(filePath: string, content: string, {flush = true}: {readonly flush?: boolean} = {}): Promise<void> {
+    return diskWorker.writeFileAtomically(filePath, {temporaryPath: temporaryPathFor(filePath), content, mode: privateFileMode, flush});
 }
