@@ -8,7 +8,7 @@ import type {Personas} from "../chat/Personas.js";
 import type {Config, Shards} from "../config.js";
 import type {Logger} from "../logger.js";
 import {ActiveAnswers} from "./ActiveAnswers.js";
-import {ChannelWriteLimits} from "./ChannelWriteLimit.js";
+import {CHANNEL_WRITE_LIMIT, ChannelWriteLimits} from "./ChannelWriteLimit.js";
 import {DiscordAccessError, explainDiscordFailure} from "./checkDiscordAccess.js";
 import type {BotContext} from "./BotContext.js";
 import {commandDefinitions} from "./commands/index.js";
@@ -32,7 +32,7 @@ export const botPermissions = new PermissionsBitField([
 ]);
 
 export type DiscordBotSettings = Pick<Config,
-    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards"
+    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "channelWriteWindowMs" | "showThinking" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards"
     | "allowedChannelIds" | "allowedRoleIds" | "blockedUserIds" | "allowDms" | "personaPermission" | "attachmentMaxBytes"
     | "attachmentMaxFiles" | "statusText">;
 
@@ -119,7 +119,7 @@ export class DiscordBot {
             errors: new DiscordErrorReporter(logger),
             interrupted: new InterruptedReplies(replyStateDirectory(settings.dataDir, this.client), logger),
             thoughts: new KeptThoughts(),
-            writeLimits: new ChannelWriteLimits(),
+            writeLimits: new ChannelWriteLimits({writes: CHANNEL_WRITE_LIMIT.writes, windowMs: settings.channelWriteWindowMs}),
             settings: {
                 editIntervalMs: settings.editIntervalMs,
                 showThinking: settings.showThinking,
