@@ -85,6 +85,11 @@ export type Config = {
     /** EDIT_INTERVAL_MS: minimum time between two edits of a streamed message; default 1250. */
     readonly editIntervalMs: number;
     /**
+     * CHANNEL_WRITE_WINDOW_MS: the window of the channel write limit (5 message writes per window, in
+     * every channel); default 5000, Discord's. Only a Discord-compatible server that allows more wants less.
+     */
+    readonly channelWriteWindowMs: number;
+    /**
      * THINKING_BUDGET: the most tokens a reasoning model may think before it answers; default
      * {@link defaultThinkingBudget}. 0 turns thinking off. Not counted in MAX_TOKENS.
      */
@@ -204,6 +209,7 @@ const schema = z.object({
     THINKING_BUDGET: setting(integer(0, 1_048_576).default(defaultThinkingBudget)),
     SYSTEM_PROMPT: setting(z.string().default(defaultSystemPrompt)),
     EDIT_INTERVAL_MS: setting(integer(100, 60_000).default(1250)),
+    CHANNEL_WRITE_WINDOW_MS: setting(integer(100, 60_000).default(5000)),
     SHOW_THINKING: setting(z.enum(["true", "false"], {error: "must be true or false"}).default("false")),
     DATA_DIR: setting(z.string().default("data")),
     STATE_CACHE_MB: setting(integer(0, 16_777_216).default(2048)),
@@ -305,6 +311,7 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
         thinkingBudget: data.THINKING_BUDGET,
         systemPrompt: data.SYSTEM_PROMPT,
         editIntervalMs: data.EDIT_INTERVAL_MS,
+        channelWriteWindowMs: data.CHANNEL_WRITE_WINDOW_MS,
         showThinking: data.SHOW_THINKING === "true",
         dataDir: data.DATA_DIR,
         stateCacheMb: data.STATE_CACHE_MB,

@@ -1,12 +1,16 @@
+/** A channel's write limit: at most `writes` message creates and edits in any `windowMs`. */
+export type ChannelWriteWindow = Readonly<{writes: number, windowMs: number}>;
+
 /**
  * Discord's limit on message writes (creates and edits together) in one channel: 5 per 5 s. It
  * covers every write to the channel: placeholders, notes, and the pages of every reply there.
+ * `CHANNEL_WRITE_WINDOW_MS` shortens the window for a server that allows more (the tests' fake Discord).
  */
-export const CHANNEL_WRITE_LIMIT: Readonly<{writes: number, windowMs: number}> = Object.freeze({writes: 5, windowMs: 5000});
+export const CHANNEL_WRITE_LIMIT: ChannelWriteWindow = Object.freeze({writes: 5, windowMs: 5000});
 
 /**
- * The writes to one channel, shared by everything that writes there, to keep within
- * {@link CHANNEL_WRITE_LIMIT}. Writes are counted from when they settled, which is after Discord
+ * The writes to one channel, shared by everything that writes there, to keep within its
+ * {@link ChannelWriteWindow}. Writes are counted from when they settled, which is after Discord
  * counted them, so a write started `windowMs` after another settled is never in the same window as
  * it; a write in flight holds its place until it settles. A write is taken with {@link begin} in
  * the same tick as {@link availableAt} said it may go, so two writers never take the same place.
@@ -16,11 +20,16 @@ export class ChannelWriteLimit {
     readonly #settledTimes: number[] = [];
     #inFlight = 0;
     readonly #listeners = new Set<() => void>();
+    readonly #limit: ChannelWriteWindow;
+
+    constructor(limit: ChannelWriteWindow = CHANNEL_WRITE_LIMIT) {
+        this.#limit = limit;
+    }
 
     /** Whether nobody writes or waits to write, and no write is recent enough to count: it can be forgotten. */
     get unused(): boolean {
         const last = this.#settledTimes.at(-1);
-        return this.#inFlight === 0 && this.#listeners.size === 0 && (last === undefined || last <= performance.now() - CHANNEL_WRITE_LIMIT.windowMs);
+        return this.#inFlight === 0 && this.#listeners.size === 0 && (last === undefined || last <= performance.now() - this.#limit.windowMs);
     }
 
     /**
@@ -28,7 +37,7 @@ export class ChannelWriteLimit {
      * limit unused; `Infinity` while that depends on writes still in flight (listen with {@link onSettled}).
      */
     availableAt(reserve: number): number {
-        const {writes, windowMs} = CHANNEL_WRITE_LIMIT;
+        const {writes, windowMs} = this.#limit;
         const allowed = writes - reserve;
         const since = performance.now() - windowMs;
         const recent = this.#settledTimes.filter((at) => at > since);
@@ -56,7 +65,7 @@ export class ChannelWriteLimit {
     record(at: number): void {
         this.#settledTimes.push(at);
         this.#settledTimes.sort((a, b) => a - b);
-        if (this.#settledTimes.length > CHANNEL_WRITE_LIMIT.writes)
+        if (this.#settledTimes.length > this.#limit.writes)
             this.#settledTimes.shift();
         for (const listener of [...this.#listeners])
             listener();
@@ -100,6 +109,11 @@ export class ChannelWriteLimit {
 /** Every channel's {@link ChannelWriteLimit}, made when first needed and forgotten once unused. */
 export class ChannelWriteLimits {
     readonly #limits = new Map<string, ChannelWriteLimit>();
+    readonly #limit: ChannelWriteWindow;
+
+    constructor(limit: ChannelWriteWindow = CHANNEL_WRITE_LIMIT) {
+        this.#limit = limit;
+    }
 
     forChannel(channelId: string): ChannelWriteLimit {
         const existing = this.#limits.get(channelId);
@@ -109,7 +123,7 @@ export class ChannelWriteLimits {
         for (const [id, limit] of this.#limits)
             if (limit.unused)
                 this.#limits.delete(id);
-        const limit = new ChannelWriteLimit();
+        const limit = new ChannelWriteLimit(this.#limit);
         this.#limits.set(channelId, limit);
         return limit;
     }

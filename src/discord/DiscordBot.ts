@@ -9,7 +9,7 @@ import type {Config, Shards} from "../config.js";
 import type {Logger} from "../logger.js";
 import {ActiveAnswers} from "./ActiveAnswers.js";
 import {attachmentHosts} from "./attachments.js";
-import {ChannelWriteLimits} from "./ChannelWriteLimit.js";
+import {CHANNEL_WRITE_LIMIT, ChannelWriteLimits} from "./ChannelWriteLimit.js";
 import {DiscordAccessError, explainDiscordFailure} from "./checkDiscordAccess.js";
 import type {BotContext} from "./BotContext.js";
 import {commandDefinitions} from "./commands/index.js";
@@ -33,7 +33,7 @@ export const botPermissions = new PermissionsBitField([
 ]);
 
 export type DiscordBotSettings = Pick<Config,
-    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "showThinking" | "thinkingBudget" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards"
+    "discordToken" | "discordApiUrl" | "devGuildId" | "editIntervalMs" | "channelWriteWindowMs" | "showThinking" | "thinkingBudget" | "resetPermission" | "userCooldownMs" | "dataDir" | "shards"
     | "allowedChannelIds" | "allowedRoleIds" | "blockedUserIds" | "allowDms" | "personaPermission" | "attachmentMaxBytes"
     | "attachmentMaxFiles" | "statusText">;
 
@@ -120,7 +120,7 @@ export class DiscordBot {
             errors: new DiscordErrorReporter(logger),
             interrupted: new InterruptedReplies(replyStateDirectory(settings.dataDir, this.client), logger),
             thoughts: new KeptThoughts(),
-            writeLimits: new ChannelWriteLimits(),
+            writeLimits: new ChannelWriteLimits({writes: CHANNEL_WRITE_LIMIT.writes, windowMs: settings.channelWriteWindowMs}),
             settings: {
                 editIntervalMs: settings.editIntervalMs,
                 showThinking: settings.showThinking,

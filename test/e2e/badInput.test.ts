@@ -1,4 +1,5 @@
 import {describe, expect, it} from "vitest";
+import {splitMessage} from "../../src/discord/splitMessage.js";
 import {isStillAnswering} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
@@ -36,9 +37,16 @@ describe("bad input", () => {
         const {discord} = harness;
         const noise = `<@${discord.users.bob.id}> Z̷̢̛a̸̧͝l̶̨̛g̵̢̛o̷̧͠ \u202Eevil\u202C \u200F ‮ <@&${discord.moderatorRoleId}> `;
         const content = noise.repeat(Math.floor(1900 / noise.length));
-        const reply = await ask(harness, discord.channelIds[1]!, content);
+        const channelId = discord.channelIds[1]!;
+        await ask(harness, channelId, content);
 
-        expect(reply.content.length).toBeLessThanOrEqual(2000);
+        // the whole echo is shown, in pages Discord takes (a page it refused, over 2000 characters, fails the test)
+        const echoed = `Sure: ${engine.prompts[0]!.split(": ").slice(1).join(": ")}`;
+        const pages = await discord.waitFor(() => {
+            const bot = discord.messagesIn(channelId).filter((message) => message.author.id === discord.botUser.id);
+            return bot.every((message) => !isStillAnswering(message)) && bot.map((message) => message.content).join("") === splitMessage(echoed).join("") ? bot : undefined;
+        });
+        expect(pages.map((page) => page.content)).toEqual(splitMessage(echoed));
         expect(engine.prompts[0]).toContain("@Bob");
         expect(engine.prompts[0]).toContain("@Moderators");
         expect(engine.prompts[0]).not.toMatch(/<@&?\d+>/);
@@ -58,10 +66,9 @@ describe("bad input", () => {
         }, 15_000);
 
         expect(pages[0]!.message_reference?.message_id).toBe(question.id);
-        for (const page of pages) {
-            expect(page.content.length).toBeLessThanOrEqual(2000);
+        // (a page over 2000 characters would be refused with a 400, which fails the test)
+        for (const page of pages)
             expect((page.content.match(/^```/gm) ?? []).length % 2).toBe(0);
-        }
         expect(pages.slice(1).every((page) => page.content.startsWith("```py"))).toBe(true);
     });
 

@@ -447,3 +447,50 @@ describe("fake Discord options and faults", () => {
         expect((await pinged)[0].content).toBe("a reply");
     });
 });
+
+describe("fake Discord problems(): what a test did not ask for", () => {
+    let fake: FakeDiscord | undefined;
+
+    afterEach(async () => {
+        await fake?.close();
+        fake = undefined;
+    });
+
+    /** A request as the bot sends it, with its token. */
+    const get = (discord: FakeDiscord, path: string) => fetch(`${discord.apiUrl}/v10${path}`, {headers: {Authorization: `Bot ${discord.token}`}});
+
+    test("lists a 4xx that was neither injected nor declared, and none that was", async () => {
+        const current = fake = await startFakeDiscord();
+        current.failNext({method: "GET", path: /^\/channels\/\d+$/, status: 403, code: 50013});
+        expect((await get(current, `/channels/${current.channelIds[0]}`)).status).toBe(403);
+        expect((await get(current, "/channels/404")).status).toBe(404);
+        expect((await get(current, "/users/404")).status).toBe(404);
+        current.expectRejections({method: "GET", path: /^\/users\//, status: 404, code: 10013});
+
+        expect(current.problems()).toEqual([
+            "GET /channels/404 was answered 404 (code 10003), which the test did not inject or declare with expectRejections"
+        ]);
+    });
+
+    test("lists a request sent before a 429's retry_after ran out, in its bucket; a global 429 holds every route that uses the bot token", async () => {
+        const current = fake = await startFakeDiscord();
+        const [first, second] = current.channelIds;
+        current.failNext({method: "GET", path: new RegExp(`^/channels/${first}$`), status: 429, retryAfterSeconds: 0.3});
+        expect((await get(current, `/channels/${first}`)).status).toBe(429);
+        // too early in the same bucket; another channel is another bucket
+        expect((await get(current, `/channels/${first}`)).status).toBe(200);
+        expect((await get(current, `/channels/${second}`)).status).toBe(200);
+
+        current.failNext({method: "GET", path: /^\/users\/@me$/, status: 429, retryAfterSeconds: 0.3, global: true});
+        expect((await get(current, "/users/@me")).status).toBe(429);
+        await current.waitFor(() => performance.now() > current.requests.at(-1)!.at + 50);
+        expect((await get(current, `/channels/${second}`)).status).toBe(200);
+        // a route without the bot token is not held by a global limit
+        expect((await fetch(`${current.apiUrl}/v10/gateway`)).status).toBe(200);
+
+        expect(current.problems()).toEqual([
+            expect.stringMatching(new RegExp(`^GET /channels/${first} came \\d+ ms after the 429 of GET /channels/${first}, which asked to wait 300 ms$`)),
+            expect.stringMatching(new RegExp(`^GET /channels/${second} came \\d+ ms after the global 429 of GET /users/@me, which asked to wait 300 ms$`))
+        ]);
+    });
+});

@@ -33,6 +33,7 @@ describe("Discord faults", () => {
     it("a 404 (10008) on an edit: nothing more is sent to the deleted reply, and the next prompt works", async () => {
         const harness = await start({engine: slowEngine(), bot: {editIntervalMs: 50}});
         const {discord} = harness;
+        harness.expectRejections({method: "PATCH", status: 404, code: 10008});
         const channelId = discord.channelIds[1]!;
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "then deleted", mentionsBot: true});
         const reply = await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
@@ -51,6 +52,7 @@ describe("Discord faults", () => {
         // one slot, and answers that would run for minutes: only a stopped answer lets the other channel in
         const harness = await start({runtime: {sequences: 1, maxTokens: 100_000, modelOptions: {endOfTurnBias: 0}}, bot: {editIntervalMs: 100}});
         const {discord} = harness;
+        harness.expectRejections({method: "PATCH", status: 404, code: 10008});
         const [channelId, otherChannelId] = [discord.channelIds[4]!, discord.channelIds[5]!];
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "tell me everything", mentionsBot: true});
         const reply = await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
@@ -126,13 +128,18 @@ describe("Discord faults", () => {
         // each injected 429 costs exactly one request: far below Discord's 10,000 invalid requests per 10 minutes
         expect(discord.stats.rateLimited).toBe(10);
         expect(discord.stats.invalidRequests).toBe(10);
+        // and none was retried in a loop: after each, its route (every route, after a global one) waited retry_after out
+        expect(discord.problems()).toEqual([]);
     });
 
     for (const [name, drop] of [
-        ["closed with 1001", (discord: BotHarness["discord"]) => discord.closeGateway(1001)],
-        ["silent (no heartbeat ACK)", (discord: BotHarness["discord"]) => {
+        ["closed with 1001", async (discord: BotHarness["discord"]) => discord.closeGateway(1001)],
+        ["silent (no heartbeat ACK)", async (discord: BotHarness["discord"]) => {
+            // silent until discord.js gives the connection up as a zombie and resumes
+            const resumes = discord.stats.resumes;
             discord.ackHeartbeats(false);
-            setTimeout(() => discord.ackHeartbeats(true), 400);
+            await discord.waitFor(() => discord.stats.resumes > resumes, 15_000);
+            discord.ackHeartbeats(true);
         }]
     ] as const) {
         it(`a gateway ${name} in the middle of an answer: the answer finishes and later prompts work`, async () => {
@@ -142,7 +149,7 @@ describe("Discord faults", () => {
             const question = await discord.userSays({channelId, author: discord.users.alice, content: "during the drop", mentionsBot: true});
             await discord.waitFor(() => discord.messagesIn(channelId).find((message) => message.message_reference?.message_id === question.id));
             const resumesBefore = discord.stats.resumes + discord.stats.identifies;
-            drop(discord);
+            await drop(discord);
             const expected = answerFor("Alice: during the drop");
             await discord.waitFor(() => discord.messagesIn(channelId).find((message) => message.content === expected && message.components.length === 0), 15_000);
             await discord.waitFor(() => discord.stats.resumes + discord.stats.identifies > resumesBefore, 15_000);

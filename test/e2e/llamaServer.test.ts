@@ -76,7 +76,7 @@ describe("the bot on a real llama-server", () => {
         const [answer] = await savedAnswers(harness, channelId);
         expect(answer!.length).toBeGreaterThan(0);
         expect(answer!.length).toBeLessThan(1500);
-    });
+    }, 90_000);
 
     it("/reset forgets the conversation, so the next question starts fresh", async () => {
         const harness = await start({runtime: {maxTokens: 20}});

@@ -199,7 +199,7 @@ describe("load: a burst of prompts across many channels on the real model", () =
         } finally {
             process.off("unhandledRejection", onUnhandled);
         }
-    });
+    }, 90_000);
 });
 
 async function burst(unhandled: unknown[]): Promise<void> {

@@ -2,10 +2,11 @@ import {readFileSync, writeFileSync} from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
+import {CHANNEL_WRITE_LIMIT} from "../../src/discord/ChannelWriteLimit.js";
 import {interruptedNote} from "../../src/discord/InterruptedReplies.js";
 import {stopNotes} from "../../src/discord/renderAnswer.js";
 import {THINKING_TEXT} from "../../src/discord/replyText.js";
-import {isStillAnswering, streamingModelOptions} from "../fixtures/botHarness.js";
+import {isStillAnswering, streamingModelOptions, testChannelWriteWindowMs} from "../fixtures/botHarness.js";
 import {startEntryPoint} from "../fixtures/botProcess.js";
 import type {RunningProcess} from "../fixtures/botProcess.js";
 import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
@@ -13,7 +14,16 @@ import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 import {createTinyModelFile} from "../fixtures/tinyModel.js";
 
-const {defer, fakeDiscord} = cleanupPerTest();
+const cleanup = cleanupPerTest();
+const {defer} = cleanup;
+
+/**
+ * A fake Discord that enforces the channel write window `startBot` gives the bot: the tests' short
+ * one, or Discord's own (`CHANNEL_WRITE_WINDOW_MS` left at its default) in the test that runs the bot as users do.
+ */
+async function fakeDiscord(windowMs = testChannelWriteWindowMs): Promise<FakeDiscord> {
+    return cleanup.fakeDiscord({channelRateLimit: {limit: CHANNEL_WRITE_LIMIT.writes, windowMs}});
+}
 
 /** The real bot, `node dist/index.js`, against the fake Discord, on the slow tiny model. */
 async function startBot(discord: FakeDiscord, dataDir: string, settings: Record<string, string> = {}): Promise<RunningProcess> {
@@ -28,6 +38,7 @@ async function startBot(discord: FakeDiscord, dataDir: string, settings: Record<
         TEMPERATURE: "0",
         EDIT_INTERVAL_MS: "200",
         USER_COOLDOWN_MS: "0",
+        CHANNEL_WRITE_WINDOW_MS: String(testChannelWriteWindowMs),
         LOG_LEVEL: "debug",
         DATA_DIR: dataDir,
         ...settings
@@ -59,9 +70,10 @@ const userTexts = (history: {type: string, text?: string}[]) => history.filter((
 
 describe("the bot process", () => {
     it("on SIGTERM closes the running answer with a note, saves the history and exits 0 within 10 s; the log never shows the token", async () => {
-        const discord = await fakeDiscord();
+        const discord = await fakeDiscord(CHANNEL_WRITE_LIMIT.windowMs);
         const dataDir = await createDataDir();
-        const bot = await startBot(discord, dataDir, {MAX_TOKENS: "5000"});
+        // CHANNEL_WRITE_WINDOW_MS empty: its default, Discord's 5 s
+        const bot = await startBot(discord, dataDir, {MAX_TOKENS: "5000", CHANNEL_WRITE_WINDOW_MS: ""});
         const channelId = discord.channelIds[0]!;
         // an error on the way, so the log has something to say about a failed request
         discord.failNext({method: "POST", path: /\/typing$/, status: 400, code: 50035});
@@ -91,7 +103,7 @@ describe("the bot process", () => {
         expect(bot.output()).not.toMatch(/Invite the bot/);
         // started like `npm start`: libuv's pool has the one thread that keeps batched decodes fast
         expect(bot.output()).not.toMatch(/thread pool/);
-    });
+    }, 90_000);
 
     it("started without the launcher (libuv's default thread pool), warns that channels at once decode slower, and still answers", async () => {
         const discord = await fakeDiscord();
@@ -103,7 +115,7 @@ describe("the bot process", () => {
             const reply = replyTo(discord, question);
             return reply != null && reply.edits.length > 0 && !isStillAnswering(reply);
         }, 30_000);
-    });
+    }, 90_000);
 
     it("on SIGTERM after a save failed, says which conversation was not saved instead of \"Stopped cleanly\"", async () => {
         const discord = await fakeDiscord();
@@ -127,7 +139,7 @@ describe("the bot process", () => {
         expect(await bot.exited).toBe(0);
         expect(bot.output()).toMatch(new RegExp(`WARN Stopped, but the conversations of ${channelId} could not be saved`));
         expect(bot.output()).not.toMatch(/Stopped cleanly/);
-    });
+    }, 90_000);
 
     it("after kill -9 mid-answer, keeps every completed turn of every channel, marks the cut-off replies, and answers again", async () => {
         const discord = await fakeDiscord();
@@ -179,7 +191,7 @@ describe("the bot process", () => {
         }, 20_000);
         expect(userTexts(await savedHistory(dataDir, channels[0]!))).toEqual([...completed.get(channels[0]!)!, "are you back?"]);
         expect(bot.output()).not.toContain(discord.token);
-    });
+    }, 240_000);
 
     it("after kill -9 in the middle of a two-page answer, the next start takes the Stop button off every page and marks the last", async () => {
         const discord = await fakeDiscord();
@@ -206,7 +218,7 @@ describe("the bot process", () => {
             expect(page.content).not.toMatch(/▌\s*$/);
         }
         expect(pages.length).toBeGreaterThanOrEqual(2);
-    });
+    }, 180_000);
 
     it("after kill -9 in the middle of an /ask answer, a start more than 15 minutes later marks it through the channel, its token being dead", async () => {
         const discord = await fakeDiscord();
@@ -276,6 +288,7 @@ describe("the bot process", () => {
 
     it("refuses a wrong token with a clear message that does not contain the token", async () => {
         const discord = await fakeDiscord();
+        discord.expectRejections({status: 401});
         const token = "definitely-not-the-right-token-123456789";
         const bot = startEntryPoint("index.js", {
             DISCORD_TOKEN: token,

@@ -1,18 +1,17 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
+import {CHANNEL_WRITE_LIMIT} from "../../src/discord/ChannelWriteLimit.js";
+import {testChannelWriteWindowMs} from "../fixtures/botHarness.js";
 import {killedAfterTest, startEntryPoint} from "../fixtures/botProcess.js";
 import type {RunningProcess} from "../fixtures/botProcess.js";
-import {startFakeDiscord} from "../fixtures/fakeDiscord.js";
+import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
 import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
 import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
 import type {ChatScript, ChatRequestBody} from "../fixtures/scriptedOpenAiServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
-});
+const {defer, fakeDiscord} = cleanupPerTest();
 
 function replyTo(discord: FakeDiscord, question: StoredMessage): StoredMessage | undefined {
     return discord.messagesIn(question.channel_id).find((message) => message.message_reference?.message_id === question.id);
@@ -27,14 +26,13 @@ type Deployment = {discord: FakeDiscord, server: ScriptedOpenAiServer, dataDir: 
 async function deploy(entry: "index.js" | "sharded.js", {guildCount, shards, chat, ready}: {
     guildCount: number, shards: string, chat: (request: {body: ChatRequestBody}) => ChatScript, ready: (deployment: Deployment) => boolean
 }): Promise<Deployment> {
-    const discord = await startFakeDiscord({guildCount});
-    cleanups.push(() => discord.close());
+    const discord = await fakeDiscord({guildCount, channelRateLimit: {limit: CHANNEL_WRITE_LIMIT.writes, windowMs: testChannelWriteWindowMs}});
     const server = await ScriptedOpenAiServer.start({chat});
-    cleanups.push(() => server.close());
+    defer(() => server.close());
     const dataDir = await createDataDir();
     const bot = killedAfterTest(startEntryPoint(entry, {
         DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
-        SHARDS: shards, EDIT_INTERVAL_MS: "200", USER_COOLDOWN_MS: "0", DATA_DIR: dataDir
+        SHARDS: shards, EDIT_INTERVAL_MS: "200", USER_COOLDOWN_MS: "0", CHANNEL_WRITE_WINDOW_MS: String(testChannelWriteWindowMs), DATA_DIR: dataDir
     }));
     const deployment = {discord, server, dataDir, bot};
     await Promise.race([
@@ -57,7 +55,7 @@ describe("SHARDS with npm start (internal sharding)", () => {
         const questions = await Promise.all(channels.map((channelId) => discord.userSays({channelId, author: discord.users.alice, content: "hi", mentionsBot: true})));
         await discord.waitFor(() => questions.every((question) => replyTo(discord, question)?.content.includes("shard answer")), 20_000);
         expect(server.chatRequests).toHaveLength(2);
-    });
+    }, 90_000);
 
     it("given SHARDS=auto, then it connects as many shards as Discord recommends", async () => {
         const {discord} = await deploy("index.js", {
@@ -98,8 +96,12 @@ describe("npm run start:sharded", () => {
         expect((await ask(channelA, "again A")).content).toContain("answer to 4 messages");
         expect((await ask(channelB, "again B")).content).toContain("answer to 4 messages");
 
-        // one answer per question: a shard that also got another guild's events would answer twice
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        // one answer per question: each question reached one shard's session only (a shard that also got
+        // another guild's events would answer them twice), and that shard answered it once
+        const questions = [channelA, channelB, dm].flatMap((channelId) => discord.messagesIn(channelId).filter((message) => message.author.id !== discord.botUser.id));
+        expect(questions).toHaveLength(5);
+        for (const question of questions)
+            expect(discord.gatewaySessions.filter((session) => session.messagesReceived.includes(question.id))).toHaveLength(1);
         const botMessages = (channelId: string) => discord.messagesIn(channelId).filter((message) => message.author.id === discord.botUser.id);
         expect([botMessages(channelA).length, botMessages(channelB).length, botMessages(dm).length]).toEqual([2, 2, 1]);
         expect(server.chatRequests).toHaveLength(5);

@@ -4,7 +4,7 @@ import os from "node:os";
 import {describe, expect, it} from "vitest";
 import {startEntryPoint} from "../fixtures/botProcess.js";
 import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
-import type {FakeDiscord} from "../fixtures/fakeDiscord.js";
+import type {FakeDiscord, RejectionRule} from "../fixtures/fakeDiscord.js";
 import {startSlowModelServer} from "../fixtures/slowModelServer.js";
 import type {SlowModelServer} from "../fixtures/slowModelServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
@@ -83,6 +83,7 @@ describe("starting the bot", () => {
         expect(registered.output()).toMatch(/Registered \/ask, \/reset, \/persona, \/status globally/);
         expect(discord.registeredCommands()).toHaveLength(4);
 
+        discord.expectRejections({status: 401});
         const refused = startEntryPoint("discord/registerCommands.js", {
             DISCORD_TOKEN: "definitely-not-the-right-token-123456789", DISCORD_API_URL: discord.apiUrl, MODEL: "/nope/model.gguf"
         });
@@ -94,7 +95,7 @@ describe("starting the bot", () => {
 
 describe("Discord trouble is explained before the model loads", () => {
     /** Each case: how DISCORD_API_URL and DISCORD_TOKEN go wrong, and what the one line must say. */
-    const cases: {name: string, settings: (discord: FakeDiscord) => Promise<{url: string, token: string}>, says: RegExp}[] = [
+    const cases: {name: string, settings: (discord: FakeDiscord) => Promise<{url: string, token: string}>, says: RegExp, refused?: RejectionRule}[] = [
         {
             name: "Discord unreachable (the host is not found)",
             settings: async (discord) => ({url: "http://no-such-host.invalid/api", token: discord.token}),
@@ -113,17 +114,21 @@ describe("Discord trouble is explained before the model loads", () => {
         {
             name: "a DISCORD_API_URL that is not an API (no /api)",
             settings: async (discord) => ({url: discord.apiUrl.replace(/\/api$/, ""), token: discord.token}),
-            says: /ERROR DISCORD_API_URL=http:\/\/127\.0\.0\.1:\d+ does not look like a Discord API: it answered GET \/users\/@me with HTTP 404/
+            says: /ERROR DISCORD_API_URL=http:\/\/127\.0\.0\.1:\d+ does not look like a Discord API: it answered GET \/users\/@me with HTTP 404/,
+            refused: {status: 404}
         },
         {
             name: "a bad token",
             settings: async (discord) => ({url: discord.apiUrl, token: "definitely-not-the-right-token-123456789"}),
-            says: /ERROR Discord refused the bot token: check DISCORD_TOKEN/
+            says: /ERROR Discord refused the bot token: check DISCORD_TOKEN/,
+            refused: {status: 401}
         }
     ];
 
-    it.each(cases)("$name: one line naming the setting, exit 1, no stack trace, and no model download", async ({settings, says}) => {
+    it.each(cases)("$name: one line naming the setting, exit 1, no stack trace, and no model download", async ({settings, says, refused}) => {
         const discord = await fakeDiscord();
+        if (refused != null)
+            discord.expectRejections(refused);
         const model = await slowModelServer();
         const {url, token} = await settings(discord);
         const bot = startEntryPoint("index.js", {

@@ -28,7 +28,8 @@ describe("one write budget per channel", () => {
             engine,
             runtime: {queuePerChannel: 5},
             bot: {editIntervalMs: 100},
-            discord: {channelRateLimit: {limit: CHANNEL_WRITE_LIMIT.writes, windowMs: CHANNEL_WRITE_LIMIT.windowMs}}
+            // Discord's own window, which the fake enforces too
+            channelWriteWindowMs: CHANNEL_WRITE_LIMIT.windowMs
         });
         const {discord} = harness;
         const [busyChannel, ...otherChannels] = discord.channelIds.slice(0, 8);
@@ -57,4 +58,20 @@ describe("one write budget per channel", () => {
         for (const late of lateBy)
             expect(late).toBeLessThan(1500);
     }, 120_000);
+
+    it("given CHANNEL_WRITE_WINDOW_MS=500, against a Discord that enforces it, then a reply gets 5 writes per 500 ms, more than Discord's window allows, and no 429", async () => {
+        const engine = new ScriptedEngine(answerFor, {chunkSize: 10, delayMs: 30});
+        const harness = await start({engine, bot: {editIntervalMs: 100}, channelWriteWindowMs: 500});
+        const {discord} = harness;
+        const channelId = discord.channelIds[0]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "quickly", mentionsBot: true});
+        await discord.waitFor(() => discord.messagesIn(channelId).find((message) =>
+            message.message_reference?.message_id === question.id && message.content === answerFor("Alice: quickly") && message.components.length === 0), 30_000);
+
+        const landed = discord.requests.filter((request) => request.path.startsWith(`/channels/${channelId}/messages`) && request.status === 200 &&
+            (request.method === "POST" || request.method === "PATCH")).map((request) => request.at);
+        const mostInOneSecond = Math.max(...landed.map((at) => landed.filter((other) => other >= at && other < at + 1000).length));
+        expect(mostInOneSecond).toBeGreaterThan(CHANNEL_WRITE_LIMIT.writes);
+        expect(discord.stats.rateLimited).toBe(0);
+    });
 });

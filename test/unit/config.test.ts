@@ -79,6 +79,12 @@ describe("parseConfig", () => {
         expect(problemsOf({BATCHING: "fast"}, false)).toEqual([expect.stringMatching(/BATCHING="fast": must be lockstep or plain/)]);
     });
 
+    it("given CHANNEL_WRITE_WINDOW_MS, then it defaults to Discord's 5 s, a shorter window is taken, and one under 100 ms is refused", () => {
+        expect(parseConfig({}, {requireToken: false}).channelWriteWindowMs).toBe(5000);
+        expect(parseConfig({CHANNEL_WRITE_WINDOW_MS: "500"}, {requireToken: false}).channelWriteWindowMs).toBe(500);
+        expect(problemsOf({CHANNEL_WRITE_WINDOW_MS: "50"}, false)).toEqual([expect.stringMatching(/CHANNEL_WRITE_WINDOW_MS="50": must be at least 100/)]);
+    });
+
     it("given STATE_CACHE_MB, then it defaults to 2048 MiB, 0 turns it off, and a negative or fractional budget is refused", () => {
         expect(parseConfig({}, {requireToken: false}).stateCacheMb).toBe(2048);
         expect(parseConfig({STATE_CACHE_MB: "0"}, {requireToken: false}).stateCacheMb).toBe(0);
