@@ -1,13 +1,12 @@
-import {closeSync, openSync, readSync} from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {monitorEventLoopDelay} from "node:perf_hooks";
-import {crc32} from "node:zlib";
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {ResumeSpeeds} from "../../src/llm/ResumeSpeeds.js";
 import {SequenceStateStore} from "../../src/llm/SequenceStateStore.js";
+import {fileCrc32} from "../../src/store/fileCrc32.js";
 import {fixed, formatEstimate, mibText, msText} from "../lib/format.js";
 import {createBenchLogger, progress, reportBotWarnings} from "../lib/logger.js";
 import type {Measurement} from "../lib/measurement.js";
@@ -108,7 +107,7 @@ export async function measureDiskIo(settings: BenchSettings): Promise<DiskIoResu
             });
             const idle = await longestDelayDuring(() => new Promise((resolve) => setTimeout(resolve, save.durationMs)));
             const synchronousCrc = await longestDelayDuring(() => {
-                crc32OnTheEventLoop(statePath);
+                fileCrc32(statePath);
             });
             await sequence.clearHistory();
             let outcome: string | undefined;
@@ -153,18 +152,4 @@ async function longestDelayDuring(work: () => Promise<void> | void): Promise<{de
 
 function turnsOfTheMonitor(): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, 5 * resolutionMs));
-}
-
-/** The store's CRC as it was before the disk worker (commit 17c9711): read on the event loop in 4 MiB pieces. */
-function crc32OnTheEventLoop(filePath: string): number {
-    const file = openSync(filePath, "r");
-    try {
-        const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
-        let crc = 0;
-        for (let read = readSync(file, buffer); read > 0; read = readSync(file, buffer))
-            crc = crc32(buffer.subarray(0, read), crc);
-        return crc;
-    } finally {
-        closeSync(file);
-    }
 }

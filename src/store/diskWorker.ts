@@ -3,11 +3,11 @@
  * not hold the event loop up, done with synchronous calls on this thread. Synchronous on purpose: libuv's
  * thread pool is shared by every thread of the process and has one thread in the bot (src/launch.cts),
  * where asynchronous file calls would wait for each decode in progress. Requests are handled one at a
- * time, in the order they were sent. Only Node.js built-ins are imported, so the thread starts fast.
+ * time, in the order they were sent. It imports only Node.js built-ins and its own small helper, so the thread starts fast.
  */
-import {closeSync, openSync, readSync, renameSync, rmSync, writeFileSync} from "node:fs";
+import {renameSync, rmSync, writeFileSync} from "node:fs";
 import {parentPort} from "node:worker_threads";
-import {crc32} from "node:zlib";
+import {fileCrc32} from "./fileCrc32.js";
 
 /** What the main thread asks for. */
 export type DiskTask =
@@ -38,9 +38,6 @@ export type DiskReply = {readonly id: number} & (
     | {readonly ok: false, readonly error: DiskErrorData}
 );
 
-/** Bytes read at a time for a CRC: big enough to be fast, small enough that a file of gigabytes is never in memory. */
-const crcPieceBytes = 4 * 1024 * 1024;
-
 const port = parentPort;
 if (port === null)
     throw new Error("diskWorker.js is the program of a worker thread; use DiskWorkerClient");
@@ -67,19 +64,6 @@ function writeAtomically({filePath, temporaryPath, content, mode, flush}: Extrac
     } catch (error) {
         rmSync(temporaryPath, {force: true});
         throw error;
-    }
-}
-
-function fileCrc32(filePath: string): number {
-    const file = openSync(filePath, "r");
-    try {
-        const buffer = Buffer.allocUnsafe(crcPieceBytes);
-        let crc = 0;
-        for (let read = readSync(file, buffer); read > 0; read = readSync(file, buffer))
-            crc = crc32(buffer.subarray(0, read), crc);
-        return crc;
-    } finally {
-        closeSync(file);
     }
 }
 
