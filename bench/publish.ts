@@ -1,10 +1,10 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import {projectRoot, resultsDir} from "./lib/paths.js";
-import {chartFile, publishedResultsFile, renderChart, renderSection} from "./report.js";
+import {chartFile, performancePage, publishedResultsFile, renderChart, renderSection} from "./report.js";
 import type {BenchProfile, BenchResults} from "./results.js";
 
-/** The README's markers around a profile's section: everything between them is written by `npm run bench`. */
+/** The markers around a profile's section in {@link performancePage}: everything between them is written by `npm run bench`. */
 export function sectionMarkers(profile: BenchProfile): {start: string, end: string} {
     return {
         start: `<!-- bench:${profile}:start (written by npm run bench from ${publishedResultsFile(profile)}; do not edit) -->`,
@@ -12,33 +12,33 @@ export function sectionMarkers(profile: BenchProfile): {start: string, end: stri
     };
 }
 
-/** The text between a profile's markers in the README. Throws if they are missing. */
-export function readmeSection(readme: string, profile: BenchProfile): string {
+/** The text between a profile's markers in a page. Throws if they are missing. */
+export function publishedSection(page: string, profile: BenchProfile): string {
     const {start, end} = sectionMarkers(profile);
-    const startIndex = readme.indexOf(start);
-    const endIndex = readme.indexOf(end);
+    const startIndex = page.indexOf(start);
+    const endIndex = page.indexOf(end);
     if (startIndex < 0 || endIndex < startIndex)
-        throw new Error(`The README has no section between ${start} and ${end}`);
-    return readme.slice(startIndex + start.length, endIndex).replace(/^\n/, "");
+        throw new Error(`${performancePage} has no section between ${start} and ${end}`);
+    return page.slice(startIndex + start.length, endIndex).replace(/^\n/, "");
 }
 
-/** The README with a profile's section replaced. */
-export function withSection(readme: string, profile: BenchProfile, section: string): string {
-    readmeSection(readme, profile);
+/** The page with a profile's section replaced. */
+export function withSection(page: string, profile: BenchProfile, section: string): string {
+    publishedSection(page, profile);
     const {start, end} = sectionMarkers(profile);
-    return readme.slice(0, readme.indexOf(start) + start.length) + "\n" + section + readme.slice(readme.indexOf(end));
+    return page.slice(0, page.indexOf(start) + start.length) + "\n" + section + page.slice(page.indexOf(end));
 }
 
 /**
  * Writes a run's results. Always: bench/results/latest.json (or partial.json for a run of some
  * measurements), and the table and chart next to it. A published run (every measurement, and not
  * quick unless `--publish` says so) also writes the committed files: the profile's raw results,
- * its chart under docs/, and its README section. Returns the files written.
+ * its chart under docs/, and its section of docs/performance.md. Returns the files written.
  */
 export async function writeResults(results: BenchResults, {publish, partial}: {publish: boolean, partial: boolean}): Promise<string[]> {
     await fs.mkdir(resultsDir, {recursive: true});
     const json = JSON.stringify(results, roundNumbers, 2) + "\n";
-    // everything is rendered from the JSON as written (rounded), exactly as the README test renders it
+    // everything is rendered from the JSON as written (rounded), exactly as the published page's test renders it
     const rounded = JSON.parse(json) as BenchResults;
     const section = renderSection(rounded);
     const chart = renderChart(rounded);
@@ -58,8 +58,8 @@ export async function writeResults(results: BenchResults, {publish, partial}: {p
         await write(path.join(projectRoot, publishedResultsFile(results.profile)), json);
         if (chart !== undefined)
             await write(path.join(projectRoot, chartFile(results.profile)), chart);
-        const readmePath = path.join(projectRoot, "README.md");
-        await write(readmePath, withSection(await fs.readFile(readmePath, "utf8"), results.profile, section));
+        const pagePath = path.join(projectRoot, performancePage);
+        await write(pagePath, withSection(await fs.readFile(pagePath, "utf8"), results.profile, section));
     }
     return written;
 }

@@ -1,3 +1,4 @@
+import path from "node:path";
 import {throughputChart} from "./chart.js";
 import {machineSummary} from "./lib/machine.js";
 import type {ThroughputSeries} from "./lib/measurement.js";
@@ -6,10 +7,13 @@ import type {Row, Target, Verdict} from "./lib/row.js";
 import type {BenchProfile, BenchResults} from "./results.js";
 
 /**
- * Pure rendering of a run's results: the README section (header, table, chart link) and the chart.
+ * Pure rendering of a run's results: the published section (header, table, chart link) and the chart.
  * `npm run bench` writes what these return, and a test renders the committed results again and
- * compares, so the README can only show what a run of the bench produced.
+ * compares, so the published page can only show what a run of the bench produced.
  */
+
+/** The page holding every profile's section between its markers, relative to the project folder. */
+export const performancePage = "docs/performance.md";
 
 /** The committed chart of a profile, relative to the project folder. */
 export function chartFile(profile: BenchProfile): string {
@@ -21,7 +25,7 @@ export function publishedResultsFile(profile: BenchProfile): string {
     return profile === "85m" ? "bench/results/published.json" : `bench/results/published-${profile}.json`;
 }
 
-/** The README's section of a profile, with the table and the chart link. */
+/** The published section of a profile, with the table and the chart link (relative to {@link performancePage}). */
 export function renderSection(results: BenchResults): string {
     const {settings, machine, commit} = results;
     const rows = results.measurements.flatMap((measurement) => measurement.rows);
@@ -43,7 +47,7 @@ export function renderSection(results: BenchResults): string {
         ...results.failures.map((failure) => `| | ${failure.measurement} | failed: ${escapeCell(failure.error.split("\n")[0] ?? "")} | | | | ❌ |`)
     ];
     if (throughputOf(results).length > 0)
-        lines.push("", `![aggregate tokens/s against answers at once](${chartFile(results.profile)})`);
+        lines.push("", `![aggregate tokens/s against answers at once](${path.posix.relative(path.posix.dirname(performancePage), chartFile(results.profile))})`);
     return lines.join("\n") + "\n";
 }
 

@@ -4,7 +4,7 @@ import type {BenchModelId} from "./lib/models.js";
 import type {Row} from "./lib/row.js";
 
 /**
- * What the README publishes: one section per profile, each from its own run.
+ * What docs/performance.md publishes: one section per profile, each from its own run.
  * "85m" and "qwen3-1.7b-shape" are `npm run bench` on each model (`BENCH_MODEL`); "gpu" is `npm run bench -- --gpu`.
  */
 export const benchProfiles = ["85m", "qwen3-1.7b-shape", "gpu"] as const;

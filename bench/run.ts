@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: how close the bot comes to node-llama-cpp alone and to llama.cpp itself on this
  * machine, measured side by side in one run. Prints the table, writes the raw numbers and the chart
- * to bench/results/, and, for a full run of every measurement, publishes them: the README's section
- * between its markers, bench/results/published*.json and docs/bench-throughput-*.svg.
+ * to bench/results/, and, for a full run of every measurement, publishes them: its section of
+ * docs/performance.md between its markers, bench/results/published*.json and docs/bench-throughput-*.svg.
  *
  * `npm run bench -- overhead batching` runs only some measurements; `BENCH_QUICK=1` runs fewer
  * rounds and shorter answers (`--publish` publishes such a run anyway, saying so); `BENCH_MODEL`

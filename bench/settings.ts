@@ -24,11 +24,11 @@ export type BenchSettings = {
     readonly rounds: number;
     /** The model of the speed rows: `BENCH_MODEL` (default "85m"); `--gpu` takes the real-shape one. */
     readonly model: BenchModelId;
-    /** Which README section the run is for. */
+    /** Which section of docs/performance.md the run is for. */
     readonly profile: BenchProfile;
     /** Answers at once in the batching rows: 1, 2, 4, 8 (with `--gpu` also 16 and 32). */
     readonly batchingWidths: readonly number[];
-    /** `--publish`: a quick run writes the README section too (a full run of every measurement always does). */
+    /** `--publish`: a quick run writes its section of docs/performance.md too (a full run of every measurement always does). */
     readonly publish: boolean;
     /** Measurements to run (`npm run bench -- overhead batching`); all when empty. */
     readonly only: readonly string[];

@@ -14,7 +14,7 @@ export type Target = {
  */
 export type Verdict = "met" | "straddles" | "missed" | "none";
 
-/** One line of the published table, as plain data: the README renders from these exactly. */
+/** One line of the published table, as plain data: docs/performance.md renders from these exactly. */
 export type Row = {
     /** The measurement's number in bench/README.md. */
     readonly number: string;
