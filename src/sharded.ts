@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     if (config.inference !== "openai") {
         logger.error(
             "npm run start:sharded needs INFERENCE=openai: each shard process would load its own copy of the model. " +
-            "Run one llama-server or vLLM for all shards and set INFERENCE=openai and INFERENCE_URL (README, \"Scaling out\"), " +
+            "Run one llama-server or vLLM for all shards and set INFERENCE=openai and INFERENCE_URL (docs/scaling-out.md), " +
             "or keep one process: npm start with SHARDS for discord.js's internal sharding."
         );
         process.exit(1);

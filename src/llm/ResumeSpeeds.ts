@@ -19,7 +19,7 @@ export type Speeds = {
 
 /**
  * What the bot assumes before it has measured anything itself, from `npm run bench` on a 2-core
- * CPU and a cloud disk (see the README): prompt reading is an upper bound of what a CPU does with
+ * CPU and a cloud disk (see docs/instant-resume.md): prompt reading is an upper bound of what a CPU does with
  * a 1-2B model, and a GPU's is a lower bound for such a model, so the rule errs towards loading on
  * a CPU and towards re-reading on a GPU; the disk speed is a plain cloud volume.
  */

@@ -121,7 +121,7 @@ export class OpenAiEngine implements ConversationEngine {
                 throw new EngineStartError(`The inference server at INFERENCE_URL=${url} refused the bot (${error.status}): check INFERENCE_API_KEY.`, error);
             throw new EngineStartError(
                 `Cannot reach the inference server at INFERENCE_URL=${url} (${errorMessage(error)}). ` +
-                "Start the server (see \"Scaling out\" in the README) or correct INFERENCE_URL.",
+                "Start the server (see docs/scaling-out.md) or correct INFERENCE_URL.",
                 error
             );
         }
