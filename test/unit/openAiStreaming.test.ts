@@ -1,31 +1,50 @@
-import {describe, expect, it} from "vitest";
-import {serverSentEventData} from "../../src/llm/openai/serverSentEvents.js";
+import {afterEach, describe, expect, it, vi} from "vitest";
+import {OpenAiClient} from "../../src/llm/openai/OpenAiClient.js";
 import {ThinkTagSplitter} from "../../src/llm/openai/ThinkTagSplitter.js";
 
-async function dataOf(chunks: (string | Uint8Array)[]): Promise<string[]> {
-    async function* body() {
-        for (const chunk of chunks)
-            yield typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
-    }
-    const events: string[] = [];
-    for await (const data of serverSentEventData(body()))
-        events.push(data);
-    return events;
+afterEach(() => {
+    vi.unstubAllGlobals();
+});
+
+/** One streamed chat chunk carrying `content`, as a server-sent event without its blank line. */
+function event(content: string): string {
+    return `data: ${JSON.stringify({choices: [{index: 0, delta: {content}, finish_reason: null}]})}`;
 }
 
-describe("serverSentEventData", () => {
+/** The content a client reads from an answer whose body arrives in exactly these chunks. */
+async function contentOf(chunks: (string | Uint8Array)[]): Promise<string[]> {
+    const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+            for (const chunk of chunks)
+                controller.enqueue(typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk);
+            controller.close();
+        }
+    });
+    vi.stubGlobal("fetch", async () => new Response(body, {headers: {"content-type": "text/event-stream"}}));
+    const client = new OpenAiClient({baseUrl: "http://127.0.0.1:9"});
+    const response = await client.startChat({model: "m", messages: [], temperature: 0, top_p: 1, max_tokens: 8}, new AbortController().signal);
+    const content: string[] = [];
+    await response.read((delta) => content.push(delta.content));
+    return content;
+}
+
+describe("the server-sent events of a streamed chat", () => {
     it("given events split anywhere across chunks, then each event's data arrives whole, in order", async () => {
-        expect(await dataOf(["data: {\"a\":1}\n", "\ndata: {\"b\"", ":2}\r\n\r\n: ping\n\ndata: [DONE]\n\n"]))
-            .toEqual(["{\"a\":1}", "{\"b\":2}", "[DONE]"]);
+        const second = event("b");
+        expect(await contentOf([`${event("a")}\n`, `\n${second.slice(0, 12)}`, `${second.slice(12)}\r\n\r\n: ping\n\ndata: [DONE]\n\n${event("after")}\n\n`]))
+            .toEqual(["a", "b"]);
     });
 
     it("given a character split between two chunks, then it is decoded whole", async () => {
-        const bytes = new TextEncoder().encode("data: café 🦙\n\n");
-        expect(await dataOf([bytes.slice(0, 10), bytes.slice(10, 14), bytes.slice(14)])).toEqual(["café 🦙"]);
+        const bytes = new TextEncoder().encode(`${event("café 🦙")}\n\n`);
+        const inE = bytes.indexOf(0xc3) + 1;
+        const inLlama = bytes.indexOf(0xf0) + 2;
+        expect(await contentOf([bytes.slice(0, inE), bytes.slice(inE, inLlama), bytes.slice(inLlama)])).toEqual(["café 🦙"]);
     });
 
     it("given multi-line data and a last event without its blank line, then lines are joined and the last event is kept", async () => {
-        expect(await dataOf(["event: x\ndata: one\ndata: two\n\ndata: last"])).toEqual(["one\ntwo", "last"]);
+        const split = event("one").replace("{\"content\"", "\ndata: {\"content\"");
+        expect(await contentOf([`event: x\n${split}\n\n${event("last")}`])).toEqual(["one", "last"]);
     });
 });
 

@@ -1,6 +1,6 @@
+import {createParser} from "eventsource-parser";
 import {credentialsOf, shownUrl} from "../../utils/urlSecrets.js";
 import {InferenceServerError, InferenceUnreachableError} from "./inferenceErrors.js";
-import {serverSentEventData} from "./serverSentEvents.js";
 
 export type OpenAiClientOptions = {
     /**
@@ -130,7 +130,7 @@ export class OpenAiClient {
         let completionTokens: number | undefined;
         let promptTokensRead: number | undefined;
         try {
-            for await (const data of serverSentEventData(watched(stream, watchdog))) {
+            for await (const data of eventData(watched(stream, watchdog))) {
                 if (data === "[DONE]")
                     break;
                 const event = asRecord(parseJson(data));
@@ -264,21 +264,48 @@ async function* watched(stream: AsyncIterable<Uint8Array>, watchdog: IdleWatchdo
     }
 }
 
+/**
+ * The `data` of each server-sent event of a body, in order, parsed by eventsource-parser. Bytes are
+ * decoded as a stream, so a character split between two chunks arrives whole; a last event cut off
+ * before its blank line is kept (it may be the one with the usage).
+ */
+async function* eventData(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+    const decoder = new TextDecoder();
+    const parsed: string[] = [];
+    const parser = createParser({onEvent: (event) => parsed.push(event.data)});
+    for await (const chunk of body) {
+        parser.feed(decoder.decode(chunk, {stream: true}));
+        yield* parsed.splice(0);
+    }
+    parser.feed(`${decoder.decode()}\n\n`);
+    yield* parsed.splice(0);
+}
+
 async function errorOf(response: Response): Promise<InferenceServerError> {
     const text = await response.text().catch(() => "");
     const body = asRecord(parseJsonOrUndefined(text));
-    return serverErrorOf(response.status, body.error ?? (text.trim() === "" ? response.statusText : text.trim().slice(0, 300)));
+    const retryAfterMs = response.status === 429 || response.status === 503 ? retryAfterMsOf(response.headers.get("retry-after")) : undefined;
+    return serverErrorOf(response.status, body.error ?? (text.trim() === "" ? response.statusText : text.trim().slice(0, 300)), retryAfterMs);
+}
+
+/** A `Retry-After` header in ms from now: seconds, or an HTTP date; undefined when absent or unreadable. */
+function retryAfterMsOf(header: string | null): number | undefined {
+    const value = header?.trim() ?? "";
+    if (/^\d+(\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    const date = Date.parse(value);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** llama-server: `{code, message, type, n_prompt_tokens, n_ctx}`; vLLM and OpenAI: `{message, type}` or a string. */
-function serverErrorOf(status: number, error: unknown): InferenceServerError {
+function serverErrorOf(status: number, error: unknown, retryAfterMs?: number): InferenceServerError {
     if (typeof error === "string")
-        return new InferenceServerError(status, error);
+        return new InferenceServerError(status, error, undefined, undefined, retryAfterMs);
     const record = asRecord(error);
     const message = typeof record.message === "string" ? record.message : JSON.stringify(error);
     const type = typeof record.type === "string" ? record.type : undefined;
     const code = typeof record.code === "number" ? record.code : status;
-    return new InferenceServerError(status === 0 ? 0 : code, message, type, contextOverflowOf(record, message));
+    return new InferenceServerError(status === 0 ? 0 : code, message, type, contextOverflowOf(record, message), retryAfterMs);
 }
 
 function contextOverflowOf(error: Record<string, unknown>, message: string): InferenceServerError["overflow"] {

@@ -1,3 +1,4 @@
+import {LRUCache} from "lru-cache";
 import type {OpenAiClient} from "./OpenAiClient.js";
 
 /** Counts tokens the way the server's model does, or estimates them when the server cannot say. */
@@ -15,11 +16,11 @@ export interface TokenCounter {
  * about a third: the margin errs towards refusing a prompt near the limit rather than sending one
  * the server would reject or cut.
  */
-export function estimateTokens(text: string): number {
+function estimateTokens(text: string): number {
     return Math.ceil(Buffer.byteLength(text, "utf8") / 3);
 }
 
-export const estimatingTokenCounter: TokenCounter = {
+const estimatingTokenCounter: TokenCounter = {
     exact: false,
     count: async (text) => estimateTokens(text),
     upperBound: estimateTokens
@@ -29,21 +30,28 @@ export const estimatingTokenCounter: TokenCounter = {
  * The most tokens any tokenizer makes of a text: each token stands for at least one of its UTF-8
  * bytes (a byte-fallback token for exactly one), and SentencePiece models may put one space before it.
  */
-export function mostTokensOf(text: string): number {
+function mostTokensOf(text: string): number {
     return Buffer.byteLength(text, "utf8") + 1;
 }
 
-/** Texts whose counts are kept, so a history is not sent to `/tokenize` again every turn. */
-const cachedTexts = 4096;
+export type ServerTokenCounterOptions = {
+    /**
+     * The texts whose counts are kept, so a history is not sent to `/tokenize` again every turn, are
+     * bounded by their UTF-8 bytes in all (the least recently used go first). default 4 MiB
+     */
+    readonly cachedBytes?: number;
+};
 
 /** llama-server's `/tokenize`, with the counts of recent texts kept (most recently used kept longest). */
 export class ServerTokenCounter implements TokenCounter {
     readonly exact = true;
-    readonly #client: OpenAiClient;
-    readonly #counts = new Map<string, number>();
+    readonly #client: Pick<OpenAiClient, "tokenize">;
+    readonly #counts: LRUCache<string, number>;
 
-    constructor(client: OpenAiClient) {
+    constructor(client: Pick<OpenAiClient, "tokenize">, {cachedBytes = 4 * 1024 * 1024}: ServerTokenCounterOptions = {}) {
         this.#client = client;
+        // lru-cache wants sizes of at least 1: the empty text counts as one byte
+        this.#counts = new LRUCache({maxSize: cachedBytes, sizeCalculation: (_count, text) => Math.max(1, Buffer.byteLength(text, "utf8"))});
     }
 
     /** The server's counter when it has `/tokenize`, else the estimate. */
@@ -53,21 +61,16 @@ export class ServerTokenCounter implements TokenCounter {
 
     async count(text: string): Promise<number> {
         const cached = this.#counts.get(text);
-        if (cached != null) {
-            this.#counts.delete(text);
-            this.#counts.set(text, cached);
+        if (cached != null)
             return cached;
-        }
 
         const tokens = await this.#client.tokenize(text);
         const count = tokens?.length ?? estimateTokens(text);
         this.#counts.set(text, count);
-        if (this.#counts.size > cachedTexts)
-            this.#counts.delete(this.#counts.keys().next().value!);
         return count;
     }
 
     upperBound(text: string): number {
-        return this.#counts.get(text) ?? mostTokensOf(text);
+        return this.#counts.peek(text) ?? mostTokensOf(text);
     }
 }

@@ -21,13 +21,16 @@ export class InferenceServerError extends Error {
     readonly type: string | undefined;
     /** For a context overflow: the prompt's tokens and the context size, when the server says them. */
     readonly overflow: {readonly promptTokens: number, readonly contextSize: number} | undefined;
+    /** How long the server asked to be left alone (`Retry-After` on a 429 or 503), in ms, when it said. */
+    readonly retryAfterMs: number | undefined;
 
-    constructor(status: number, message: string, type?: string, overflow?: InferenceServerError["overflow"]) {
+    constructor(status: number, message: string, type?: string, overflow?: InferenceServerError["overflow"], retryAfterMs?: number) {
         super(`The inference server answered ${status === 0 ? "an error" : status}: ${message}`);
         this.name = "InferenceServerError";
         this.status = status;
         this.type = type;
         this.overflow = overflow;
+        this.retryAfterMs = retryAfterMs;
     }
 
     /** Worth trying again: the server is overloaded, loading, or failed on its side. */
