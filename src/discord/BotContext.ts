@@ -5,7 +5,7 @@ import type {PersonaPermission, ResetPermission} from "../config.js";
 import type {Logger} from "../logger.js";
 import type {DiscordErrorReporter} from "./DiscordErrorReporter.js";
 import type {AccessRules} from "./input/accessRules.js";
-import type {ChannelWriteLimits} from "./reply/ChannelWriteLimit.js";
+import type {ChannelWriteLimits} from "./reply/ChannelWriteLimits.js";
 import type {ActiveAnswers} from "./state/ActiveAnswers.js";
 import type {InterruptedReplies} from "./state/InterruptedReplies.js";
 import type {RecentReasoning} from "./state/RecentReasoning.js";
