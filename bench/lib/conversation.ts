@@ -1,5 +1,5 @@
 import {formatPrompt} from "../../src/chat/formatPrompt.js";
-import {splitMessage} from "../../src/discord/splitMessage.js";
+import {splitMessage} from "../../src/discord/reply/layout/splitMessage.js";
 import {buttonIdsOf, isStillAnswering} from "../../test/fixtures/botHarness.js";
 import type {FakeUser, StoredMessage} from "../../test/fixtures/fakeDiscord.js";
 import type {BotRig, ObservedBot} from "./botRig.js";

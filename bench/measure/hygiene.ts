@@ -1,6 +1,6 @@
-import {finishedAnswerText} from "../../src/discord/finishedAnswer.js";
-import {STREAMING_MARKER} from "../../src/discord/replyText.js";
-import {DISCORD_MESSAGE_LIMIT, splitMessage} from "../../src/discord/splitMessage.js";
+import {finishedAnswerText} from "../../src/discord/reply/layout/finishedAnswer.js";
+import {STREAMING_MARKER} from "../../src/discord/reply/layout/replyText.js";
+import {DISCORD_MESSAGE_LIMIT, splitMessage} from "../../src/discord/reply/layout/splitMessage.js";
 import {isStillAnswering} from "../../test/fixtures/botHarness.js";
 import type {RecordedRequest, StoredMessage} from "../../test/fixtures/fakeDiscord.js";
 import {startBotRig} from "../lib/botRig.js";

@@ -1,4 +1,4 @@
-import {THINKING_TEXT} from "../../src/discord/replyText.js";
+import {THINKING_TEXT} from "../../src/discord/reply/layout/replyText.js";
 import {startBotRig} from "../lib/botRig.js";
 import {ask} from "../lib/conversation.js";
 import type {ObservedAnswer} from "../lib/conversation.js";

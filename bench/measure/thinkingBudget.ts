@@ -1,5 +1,5 @@
 import {defaultThinkingBudget} from "../../src/config.js";
-import {THINKING_TEXT} from "../../src/discord/replyText.js";
+import {THINKING_TEXT} from "../../src/discord/reply/layout/replyText.js";
 import {startBotRig} from "../lib/botRig.js";
 import {mention, waitForAnswer} from "../lib/conversation.js";
 import type {ObservedAnswer} from "../lib/conversation.js";

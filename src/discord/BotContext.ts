@@ -3,12 +3,12 @@ import type {Cooldown} from "../chat/Cooldown.js";
 import type {Personas} from "../chat/Personas.js";
 import type {PersonaPermission, ResetPermission} from "../config.js";
 import type {Logger} from "../logger.js";
-import type {AccessRules} from "./access.js";
-import type {ActiveAnswers} from "./ActiveAnswers.js";
-import type {ChannelWriteLimits} from "./ChannelWriteLimit.js";
 import type {DiscordErrorReporter} from "./DiscordErrorReporter.js";
-import type {InterruptedReplies} from "./InterruptedReplies.js";
-import type {KeptThoughts} from "./KeptThoughts.js";
+import type {AccessRules} from "./input/accessRules.js";
+import type {ChannelWriteLimits} from "./reply/ChannelWriteLimits.js";
+import type {ActiveAnswers} from "./state/ActiveAnswers.js";
+import type {InterruptedReplies} from "./state/InterruptedReplies.js";
+import type {RecentReasoning} from "./state/RecentReasoning.js";
 
 /** What the Discord handlers share: the chat layer and the bot's own bookkeeping. */
 export type BotContext = {
@@ -20,7 +20,7 @@ export type BotContext = {
     readonly errors: DiscordErrorReporter;
     readonly interrupted: InterruptedReplies;
     /** The latest answers' thoughts, for their Reasoning buttons. */
-    readonly thoughts: KeptThoughts;
+    readonly reasoning: RecentReasoning;
     /** Discord's per-channel write limit, shared by every write the bot makes to a channel. */
     readonly writeLimits: ChannelWriteLimits;
     readonly settings: {

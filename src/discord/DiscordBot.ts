@@ -7,24 +7,25 @@ import {Cooldown} from "../chat/Cooldown.js";
 import type {Personas} from "../chat/Personas.js";
 import type {Config, Shards} from "../config.js";
 import type {Logger} from "../logger.js";
-import {ActiveAnswers} from "./ActiveAnswers.js";
-import {attachmentHosts} from "./attachments.js";
-import {CHANNEL_WRITE_LIMIT, ChannelWriteLimits} from "./ChannelWriteLimit.js";
-import {DiscordAccessError, explainDiscordFailure} from "./checkDiscordAccess.js";
 import type {BotContext} from "./BotContext.js";
+import {DiscordAccessError, explainDiscordFailure} from "./checkDiscordAccess.js";
 import {commandDefinitions} from "./commands/index.js";
 import {DiscordErrorReporter} from "./DiscordErrorReporter.js";
-import {InterruptedReplies} from "./InterruptedReplies.js";
-import {KeptThoughts} from "./KeptThoughts.js";
 import {handleInteraction} from "./events/interactionCreate.js";
 import {handleMessage} from "./events/messageCreate.js";
-import {noMentions} from "./payloads.js";
+import {attachmentHosts} from "./input/attachments.js";
+import {CHANNEL_WRITE_LIMIT} from "./reply/ChannelWriteLimit.js";
+import {ChannelWriteLimits} from "./reply/ChannelWriteLimits.js";
+import {noMentions} from "./reply/layout/noMentions.js";
+import {ActiveAnswers} from "./state/ActiveAnswers.js";
+import {InterruptedReplies} from "./state/InterruptedReplies.js";
+import {RecentReasoning} from "./state/RecentReasoning.js";
 
 /**
  * The permissions the bot uses, and nothing more: read the channel, reply, reply in threads, reply
  * to a message, open a thread on an answer (`/ask thread:true`).
  */
-export const botPermissions = new PermissionsBitField([
+const botPermissions = new PermissionsBitField([
     PermissionFlagsBits.ViewChannel,
     PermissionFlagsBits.SendMessages,
     PermissionFlagsBits.SendMessagesInThreads,
@@ -119,7 +120,7 @@ export class DiscordBot {
             logger,
             errors: new DiscordErrorReporter(logger),
             interrupted: new InterruptedReplies(replyStateDirectory(settings.dataDir, this.client), logger),
-            thoughts: new KeptThoughts(),
+            reasoning: new RecentReasoning(),
             writeLimits: new ChannelWriteLimits({writes: CHANNEL_WRITE_LIMIT.writes, windowMs: settings.channelWriteWindowMs}),
             settings: {
                 editIntervalMs: settings.editIntervalMs,

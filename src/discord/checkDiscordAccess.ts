@@ -1,6 +1,7 @@
 import {DiscordAPIError, HTTPError, REST, Routes} from "discord.js";
 import type {APIUser} from "discord.js";
 import {UserFacingError} from "../errors.js";
+import {errorMessage} from "../utils/errorMessage.js";
 
 /** How long the start-up check waits for Discord's answer. */
 const checkTimeoutMs = 15_000;
@@ -124,6 +125,6 @@ function apiPath(url: string): string {
 }
 
 function firstLine(error: unknown): string {
-    const text = error instanceof Error ? error.message : String(error);
+    const text = errorMessage(error);
     return text.split("\n")[0] ?? text;
 }

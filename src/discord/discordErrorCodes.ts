@@ -12,7 +12,7 @@ export const DiscordErrorCode = {
 } as const;
 
 /** Codes after which a message can never be written again (message, channel or webhook gone; no access). */
-export const LOST_PAGE_CODES: ReadonlySet<number> = new Set([
+const LOST_PAGE_CODES: ReadonlySet<number> = new Set([
     DiscordErrorCode.unknownChannel,
     DiscordErrorCode.unknownMessage,
     DiscordErrorCode.unknownWebhook,

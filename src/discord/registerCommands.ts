@@ -6,6 +6,7 @@ import {REST, Routes} from "discord.js";
 import type {APIApplication} from "discord.js";
 import {ConfigError, loadConfig} from "../config.js";
 import type {Config} from "../config.js";
+import {errorMessage} from "../utils/errorMessage.js";
 import {explainDiscordFailure} from "./checkDiscordAccess.js";
 import {commandDefinitions} from "./commands/index.js";
 
@@ -25,7 +26,7 @@ try {
         `${config.devGuildId == null ? "globally" : `in guild ${config.devGuildId}`}.\n`);
 } catch (error) {
     process.stderr.write(error instanceof ConfigError || config === undefined
-        ? `${error instanceof Error ? error.message : String(error)}\n`
+        ? `${errorMessage(error)}\n`
         : `Registering the commands failed. ${explainDiscordFailure(error, config.discordApiUrl).userMessage}\n`);
     process.exit(1);
 }

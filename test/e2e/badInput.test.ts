@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {splitMessage} from "../../src/discord/splitMessage.js";
+import {splitMessage} from "../../src/discord/reply/layout/splitMessage.js";
 import {isStillAnswering} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";

@@ -1,7 +1,7 @@
 import {describe, expect, it} from "vitest";
-import {finishedAnswerText} from "../../src/discord/finishedAnswer.js";
-import {STREAMING_MARKER} from "../../src/discord/replyText.js";
-import {splitMessage} from "../../src/discord/splitMessage.js";
+import {finishedAnswerText} from "../../src/discord/reply/layout/finishedAnswer.js";
+import {STREAMING_MARKER} from "../../src/discord/reply/layout/replyText.js";
+import {splitMessage} from "../../src/discord/reply/layout/splitMessage.js";
 import {isStillAnswering, streamingModelOptions} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import {ephemeralText} from "../fixtures/ephemeralText.js";

@@ -1,6 +1,6 @@
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
-import {stopNotes} from "../../src/discord/renderAnswer.js";
-import {THINKING_TEXT} from "../../src/discord/replyText.js";
+import {stopNotes} from "../../src/discord/reply/renderAnswer.js";
+import {THINKING_TEXT} from "../../src/discord/reply/layout/replyText.js";
 import {isStillAnswering, streamingModelOptions} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";

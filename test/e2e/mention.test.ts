@@ -1,6 +1,6 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
-import {finishedAnswerText} from "../../src/discord/finishedAnswer.js";
+import {finishedAnswerText} from "../../src/discord/reply/layout/finishedAnswer.js";
 import {isStillAnswering, streamingModelOptions} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";

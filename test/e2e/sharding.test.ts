@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
-import {CHANNEL_WRITE_LIMIT} from "../../src/discord/ChannelWriteLimit.js";
+import {CHANNEL_WRITE_LIMIT} from "../../src/discord/reply/ChannelWriteLimit.js";
 import {testChannelWriteWindowMs} from "../fixtures/botHarness.js";
 import {killedAfterTest, startEntryPoint} from "../fixtures/botProcess.js";
 import type {RunningProcess} from "../fixtures/botProcess.js";

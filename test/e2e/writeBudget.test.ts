@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {CHANNEL_WRITE_LIMIT} from "../../src/discord/ChannelWriteLimit.js";
+import {CHANNEL_WRITE_LIMIT} from "../../src/discord/reply/ChannelWriteLimit.js";
 import type {GenerateRequest} from "../../src/llm/types.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";

@@ -2,8 +2,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type {Client} from "discord.js";
 import {afterEach, describe, expect, it, vi} from "vitest";
-import {InterruptedReplies, interruptedNote, withInterruptedNote} from "../../src/discord/InterruptedReplies.js";
-import {formatQueued, STREAMING_MARKER, THINKING_TEXT} from "../../src/discord/replyText.js";
+import {InterruptedReplies} from "../../src/discord/state/InterruptedReplies.js";
+import {interruptedNote, withInterruptedNote} from "../../src/discord/state/interruptedNote.js";
+import {formatQueued, STREAMING_MARKER, THINKING_TEXT} from "../../src/discord/reply/layout/replyText.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 

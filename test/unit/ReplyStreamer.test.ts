@@ -1,9 +1,10 @@
 import {afterEach, beforeEach, describe, expect, it, vi} from "vitest";
-import {CHANNEL_WRITE_LIMIT, ChannelWriteLimit} from "../../src/discord/ChannelWriteLimit.js";
-import {ReplyStreamer, type ReplyStreamerOptions} from "../../src/discord/ReplyStreamer.js";
-import {ANSWER_BELOW_TEXT, NO_ANSWER_TEXT, STREAMING_MARKER, THINKING_TEXT} from "../../src/discord/replyText.js";
-import type {ReplyPage, ReplyPayload, ReplyTransport} from "../../src/discord/ReplyTransport.js";
-import {splitMessage} from "../../src/discord/splitMessage.js";
+import {CHANNEL_WRITE_LIMIT, ChannelWriteLimit} from "../../src/discord/reply/ChannelWriteLimit.js";
+import {ReplyStreamer, type ReplyStreamerOptions} from "../../src/discord/reply/ReplyStreamer.js";
+import {ANSWER_BELOW_TEXT, NO_ANSWER_TEXT, STREAMING_MARKER, THINKING_TEXT} from "../../src/discord/reply/layout/replyText.js";
+import type {ReplyPayload} from "../../src/discord/reply/layout/ReplyPayload.js";
+import type {ReplyPage, ReplyTransport} from "../../src/discord/reply/transports/ReplyTransport.js";
+import {splitMessage} from "../../src/discord/reply/layout/splitMessage.js";
 
 /** One write the fake transport saw. */
 type WriteRecord = {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
-import {checkAccess} from "../../src/discord/access.js";
-import type {AccessRules} from "../../src/discord/access.js";
+import {checkAccess} from "../../src/discord/input/accessRules.js";
+import type {AccessRules} from "../../src/discord/input/accessRules.js";
 
 const everywhere: AccessRules = {allowedChannelIds: [], allowedRoleIds: [], blockedUserIds: [], allowDms: true};
 const alice = {userId: "1", roleIds: ["10"], channelId: "100"};

@@ -3,8 +3,8 @@ import type {Server} from "node:http";
 import type {AddressInfo} from "node:net";
 import {afterEach, describe, expect, it} from "vitest";
 import {withAttachedFiles} from "../../src/chat/formatPrompt.js";
-import {AttachmentRefusedError, attachmentHosts, kindOf, readAttachments} from "../../src/discord/attachments.js";
-import {formatBytes} from "../../src/discord/formatBytes.js";
+import {AttachmentRefusedError, attachmentHosts, kindOf, readAttachments} from "../../src/discord/input/attachments.js";
+import {formatBytes} from "../../src/utils/formatBytes.js";
 
 describe("kindOf", () => {
     it("given text, data, logs and source code, by type or by name, then they are text", () => {

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {cleanPrompt} from "../../src/discord/cleanPrompt.js";
+import {cleanPrompt} from "../../src/discord/input/cleanPrompt.js";
 
 const botId = "111111111111111111";
 const names = {

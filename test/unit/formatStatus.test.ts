@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {formatDuration, formatStatus} from "../../src/discord/formatStatus.js";
+import {formatDuration, formatStatus} from "../../src/discord/commands/formatStatus.js";
 
 const chat = {
     engine: "node-llama-cpp (in process)", model: "Qwen3 1.7B", gpu: false as const, contextSize: 2048, sequencesInUse: 1,

@@ -12,6 +12,83 @@ function importsOf(folder: string): string[] {
             .map((match) => `${folder}/${file}: ${match[1]}`));
 }
 
+/**
+ * Every import between the files of src/, as "importer -> imported" (paths from src/): static imports,
+ * type-only ones and re-exports included, and dynamic imports of a fixed path.
+ */
+function importGraph(): Map<string, string[]> {
+    const source = path.join(projectRoot, "src");
+    const files = fs.readdirSync(source, {recursive: true, encoding: "utf8"}).filter((file) => /\.c?ts$/.test(file)).map((file) => file.split(path.sep).join("/"));
+    const known = new Set(files);
+    const statement = /^\s*(?:import|export)\s+(?:type\s+)?(?:[\w$]+\s*,\s*)?(?:\{[^}]*\}|\*(?:\s+as\s+[\w$]+)?|[\w$]+)\s+from\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
+    return new Map(files.map((file) => {
+        const text = fs.readFileSync(path.join(source, file), "utf8");
+        const imported = [...text.matchAll(statement)]
+            .map((match) => match[1] ?? match[2] ?? match[3] ?? "")
+            .filter((specifier) => specifier.startsWith("."))
+            .map((specifier) => path.posix.join(path.posix.dirname(file), specifier).replace(/\.(c|m)?js$/, ".$1ts"))
+            .filter((target) => known.has(target));
+        return [file, [...new Set(imported)]];
+    }));
+}
+
+/** One circle through each knot of the graph (a strongly connected part of more than one file, or a file importing itself), as "a -> b -> a". */
+function importCircles(graph: ReadonlyMap<string, readonly string[]>): string[] {
+    const index = new Map<string, number>();
+    const lowest = new Map<string, number>();
+    const stack: string[] = [];
+    const knots: string[][] = [];
+    const visit = (file: string): void => {
+        index.set(file, index.size);
+        lowest.set(file, index.get(file)!);
+        stack.push(file);
+        for (const next of graph.get(file) ?? []) {
+            if (!index.has(next)) {
+                visit(next);
+                lowest.set(file, Math.min(lowest.get(file)!, lowest.get(next)!));
+            } else if (stack.includes(next))
+                lowest.set(file, Math.min(lowest.get(file)!, index.get(next)!));
+        }
+        if (lowest.get(file) !== index.get(file))
+            return;
+        const knot: string[] = [];
+        let member: string | undefined;
+        do {
+            member = stack.pop()!;
+            knot.push(member);
+        } while (member !== file);
+        if (knot.length > 1 || graph.get(file)?.includes(file) === true)
+            knots.push(knot);
+    };
+    for (const file of [...graph.keys()].sort())
+        if (!index.has(file))
+            visit(file);
+
+    // the shortest way from a knot's first file back to itself, within the knot
+    return knots.map((knot) => {
+        const start = [...knot].sort()[0]!;
+        const cameFrom = new Map<string, string>();
+        const queue = [start];
+        while (queue.length > 0) {
+            const file = queue.shift()!;
+            for (const next of graph.get(file) ?? []) {
+                if (!knot.includes(next) || cameFrom.has(next))
+                    continue;
+                cameFrom.set(next, file);
+                if (next === start)
+                    break;
+                queue.push(next);
+            }
+            if (cameFrom.has(start))
+                break;
+        }
+        const between: string[] = [];
+        for (let file = cameFrom.get(start)!; file !== start; file = cameFrom.get(file)!)
+            between.unshift(file);
+        return [start, ...between, start].join(" -> ");
+    });
+}
+
 describe("the layers", () => {
     it("given the chat layer, then it imports neither discord.js nor node-llama-cpp, nor the Discord layer", () => {
         expect(importsOf("chat")).toContain("chat/ChatService.ts: p-queue");
@@ -26,5 +103,16 @@ describe("the layers", () => {
     it("given the Discord layer, then node-llama-cpp stays out of it", () => {
         expect(importsOf("discord")).toContain("discord/DiscordBot.ts: discord.js");
         expect(importsOf("discord").filter((entry) => /: node-llama-cpp|\/llm\/(?!types)/.test(entry))).toEqual([]);
+    });
+
+    it("given the reply's layout, then it is pure text and page layout: nothing of ours from outside its folder", () => {
+        expect(importsOf("discord/reply/layout")).toContain("discord/reply/layout/replyLayout.ts: ./splitMessage.js");
+        expect(importsOf("discord/reply/layout").filter((entry) => /: \.\.\//.test(entry))).toEqual([]);
+    });
+
+    it("given every file of src/, then no import circle runs through them, type-only imports included", () => {
+        const graph = importGraph();
+        expect(graph.get("discord/DiscordBot.ts")).toContain("discord/BotContext.ts");
+        expect(importCircles(graph)).toEqual([]);
     });
 });

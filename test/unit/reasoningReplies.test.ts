@@ -1,9 +1,8 @@
 import {describe, expect, it} from "vitest";
-import {parseButtonId} from "../../src/discord/answerButtons.js";
-import {finishedAnswerText, formatCut} from "../../src/discord/finishedAnswer.js";
-import {channelsWithKeptThoughts, KeptThoughts, thoughtsKeptPerChannel} from "../../src/discord/KeptThoughts.js";
-import {NO_ANSWER_TEXT, THINKING_TEXT} from "../../src/discord/replyText.js";
-import {formatThinking, formatThoughtFor} from "../../src/discord/ThinkingTimer.js";
+import {parseButtonId} from "../../src/discord/reply/layout/answerButtons.js";
+import {finishedAnswerText, formatCut} from "../../src/discord/reply/layout/finishedAnswer.js";
+import {channelsWithKeptThoughts, RecentReasoning, thoughtsKeptPerChannel} from "../../src/discord/state/RecentReasoning.js";
+import {formatThinking, formatThoughtFor, NO_ANSWER_TEXT, THINKING_TEXT} from "../../src/discord/reply/layout/replyText.js";
 
 describe("the thinking lines", () => {
     it("given the time so far, then the placeholder's text in the first second, whole seconds after", () => {
@@ -46,9 +45,9 @@ describe("parseButtonId", () => {
     });
 });
 
-describe("KeptThoughts", () => {
+describe("RecentReasoning", () => {
     it("given more answers in a channel than it keeps, then the oldest are forgotten, other channels' kept", () => {
-        const kept = new KeptThoughts();
+        const kept = new RecentReasoning();
         kept.keep("other", "o1", "other thoughts");
         for (let answer = 1; answer <= thoughtsKeptPerChannel + 2; answer++)
             kept.keep("c", `a${answer}`, `thoughts ${answer}`);
@@ -61,7 +60,7 @@ describe("KeptThoughts", () => {
     });
 
     it("given more channels than it keeps, then the least recently answered channel is forgotten", () => {
-        const kept = new KeptThoughts();
+        const kept = new RecentReasoning();
         kept.keep("first", "f1", "first thoughts");
         kept.keep("second", "s1", "second thoughts");
         kept.keep("first", "f2", "more first thoughts");

@@ -1,7 +1,7 @@
 import {describe, expect, it} from "vitest";
-import type {AnswerButton} from "../../src/discord/answerButtons.js";
-import {finalLayout, retiredPayload, type StreamingAnswer, streamingLayout, type StreamingLayoutOptions} from "../../src/discord/replyLayout.js";
-import {ANSWER_BELOW_TEXT, formatQueued, STREAMING_MARKER} from "../../src/discord/replyText.js";
+import type {AnswerButton} from "../../src/discord/reply/layout/answerButtons.js";
+import {finalLayout, retiredPayload, type StreamingAnswer, streamingLayout, type StreamingLayoutOptions} from "../../src/discord/reply/layout/replyLayout.js";
+import {ANSWER_BELOW_TEXT, formatQueued, STREAMING_MARKER} from "../../src/discord/reply/layout/replyText.js";
 
 const options: StreamingLayoutOptions = {maxLength: 50, showThinking: false, thinkingLabel: () => "💭 thinking… 3 s"};
 const answering: StreamingAnswer = {text: "", thoughts: "", thinking: false, queuedPosition: undefined};

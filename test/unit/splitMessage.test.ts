@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {closeOpenFence, renderPart, splitMessage, splitMessageParts} from "../../src/discord/splitMessage.js";
+import {closeOpenFence, renderPart, splitMessage, splitMessageParts} from "../../src/discord/reply/layout/splitMessage.js";
 
 /** `count` words ("w0 w1 ..."), joined by spaces. */
 function words(count: number, prefix = "w"): string {

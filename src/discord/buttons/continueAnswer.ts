@@ -1,8 +1,8 @@
 import {MessageFlags} from "discord.js";
 import type {ButtonInteraction} from "discord.js";
-import {answerInteraction} from "../answerInteraction.js";
 import type {BotContext} from "../BotContext.js";
-import {placeOfInteraction} from "../place.js";
+import {placeOfInteraction} from "../input/placeOfQuestion.js";
+import {answerInteraction} from "../interactions/answerInteraction.js";
 
 /** What the model is asked when Continue is pressed: a turn of the conversation, like any other. */
 export const continueRequest = "Continue your previous answer exactly where it was cut off, without repeating it.";

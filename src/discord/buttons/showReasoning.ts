@@ -1,8 +1,8 @@
 import {AttachmentBuilder, MessageFlags} from "discord.js";
 import type {ButtonInteraction} from "discord.js";
 import type {BotContext} from "../BotContext.js";
-import {noMentions} from "../payloads.js";
-import {DISCORD_MESSAGE_LIMIT} from "../splitMessage.js";
+import {noMentions} from "../reply/layout/noMentions.js";
+import {DISCORD_MESSAGE_LIMIT} from "../reply/layout/splitMessage.js";
 
 export const reasoningGoneText = "The reasoning of this answer is no longer available (only the latest answers' thoughts are kept, and not across restarts).";
 
@@ -11,7 +11,7 @@ export const reasoningGoneText = "The reasoning of this answer is no longer avai
  * an attached `reasoning.md` when they are longer than one. Never a mention, whatever the model thought.
  */
 export async function showReasoning(interaction: ButtonInteraction, context: BotContext, answerId: string): Promise<void> {
-    const thoughts = context.thoughts.get(answerId)?.trim();
+    const thoughts = context.reasoning.get(answerId)?.trim();
     if (thoughts === undefined || thoughts === "") {
         await interaction.reply({content: reasoningGoneText, flags: MessageFlags.Ephemeral, allowedMentions: noMentions});
         return;

@@ -1,9 +1,9 @@
 import {ApplicationIntegrationType, InteractionContextType, MessageFlags, SlashCommandBuilder} from "discord.js";
 import type {ChatInputCommandInteraction} from "discord.js";
 import type {FinalChatEvent} from "../../chat/events.js";
-import {answerInteraction, speakerOfInteraction} from "../answerInteraction.js";
 import type {BotContext} from "../BotContext.js";
-import {placeOfInteraction} from "../place.js";
+import {placeOfInteraction} from "../input/placeOfQuestion.js";
+import {answerInteraction, speakerOfInteraction} from "../interactions/answerInteraction.js";
 import type {SlashCommand} from "./SlashCommand.js";
 
 /** Discord's own limit on a string option. */

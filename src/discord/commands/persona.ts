@@ -1,7 +1,8 @@
 import {ApplicationIntegrationType, InteractionContextType, MessageFlags, PermissionFlagsBits, SlashCommandBuilder} from "discord.js";
 import type {ChatInputCommandInteraction} from "discord.js";
 import type {BotContext} from "../BotContext.js";
-import {placeOfInteraction} from "../place.js";
+import {placeOfInteraction} from "../input/placeOfQuestion.js";
+import {mayChangeChannel} from "../interactions/memberPermissions.js";
 import type {SlashCommand} from "./SlashCommand.js";
 
 /** Discord's own limit on a string option. */
@@ -36,7 +37,7 @@ export const persona: SlashCommand = {
         if (subcommand === "show")
             return show(interaction, context);
 
-        if (!mayChange(interaction, context)) {
+        if (!mayChangeChannel(interaction, {everyone: context.settings.personaPermission === "everyone", permission: PermissionFlagsBits.ManageChannels})) {
             await interaction.reply({content: "You need the Manage Channels permission to change this channel's persona.", flags: MessageFlags.Ephemeral});
             return;
         }
@@ -60,12 +61,6 @@ export const persona: SlashCommand = {
             "the conversation goes on under it.\n" + quote(text));
     }
 };
-
-function mayChange(interaction: ChatInputCommandInteraction, context: BotContext): boolean {
-    return !interaction.inGuild() ||
-        context.settings.personaPermission === "everyone" ||
-        interaction.memberPermissions.has(PermissionFlagsBits.ManageChannels);
-}
 
 async function show(interaction: ChatInputCommandInteraction, context: BotContext): Promise<void> {
     const applying = await context.personas.applying(placeOfInteraction(interaction).personaChannelIds);

@@ -1,4 +1,5 @@
 import {ApplicationIntegrationType, InteractionContextType, MessageFlags, PermissionFlagsBits, SlashCommandBuilder} from "discord.js";
+import {mayChangeChannel} from "../interactions/memberPermissions.js";
 import type {SlashCommand} from "./SlashCommand.js";
 
 export const reset: SlashCommand = {
@@ -10,10 +11,7 @@ export const reset: SlashCommand = {
         .setIntegrationTypes(ApplicationIntegrationType.GuildInstall),
 
     async execute(interaction, context) {
-        const allowed = !interaction.inGuild() ||
-            context.settings.resetPermission === "everyone" ||
-            interaction.memberPermissions.has(PermissionFlagsBits.ManageMessages);
-        if (!allowed) {
+        if (!mayChangeChannel(interaction, {everyone: context.settings.resetPermission === "everyone", permission: PermissionFlagsBits.ManageMessages})) {
             await interaction.reply({
                 content: "You need the Manage Messages permission to reset this channel's conversation.",
                 flags: MessageFlags.Ephemeral

@@ -1,6 +1,6 @@
 import {ApplicationIntegrationType, InteractionContextType, MessageFlags, SlashCommandBuilder} from "discord.js";
 import {botVersion} from "../../version.js";
-import {formatStatus} from "../formatStatus.js";
+import {formatStatus} from "./formatStatus.js";
 import type {SlashCommand} from "./SlashCommand.js";
 
 export const status: SlashCommand = {

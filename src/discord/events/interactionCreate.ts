@@ -1,13 +1,14 @@
 import {MessageFlags, PermissionFlagsBits} from "discord.js";
 import type {ButtonInteraction, ChatInputCommandInteraction, Interaction} from "discord.js";
 import {UserFacingError} from "../../errors.js";
-import {askerOfInteraction, checkAccess} from "../access.js";
-import {parseButtonId} from "../answerButtons.js";
 import type {BotContext} from "../BotContext.js";
 import {continueAnswer} from "../buttons/continueAnswer.js";
 import {showReasoning} from "../buttons/showReasoning.js";
 import {stopAnswer} from "../buttons/stopAnswer.js";
 import {commands} from "../commands/index.js";
+import {askerOfInteraction, checkAccess} from "../input/accessRules.js";
+import {memberHasPermission} from "../interactions/memberPermissions.js";
+import {parseButtonId} from "../reply/layout/answerButtons.js";
 
 /**
  * The one interaction handler: the access rules first (the one gate for every command and button),
@@ -52,7 +53,7 @@ async function runCommand(interaction: ChatInputCommandInteraction, context: Bot
 
 async function pressButton(interaction: ButtonInteraction, context: BotContext): Promise<void> {
     const button = parseButtonId(interaction.customId);
-    const canManageMessages = interaction.inGuild() && interaction.memberPermissions.has(PermissionFlagsBits.ManageMessages);
+    const canManageMessages = memberHasPermission(interaction, PermissionFlagsBits.ManageMessages);
     try {
         switch (button?.kind) {
             case "stop":

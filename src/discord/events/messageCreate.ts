@@ -1,20 +1,22 @@
 import type {Message} from "discord.js";
 import {withAttachedFiles} from "../../chat/formatPrompt.js";
 import {UserFacingError} from "../../errors.js";
-import {askerOfMessage, checkAccess} from "../access.js";
-import {deliveredAttachments, readAttachments} from "../attachments.js";
-import type {AttachmentsRead} from "../attachments.js";
 import type {BotContext} from "../BotContext.js";
-import {cleanPrompt} from "../cleanPrompt.js";
-import type {MentionNames} from "../cleanPrompt.js";
-import {noMentions, toMessagePayload} from "../payloads.js";
-import {placeOf} from "../place.js";
-import {formatQueued, THINKING_TEXT} from "../replyText.js";
-import type {ReplyPayload} from "../ReplyTransport.js";
-import {messageReplyTransport} from "../transports.js";
-import {streamReply} from "../streamReply.js";
+import {askerOfMessage, checkAccess} from "../input/accessRules.js";
+import {deliveredAttachments, readAttachments} from "../input/attachments.js";
+import type {AttachmentsRead} from "../input/attachments.js";
+import {cleanPrompt} from "../input/cleanPrompt.js";
+import type {MentionNames} from "../input/cleanPrompt.js";
+import {cooldownRefusal} from "../input/cooldownRefusal.js";
+import {placeOfMessage} from "../input/placeOfQuestion.js";
+import {toMessagePayload} from "../reply/layout/messagePayload.js";
+import {noMentions} from "../reply/layout/noMentions.js";
+import type {ReplyPayload} from "../reply/layout/ReplyPayload.js";
+import {formatQueued, THINKING_TEXT} from "../reply/layout/replyText.js";
+import {streamReply} from "../reply/streamReply.js";
+import {messageReplyTransport} from "../reply/transports/messageReplyTransport.js";
 
-export const emptyPromptHint = "Ask me something after the mention, for example: `@me what is a GGUF file?`";
+const emptyPromptHint = "Ask me something after the mention, for example: `@me what is a GGUF file?`";
 
 /**
  * A message is a prompt when it mentions the bot, replies to one of the bot's messages, or is a
@@ -59,7 +61,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     const cooldown = context.cooldown.check(message.author.id);
     if (!cooldown.allowed) {
         if (cooldown.firstRefusal)
-            await reply(`Slow down a little: you can ask again in ${Math.ceil(cooldown.retryAfterMs / 1000)} s.`);
+            await reply(cooldownRefusal(cooldown.retryAfterMs));
         return;
     }
 
@@ -98,7 +100,7 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         userId: message.author.id,
         text: withAttachedFiles(question, attached.files),
         signal: controller.signal,
-        place: placeOf({client: message.client, channelId: message.channelId, channel, guild: message.guild, user: message.author})
+        place: placeOfMessage(message)
     });
     if (!result.accepted)
         return reply(result.userMessage);

@@ -1,6 +1,7 @@
-import type {AnswerButton} from "./answerButtons.js";
-import {isLostPageError} from "./discordErrorCodes.js";
-import type {ReplyPage, ReplyPayload} from "./ReplyTransport.js";
+import {isLostPageError} from "../discordErrorCodes.js";
+import type {AnswerButton} from "./layout/answerButtons.js";
+import type {ReplyPayload} from "./layout/ReplyPayload.js";
+import type {ReplyPage} from "./transports/ReplyTransport.js";
 
 /** Failed writes in a row after which a page (or sending a new page) is given up. */
 export const MAX_FAILURES = 3;

@@ -1,13 +1,12 @@
 import {MessageFlags} from "discord.js";
-import type {ButtonInteraction, ChatInputCommandInteraction, Client, SendableChannels} from "discord.js";
-import type {Place} from "../chat/ChatService.js";
-import type {FinalChatEvent} from "../chat/events.js";
-import type {BotContext} from "./BotContext.js";
-import {streamReply} from "./streamReply.js";
-import {interactionTransport} from "./transports.js";
-
-/** An interaction whose reply is an answer: the /ask command, or a Continue button. */
-export type AnsweredInteraction = ChatInputCommandInteraction | ButtonInteraction;
+import type {Client, SendableChannels} from "discord.js";
+import type {Place} from "../../chat/ChatService.js";
+import type {FinalChatEvent} from "../../chat/events.js";
+import type {BotContext} from "../BotContext.js";
+import {cooldownRefusal} from "../input/cooldownRefusal.js";
+import {streamReply} from "../reply/streamReply.js";
+import {interactionTransport} from "../reply/transports/interactionTransport.js";
+import type {AnsweredInteraction} from "../reply/transports/interactionTransport.js";
 
 export type InteractionQuestion = {
     readonly text: string;
@@ -33,7 +32,7 @@ export async function answerInteraction(interaction: AnsweredInteraction, contex
     const cooldown = context.cooldown.check(interaction.user.id);
     if (!cooldown.allowed) {
         await interaction.reply({
-            content: `Slow down a little: you can ask again in ${Math.ceil(cooldown.retryAfterMs / 1000)} s.`,
+            content: cooldownRefusal(cooldown.retryAfterMs),
             flags: MessageFlags.Ephemeral
         });
         return undefined;

@@ -1,5 +1,5 @@
-import {MAX_THOUGHTS_LENGTH, type StreamingAnswer} from "./replyLayout.js";
-import type {ReplyPayload} from "./ReplyTransport.js";
+import {MAX_THOUGHTS_LENGTH, type StreamingAnswer} from "./layout/replyLayout.js";
+import type {ReplyPayload} from "./layout/ReplyPayload.js";
 
 /**
  * What is known of a streamed answer: while it runs, its text and thoughts so far and whether the model

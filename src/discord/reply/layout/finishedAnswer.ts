@@ -1,5 +1,4 @@
-import {formatThoughtFor} from "./ThinkingTimer.js";
-import {NO_ANSWER_TEXT} from "./replyText.js";
+import {formatThoughtFor, NO_ANSWER_TEXT} from "./replyText.js";
 import {closeOpenFence} from "./splitMessage.js";
 
 /** The last line of an answer cut at MAX_TOKENS. */

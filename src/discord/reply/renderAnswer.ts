@@ -1,8 +1,8 @@
-import type {ChatStream} from "../chat/ChatStream.js";
-import type {FinalChatEvent, StopReason} from "../chat/events.js";
-import type {AnswerButton} from "./answerButtons.js";
-import {finishedAnswerText, thoughtHeader} from "./finishedAnswer.js";
-import type {KeptThoughts} from "./KeptThoughts.js";
+import type {ChatStream} from "../../chat/ChatStream.js";
+import type {FinalChatEvent, StopReason} from "../../chat/events.js";
+import type {RecentReasoning} from "../state/RecentReasoning.js";
+import type {AnswerButton} from "./layout/answerButtons.js";
+import {finishedAnswerText, thoughtHeader} from "./layout/finishedAnswer.js";
 import type {ReplyStreamer} from "./ReplyStreamer.js";
 import type {ThinkingTimer} from "./ThinkingTimer.js";
 
@@ -30,7 +30,7 @@ export type RenderAnswerOptions = {
      */
     readonly mayThink: boolean;
     /** Where the thoughts go, for the Reasoning button. */
-    readonly thoughts: KeptThoughts;
+    readonly reasoning: RecentReasoning;
 };
 
 /**
@@ -39,7 +39,7 @@ export type RenderAnswerOptions = {
  * there were thoughts, Continue when the answer was cut at MAX_TOKENS. Resolves with the final event
  * once the last write has landed (or was given up).
  */
-export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, {answer, timer, mayThink, thoughts}: RenderAnswerOptions): Promise<FinalChatEvent> {
+export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, {answer, timer, mayThink, reasoning}: RenderAnswerOptions): Promise<FinalChatEvent> {
     let written = "";
     let thought = "";
     let started = false;
@@ -49,7 +49,7 @@ export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, 
     const keepThoughts = (): AnswerButton[] => {
         if (thought.trim() === "")
             return [];
-        thoughts.keep(answer.channelId, answer.answerId, thought);
+        reasoning.keep(answer.channelId, answer.answerId, thought);
         return [{kind: "reasoning"}];
     };
 

@@ -1,12 +1,13 @@
-import type {AnswerButton} from "./answerButtons.js";
+import {CHANNEL_LOST_CODES, DiscordErrorCode, discordErrorCode, isLostPageError} from "../discordErrorCodes.js";
 import {ChannelWriteLimit} from "./ChannelWriteLimit.js";
-import {CHANNEL_LOST_CODES, DiscordErrorCode, discordErrorCode, isLostPageError} from "./discordErrorCodes.js";
-import {finalLayout, LEFT_OVER_PAYLOAD, retiredPayload, streamingLayout, type StreamingLayoutOptions} from "./replyLayout.js";
+import type {AnswerButton} from "./layout/answerButtons.js";
+import {finalLayout, LEFT_OVER_PAYLOAD, retiredPayload, streamingLayout, type StreamingLayoutOptions} from "./layout/replyLayout.js";
+import type {ReplyPayload} from "./layout/ReplyPayload.js";
+import {formatFailed, formatStopped, THINKING_TEXT, withNote} from "./layout/replyText.js";
+import {DISCORD_MESSAGE_LIMIT} from "./layout/splitMessage.js";
 import {MAX_FAILURES, ReplyPageState} from "./ReplyPageState.js";
-import {formatFailed, formatStopped, THINKING_TEXT, withNote} from "./replyText.js";
-import type {ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
-import {DISCORD_MESSAGE_LIMIT} from "./splitMessage.js";
 import {StreamedAnswer} from "./StreamedAnswer.js";
+import type {ReplyTransport} from "./transports/ReplyTransport.js";
 
 export type ReplyStreamerOptions = {
     /** Minimum time between two edits of the same message, ms, counted from when the previous write of it settled. */

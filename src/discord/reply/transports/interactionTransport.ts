@@ -1,49 +1,24 @@
 import {DiscordAPIError} from "discord.js";
-import type {Message, SendableChannels} from "discord.js";
-import type {AnsweredInteraction} from "./answerInteraction.js";
-import {toMessagePayload} from "./payloads.js";
-import type {MessagePayload} from "./payloads.js";
-import {DiscordErrorCode} from "./discordErrorCodes.js";
-import type {PendingPage} from "./InterruptedReplies.js";
-import type {ReplyPage, ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
+import type {ButtonInteraction, ChatInputCommandInteraction, Message, SendableChannels} from "discord.js";
+import {DiscordErrorCode} from "../../discordErrorCodes.js";
+import {toMessagePayload} from "../layout/messagePayload.js";
+import type {MessagePayload} from "../layout/messagePayload.js";
+import type {ReplyPayload} from "../layout/ReplyPayload.js";
+import {interactionTokenLifetimeMs} from "./interactionTokenLifetime.js";
+import {channelMessagePage, type OnPageSent} from "./messageReplyTransport.js";
+import type {ReplyPage, ReplyTransport} from "./ReplyTransport.js";
 
-/**
- * An interaction token lives 15 minutes; past this age the reply goes on in channel messages.
- * A little early, so that a write started just before the deadline still lands.
- */
-export const interactionTokenLifetimeMs = 14.5 * 60 * 1000;
+/** An interaction whose reply is an answer: the /ask command, or a Continue button. */
+export type AnsweredInteraction = ChatInputCommandInteraction | ButtonInteraction;
 
 /** Thrown instead of using an interaction token that has (nearly) expired; the code is Discord's "Invalid Webhook Token". */
-export class InteractionExpiredError extends Error {
+class InteractionExpiredError extends Error {
     readonly code = DiscordErrorCode.invalidWebhookToken;
 
     constructor() {
         super("The interaction token has expired; the answer goes on in channel messages");
         this.name = "InteractionExpiredError";
     }
-}
-
-function messagePage(message: Message, answerId: string): ReplyPage {
-    return {
-        async edit(payload) {
-            await message.edit(toMessagePayload(payload, answerId));
-        }
-    };
-}
-
-/** Told of every further page of a reply once it is on screen. */
-export type OnPageSent = (page: PendingPage) => void;
-
-/** A reply to a user's message: the placeholder reply first, further pages as channel messages. */
-export function messageReplyTransport(placeholder: Message, channel: SendableChannels, answerId: string, onPageSent: OnPageSent): ReplyTransport {
-    return {
-        first: messagePage(placeholder, answerId),
-        async sendNext(payload) {
-            const message = await channel.send(toMessagePayload(payload, answerId));
-            onPageSent({channelId: message.channelId, messageId: message.id, viaWebhook: false});
-            return messagePage(message, answerId);
-        }
-    };
 }
 
 /**
@@ -113,7 +88,7 @@ export function interactionTransport(
             const sendToChannel = async () => {
                 const message = await (await fallbackChannel()).send(toMessagePayload(payload, answerId));
                 onPageSent({channelId: message.channelId, messageId: message.id, viaWebhook: false});
-                return messagePage(message, answerId);
+                return channelMessagePage(message, answerId);
             };
             if (expired())
                 return sendToChannel();

@@ -1,4 +1,4 @@
-import {settlesWithin} from "../utils/settlesWithin.js";
+import {settlesWithin} from "../../utils/settlesWithin.js";
 
 export type ActiveAnswer = {
     readonly askerId: string;

@@ -1,5 +1,5 @@
-import type {ChatStatus} from "../chat/ChatService.js";
-import {formatBytes} from "./formatBytes.js";
+import type {ChatStatus} from "../../chat/ChatService.js";
+import {formatBytes} from "../../utils/formatBytes.js";
 
 /** What `/status` reports about the process. */
 export type ProcessStatus = {

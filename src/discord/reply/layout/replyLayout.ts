@@ -11,7 +11,7 @@ import type {AnswerButton} from "./answerButtons.js";
 import {
     ANSWER_ABOVE_TEXT, ANSWER_BELOW_TEXT, formatQueued, formatStopped, NO_ANSWER_TEXT, quoteTail, STREAMING_MARKER, withoutStreamingMarks
 } from "./replyText.js";
-import type {ReplyPayload} from "./ReplyTransport.js";
+import type {ReplyPayload} from "./ReplyPayload.js";
 import {endsWithFenceLine, splitMessage} from "./splitMessage.js";
 
 /** Longest thought excerpt shown with showThinking, so the answer keeps most of the page. */

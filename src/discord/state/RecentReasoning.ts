@@ -4,10 +4,11 @@ export const thoughtsKeptPerChannel = 5;
 export const channelsWithKeptThoughts = 200;
 
 /**
- * The thoughts of the latest answers of each channel, by answer id, for the Reasoning button. In memory
- * only: after a restart, or for an older answer, they are gone. They never go back to the model.
+ * The reasoning (thoughts) of the latest answers of each channel, by answer id, for their Reasoning
+ * buttons. In memory only: after a restart, or for an older answer, they are gone. They never go back
+ * to the model.
  */
-export class KeptThoughts {
+export class RecentReasoning {
     /** channel id -> (answer id -> thoughts), both in insertion order, the oldest first. */
     readonly #channels = new Map<string, Map<string, string>>();
     readonly #channelOfAnswer = new Map<string, string>();

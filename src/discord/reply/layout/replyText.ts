@@ -15,6 +15,17 @@ export function formatQueued(position: number): string {
     return `⏳ queued, #${position}`;
 }
 
+/** `💭 thinking… 12 s` (just `💭 thinking…` in the first second, which the placeholder already shows). */
+export function formatThinking(elapsedMs: number): string {
+    const seconds = Math.floor(elapsedMs / 1000);
+    return seconds < 1 ? THINKING_TEXT : `${THINKING_TEXT} ${seconds} s`;
+}
+
+/** The line that opens an answer after thoughts, in Discord's small text: `-# 💭 thought for 14 s`. */
+export function formatThoughtFor(elapsedMs: number): string {
+    return `-# 💭 thought for ${Math.max(1, Math.round(elapsedMs / 1000))} s`;
+}
+
 export function formatStopped(note: string): string {
     const text = note.trim() === "" ? "stopped" : note.trim();
     return `*⏹ ${text.replace(/([*_\\])/g, "\\$1")}*`;

@@ -1,5 +1,5 @@
 import type {ButtonInteraction, ChatInputCommandInteraction, Message} from "discord.js";
-import type {Config} from "../config.js";
+import type {Config} from "../../config.js";
 
 /** Where and for whom the bot answers, and takes commands and button presses (empty lists: everywhere, everyone). */
 export type AccessRules = Pick<Config, "allowedChannelIds" | "allowedRoleIds" | "blockedUserIds" | "allowDms">;

@@ -1,18 +1,7 @@
-import {THINKING_TEXT} from "./replyText.js";
+import {formatThinking} from "./layout/replyText.js";
 
 /** How often the timer asks for a refresh; the streamer still edits no faster than EDIT_INTERVAL_MS. */
 const tickMs = 1000;
-
-/** `💭 thinking… 12 s` (just `💭 thinking…` in the first second, which the placeholder already shows). */
-export function formatThinking(elapsedMs: number): string {
-    const seconds = Math.floor(elapsedMs / 1000);
-    return seconds < 1 ? THINKING_TEXT : `${THINKING_TEXT} ${seconds} s`;
-}
-
-/** The line that opens an answer after thoughts, in Discord's small text: `-# 💭 thought for 14 s`. */
-export function formatThoughtFor(elapsedMs: number): string {
-    return `-# 💭 thought for ${Math.max(1, Math.round(elapsedMs / 1000))} s`;
-}
 
 /**
  * How long the model has been working on a prompt before its answer: from the moment it starts (reading

@@ -1,7 +1,7 @@
-import type {ButtonInteraction, ChatInputCommandInteraction, Client, Guild, TextBasedChannel, User} from "discord.js";
-import type {Place} from "../chat/ChatService.js";
+import type {ButtonInteraction, ChatInputCommandInteraction, Client, Guild, Message, TextBasedChannel, User} from "discord.js";
+import type {Place} from "../../chat/ChatService.js";
 
-export type PlaceOptions = {
+type Asked = {
     readonly client: Client<true>;
     readonly channelId: string;
     /** undefined when discord.js has not cached it */
@@ -12,11 +12,11 @@ export type PlaceOptions = {
 };
 
 /**
- * Where a question is asked, as the chat layer needs it: whose persona applies (a thread's own, then
- * its parent's) and the names for the placeholders: the server's name, `#channel-name`, the bot's
+ * The chat layer's {@link Place} of a question: whose persona applies (a thread's own, then its
+ * parent's) and the names for the placeholders: the server's name, `#channel-name`, the bot's
  * display name there.
  */
-export function placeOf({client, channelId, channel, guild, user}: PlaceOptions): Place {
+function placeOf({client, channelId, channel, guild, user}: Asked): Place {
     const thread = channel?.isThread() === true ? channel : undefined;
     const channelName = channel != null && "name" in channel && typeof channel.name === "string" ? channel.name : undefined;
     return {
@@ -31,7 +31,12 @@ export function placeOf({client, channelId, channel, guild, user}: PlaceOptions)
     };
 }
 
-/** Where a slash command (or a button under an answer) is run. */
+/** The place of a message that asks (a mention, a reply to the bot, a DM). */
+export function placeOfMessage(message: Message): Place {
+    return placeOf({client: message.client, channelId: message.channelId, channel: message.channel, guild: message.guild, user: message.author});
+}
+
+/** The place of a slash command (or of a button under an answer). */
 export function placeOfInteraction(interaction: ChatInputCommandInteraction | ButtonInteraction): Place {
     return placeOf({
         client: interaction.client,

@@ -1,7 +1,8 @@
 import type {Attachment} from "discord.js";
-import {UserFacingError} from "../errors.js";
-import type {AttachedFile} from "../chat/formatPrompt.js";
-import {formatBytes} from "./formatBytes.js";
+import type {AttachedFile} from "../../chat/formatPrompt.js";
+import {UserFacingError} from "../../errors.js";
+import {errorMessage} from "../../utils/errorMessage.js";
+import {formatBytes} from "../../utils/formatBytes.js";
 
 /** How long one file may take to download, redirects included. */
 const downloadTimeoutMs = 15_000;
@@ -150,7 +151,7 @@ async function download(file: DeliveredAttachment, maxBytes: number, hosts: read
     } catch (error) {
         if (error instanceof AttachmentRefusedError)
             throw error;
-        throw downloadFailed(name, error instanceof Error ? error.message : String(error));
+        throw downloadFailed(name, errorMessage(error));
     }
     return Buffer.concat(chunks);
 }
@@ -169,7 +170,7 @@ async function fetchFromDiscord({name, url}: DeliveredAttachment, hosts: readonl
         try {
             response = await fetch(address, {signal, redirect: "manual"});
         } catch (error) {
-            throw downloadFailed(name, error instanceof Error ? error.message : String(error));
+            throw downloadFailed(name, errorMessage(error));
         }
         const location = response.headers.get("location");
         if (response.status < 300 || response.status >= 400 || location == null)

@@ -1,14 +1,15 @@
-import type {ChatStream} from "../chat/ChatStream.js";
-import type {FinalChatEvent} from "../chat/events.js";
-import type {BotContext} from "./BotContext.js";
-import type {PendingReply} from "./InterruptedReplies.js";
+import type {ChatStream} from "../../chat/ChatStream.js";
+import type {FinalChatEvent} from "../../chat/events.js";
+import type {BotContext} from "../BotContext.js";
+import type {PendingReply} from "../state/PendingReply.js";
+import type {ReplyPayload} from "./layout/ReplyPayload.js";
 import {renderAnswer} from "./renderAnswer.js";
 import {ReplyStreamer} from "./ReplyStreamer.js";
-import type {ReplyPayload, ReplyTransport} from "./ReplyTransport.js";
 import {ThinkingTimer} from "./ThinkingTimer.js";
+import type {ReplyTransport} from "./transports/ReplyTransport.js";
 
 /** Discord's typing indicator lasts 10 s; refreshed a little before it runs out. */
-export const typingRefreshMs = 8000;
+const typingRefreshMs = 8000;
 
 export type StreamReplyOptions = {
     readonly context: BotContext;
@@ -57,7 +58,7 @@ export function streamReply(options: StreamReplyOptions): Promise<FinalChatEvent
     const stopTyping = sendTyping == null ? () => {} : keepTyping(sendTyping, (error) => context.errors.report(error, channelId, "the typing indicator"));
     context.interrupted.add(options.pending);
     const mayThink = options.think && context.settings.thinkingBudget > 0;
-    const finished = renderAnswer(stream, streamer, {answer: {answerId, askerId, channelId}, timer, mayThink, thoughts: context.thoughts}).finally(() => {
+    const finished = renderAnswer(stream, streamer, {answer: {answerId, askerId, channelId}, timer, mayThink, reasoning: context.reasoning}).finally(() => {
         stopTyping();
         context.interrupted.remove(answerId);
     });
