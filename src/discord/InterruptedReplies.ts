@@ -1,7 +1,7 @@
 import {Routes} from "discord.js";
 import type {APIMessage, Client} from "discord.js";
 import type {Logger} from "../logger.js";
-import {HistoryStore} from "../store/HistoryStore.js";
+import {JsonFileStore} from "../store/JsonFileStore.js";
 import {noMentions} from "./payloads.js";
 import {withoutStreamingMarks} from "./replyText.js";
 import {closeOpenFence, DISCORD_MESSAGE_LIMIT} from "./splitMessage.js";
@@ -41,7 +41,7 @@ function isPendingReplyList(value: unknown): value is PendingReply[] {
  * them as interrupted (and take their Stop buttons away) instead of leaving "thinking…" forever.
  */
 export class InterruptedReplies {
-    readonly #store: HistoryStore<PendingReply[]>;
+    readonly #store: JsonFileStore<PendingReply[]>;
     readonly #logger: Logger;
     readonly #pending = new Map<string, PendingReply>();
     /**
@@ -51,7 +51,7 @@ export class InterruptedReplies {
     #leftovers: PendingReply[] | undefined = [];
 
     constructor(directory: string, logger: Logger) {
-        this.#store = new HistoryStore({directory, isValid: isPendingReplyList, logger, contents: "list of replies being written"});
+        this.#store = new JsonFileStore({directory, isValid: isPendingReplyList, logger, contents: "list of replies being written"});
         this.#logger = logger;
     }
 
