@@ -34,7 +34,7 @@ export type GpuLayers = "auto" | "max" | number;
 
 /**
  * `BATCHING`: "lockstep" (channels answering at once share every decode, through patches that read
- * node-llama-cpp's internals, src/llm/batching/) or "plain" (node-llama-cpp's own batching, untouched).
+ * node-llama-cpp's internals, src/llm/local/batching/) or "plain" (node-llama-cpp's own batching, untouched).
  */
 export type BatchingMode = "lockstep" | "plain";
 

@@ -1,7 +1,7 @@
 import {afterEach, describe, expect, it} from "vitest";
 import type {LocalChatRuntime} from "../../src/runtime/LocalChatRuntime.js";
 import {streamingModelOptions} from "../fixtures/botHarness.js";
-import {recordDecodes} from "../../src/llm/batching/recordDecodes.js";
+import {recordDecodes} from "../../src/llm/local/batching/recordDecodes.js";
 import {startTestRuntime} from "../fixtures/testRuntime.js";
 
 const runtimes: LocalChatRuntime[] = [];

@@ -2,8 +2,8 @@ import {LlamaModel} from "node-llama-cpp";
 import type {LlamaContext, LlamaContextSequence} from "node-llama-cpp";
 import {afterEach, describe, expect, it, vi} from "vitest";
 import type {LocalChatRuntime} from "../../src/runtime/LocalChatRuntime.js";
-import type {QueuedDecode} from "../../src/llm/batching/contextInternals.js";
-import {recordDecodes} from "../../src/llm/batching/recordDecodes.js";
+import type {QueuedDecode} from "../../src/llm/local/batching/contextInternals.js";
+import {recordDecodes} from "../../src/llm/local/batching/recordDecodes.js";
 import {startTestRuntime} from "../fixtures/testRuntime.js";
 
 const runtimes: LocalChatRuntime[] = [];

@@ -59,7 +59,7 @@ describe("the layers", () => {
     it("given the llm and store layers, then they take only types from config.ts, never its values", () => {
         const files = ["llm", "store"].flatMap((folder) => fs.readdirSync(path.join(projectRoot, "src", folder), {recursive: true, encoding: "utf8"})
             .filter((file) => file.endsWith(".ts")).map((file) => `${folder}/${file}`));
-        expect(files).toContain("llm/LlamaEngine.ts");
+        expect(files).toContain("llm/local/LlamaEngine.ts");
         expect(files.flatMap((file) => importsOfFile(file).filter(({module, typeOnly}) => module.endsWith("/config.js") && !typeOnly).map(({module}) => `${file}: ${module}`)))
             .toEqual([]);
     });
@@ -69,5 +69,12 @@ describe("the layers", () => {
         expect(graph).toContain("llm/openai/OpenAiEngine.ts");
         expect(graph).not.toContain("runtime/LocalChatRuntime.ts");
         expect([...graph].filter((file) => importsOfFile(file).some(({module, typeOnly}) => module === "node-llama-cpp" && !typeOnly))).toEqual([]);
+    });
+
+    it("given node-llama-cpp, then its values are imported in the local engine's folder only (elsewhere its types at most)", () => {
+        const files = fs.readdirSync(path.join(projectRoot, "src"), {recursive: true, encoding: "utf8"}).filter((file) => file.endsWith(".ts"));
+        const importers = files.filter((file) => importsOfFile(file).some(({module, typeOnly}) => module === "node-llama-cpp" && !typeOnly));
+        expect(importers).toContain("llm/local/SessionPool.ts");
+        expect(importers.filter((file) => !file.startsWith("llm/local/"))).toEqual([]);
     });
 });

@@ -1,13 +1,13 @@
 import path from "node:path";
 import {getLlama, LlamaLogLevel, NoBinaryFoundError, resolveModelFile} from "node-llama-cpp";
 import type {Llama, LlamaContext, LlamaModel} from "node-llama-cpp";
-import type {BatchingMode, GpuLayers} from "../config.js";
-import type {Logger} from "../logger.js";
-import {errorMessage} from "../utils/errorMessage.js";
-import {isRemoteModel} from "../utils/isRemoteModel.js";
+import type {BatchingMode, GpuLayers} from "../../config.js";
+import type {Logger} from "../../logger.js";
+import {errorMessage} from "../../utils/errorMessage.js";
+import {isRemoteModel} from "../../utils/isRemoteModel.js";
 import {installBatching} from "./batching/installBatching.js";
 import type {Batching} from "./batching/installBatching.js";
-import {EngineStartError} from "./EngineStartError.js";
+import {EngineStartError} from "../EngineStartError.js";
 import {LoadWatcher} from "./LoadWatcher.js";
 import type {CpuSample} from "./LoadWatcher.js";
 import {modelName} from "./modelName.js";

@@ -1,18 +1,18 @@
 import {LlamaChatSession, resolveChatWrapper} from "node-llama-cpp";
 import type {ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
-import {GenerationFailedError, HistoryNotSavedError} from "../errors.js";
-import type {Logger} from "../logger.js";
-import type {JsonFileStore} from "../store/JsonFileStore.js";
+import {GenerationFailedError, HistoryNotSavedError} from "../../errors.js";
+import type {Logger} from "../../logger.js";
+import type {JsonFileStore} from "../../store/JsonFileStore.js";
 import {sequenceIdOf} from "./batching/contextInternals.js";
 import type {Batching} from "./batching/installBatching.js";
 import {indexJoiningRuns} from "./batching/sequenceRuns.js";
-import {historyItemText, historyOfTurns, withSystemPrompt} from "./chatHistory.js";
-import type {HistoryItemSize} from "./chatHistory.js";
-import type {GenerationSettings} from "./GenerationSettings.js";
+import {historyItemText, historyOfTurns, withSystemPrompt} from "../chatHistory.js";
+import type {HistoryItemSize} from "../chatHistory.js";
+import type {GenerationSettings} from "../GenerationSettings.js";
 import {modelName} from "./modelName.js";
 import type {SequenceStateStore} from "./SequenceStateStore.js";
-import {TurnRoom, turnOverheadTokens} from "./TurnRoom.js";
-import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "./types.js";
+import {TurnRoom, turnOverheadTokens} from "../TurnRoom.js";
+import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "../types.js";
 
 export type SessionPoolOptions = {
     readonly model: LlamaModel;
