@@ -24,11 +24,11 @@ import path from "node:path";
 import {promisify} from "node:util";
 import {getLlama, LlamaChatSession, LlamaLogLevel} from "node-llama-cpp";
 import type {LlamaContext} from "node-llama-cpp";
-import {ChatRuntime} from "../src/ChatRuntime.js";
-import type {ChatRuntimeSettings} from "../src/ChatRuntime.js";
+import {LocalChatRuntime} from "../src/runtime/LocalChatRuntime.js";
+import type {LocalChatRuntimeSettings} from "../src/runtime/LocalChatRuntime.js";
 import {llamaCppTool} from "../test/fixtures/llamaCpp/binaries.js";
-import {recordDecodes} from "../src/llm/batching/recordDecodes.js";
-import type {RecordedDecode} from "../src/llm/batching/recordDecodes.js";
+import {recordDecodes} from "../src/llm/local/batching/recordDecodes.js";
+import type {RecordedDecode} from "../src/llm/local/batching/recordDecodes.js";
 import {createBenchLogger, progress} from "./lib/logger.js";
 import {benchModel} from "./lib/models.js";
 import {rawDecode, tokensPerCpuSecond} from "./lib/rawDecode.js";
@@ -182,13 +182,13 @@ async function chatSessions(context: LlamaContext, decodes: RecordedDecode[], ma
 }
 
 type BotEngine = {
-    readonly runtime: ChatRuntime;
+    readonly runtime: LocalChatRuntime;
     readonly decodes: RecordedDecode[];
     nextChannel: number;
 };
 
 async function startBotEngine(settings: ReproSettings): Promise<BotEngine> {
-    const runtimeSettings: ChatRuntimeSettings = {
+    const runtimeSettings: LocalChatRuntimeSettings = {
         model: settings.modelPath,
         modelsDir: os.tmpdir(),
         contextSize: settings.contextSize,
@@ -210,7 +210,7 @@ async function startBotEngine(settings: ReproSettings): Promise<BotEngine> {
         seed: 1,
         downloadProgress: false
     };
-    const runtime = await ChatRuntime.start(runtimeSettings, createBenchLogger());
+    const runtime = await LocalChatRuntime.start(runtimeSettings, createBenchLogger());
     return {runtime, decodes: recordDecodes(runtime.engine.context), nextChannel: 0};
 }
 

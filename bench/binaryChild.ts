@@ -6,8 +6,8 @@
  * usage: node dist-bench/src/launch.cjs ../bench/binaryChild.js '{"binary":"prebuilt","modelPath":...,"threads":1,"width":8,"promptTokens":96,"maxTokens":64}'
  */
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
-import {llamaBinaryOf} from "../src/llm/LlamaEngine.js";
-import type {LlamaBinary} from "../src/llm/LlamaEngine.js";
+import {llamaBinaryOf} from "../src/llm/local/LlamaEngine.js";
+import type {LlamaBinary} from "../src/llm/local/LlamaEngine.js";
 import {rawDecode} from "./lib/rawDecode.js";
 
 export type BinaryChildRequest = {

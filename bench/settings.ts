@@ -1,6 +1,6 @@
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
-import {llamaBinaryOf} from "../src/llm/LlamaEngine.js";
-import type {LlamaBinary} from "../src/llm/LlamaEngine.js";
+import {llamaBinaryOf} from "../src/llm/local/LlamaEngine.js";
+import type {LlamaBinary} from "../src/llm/local/LlamaEngine.js";
 import type {BotEnvironment} from "./lib/botRig.js";
 import {benchModelIds} from "./lib/models.js";
 import type {BenchModelId} from "./lib/models.js";

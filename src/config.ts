@@ -2,13 +2,15 @@ import fs from "node:fs";
 import path from "node:path";
 import dotenv from "dotenv";
 import {z} from "zod";
-import {maxThinkingBudget} from "./llm/generationRoom.js";
+import type {LogFormat, LogLevel} from "./logger.js";
+import {maxThinkingBudget} from "./utils/contextBudget.js";
+import {isRemoteModel} from "./utils/isRemoteModel.js";
 import {credentialsOf, redactUserinfo, secretsOfUrl} from "./utils/urlSecrets.js";
 
 /** The model users get when `MODEL` is not set: Qwen3 1.7B, 8-bit, downloaded into `MODELS_DIR`. */
 export const defaultModelUri = "hf:Qwen/Qwen3-1.7B-GGUF:Q8_0";
 
-export const defaultSystemPrompt =
+const defaultSystemPrompt =
     "You are a helpful assistant in a Discord chat. Several people may talk to you in one channel; " +
     "each of their messages starts with their name. Answer concisely, in Markdown that Discord can show.";
 
@@ -25,21 +27,16 @@ export type ResetPermission = "manage-messages" | "everyone";
 export type PersonaPermission = "manage-channels" | "everyone";
 
 /** The bot's status line when `STATUS_TEXT` is not set: how to talk to it. */
-export const defaultStatusText = "@mention me or use /ask";
+const defaultStatusText = "@mention me or use /ask";
 
 /** `GPU_LAYERS`: how many layers to offload to the GPU; "auto" fits what the GPU's memory allows. */
 export type GpuLayers = "auto" | "max" | number;
 
 /**
  * `BATCHING`: "lockstep" (channels answering at once share every decode, through patches that read
- * node-llama-cpp's internals, src/llm/batching/) or "plain" (node-llama-cpp's own batching, untouched).
+ * node-llama-cpp's internals, src/llm/local/batching/) or "plain" (node-llama-cpp's own batching, untouched).
  */
 export type BatchingMode = "lockstep" | "plain";
-
-export type LogLevel = "debug" | "info" | "warn" | "error";
-
-/** `LOG_FORMAT`: readable lines, or one JSON object per line for log collectors. */
-export type LogFormat = "text" | "json";
 
 /** `INFERENCE`: where answers are generated: "local" (node-llama-cpp in this process) or "openai" (an OpenAI-compatible server). */
 export type Inference = "local" | "openai";
@@ -342,11 +339,6 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
 export function secretsOf(config: Pick<Config, "discordToken" | "inferenceApiKey" | "inferenceUrl">): string[] {
     return [config.discordToken, config.inferenceApiKey, ...(config.inferenceUrl == null ? [] : secretsOfUrl(config.inferenceUrl))]
         .filter((secret) => secret != null);
-}
-
-/** `hf:` and `https:` model URIs are downloaded by node-llama-cpp; anything else is a file path. */
-export function isRemoteModel(model: string): boolean {
-    return /^(hf:|huggingface:|https?:\/\/)/i.test(model);
 }
 
 /**

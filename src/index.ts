@@ -3,16 +3,14 @@
  * sessions, saved histories, chat service) -> Discord bot, and a graceful shutdown on SIGINT/SIGTERM
  * from the first moment.
  */
-import {secretsOf} from "./config.js";
 import {checkDiscordAccess} from "./discord/checkDiscordAccess.js";
 import {DiscordBot} from "./discord/DiscordBot.js";
 import {UserFacingError} from "./errors.js";
-import {loadConfigOrExit} from "./loadConfigOrExit.js";
-import {createLogger} from "./logger.js";
 import type {Logger} from "./logger.js";
-import {startChatRuntime} from "./startChatRuntime.js";
+import {startChatRuntime} from "./runtime/startChatRuntime.js";
+import type {ChatRuntime} from "./runtime/startChatRuntime.js";
+import {startUp} from "./startUp.js";
 import {diskWorker} from "./store/DiskWorkerClient.js";
-import type {AnyChatRuntime} from "./startChatRuntime.js";
 import {settlesWithin} from "./utils/settlesWithin.js";
 
 /**
@@ -28,8 +26,7 @@ const shutdownBudgetMs = 10_000;
 type OnSignal = (signal: NodeJS.Signals) => void;
 
 async function main(): Promise<void> {
-    const config = loadConfigOrExit({requireToken: true});
-    const logger = createLogger({level: config.logLevel, format: config.logFormat, secrets: secretsOf(config)});
+    const {config, logger} = startUp({requireToken: true});
 
     // from the first moment: until the bot runs, nothing is worth saving, so a signal ends the process at once
     let onSignal: OnSignal = (signal) => {
@@ -41,7 +38,7 @@ async function main(): Promise<void> {
     // a bug in one handler must not take every conversation down with it
     process.on("unhandledRejection", (reason) => logger.error("Unhandled rejection; the bot keeps running.", reason));
 
-    let runtime: AnyChatRuntime;
+    let runtime: ChatRuntime;
     try {
         const botUser = await checkDiscordAccess({discordToken: config.discordToken ?? "", discordApiUrl: config.discordApiUrl});
         logger.info(`Discord accepted the token of ${botUser.username} (${botUser.id}); starting the model…`);
@@ -78,7 +75,7 @@ async function main(): Promise<void> {
  * No new prompts, running answers closed with a note, histories saved, node-llama-cpp and the client
  * released; exit 0. "Stopped cleanly" only when all of that happened; otherwise the log says what did not.
  */
-async function stop(signal: NodeJS.Signals, runtime: AnyChatRuntime, bot: DiscordBot, logger: Logger): Promise<void> {
+async function stop(signal: NodeJS.Signals, runtime: ChatRuntime, bot: DiscordBot, logger: Logger): Promise<void> {
     logger.info(`${signal}: taking no new questions, closing running answers, saving conversations…`);
     const forceExit = setTimeout(() => {
         logger.error("Shutdown took too long; exiting anyway. Conversations saved after their last finished turn are kept.");

@@ -1,5 +1,10 @@
-import type {LogFormat, LogLevel} from "./config.js";
 import {redactUserinfo} from "./utils/urlSecrets.js";
+
+/** `LOG_LEVEL`: the least severe entries written. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** `LOG_FORMAT`: readable lines, or one JSON object per line for log collectors. */
+export type LogFormat = "text" | "json";
 
 const levelRank: Record<LogLevel, number> = {debug: 10, info: 20, warn: 30, error: 40};
 

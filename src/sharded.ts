@@ -9,10 +9,8 @@ import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {ShardingManager} from "discord.js";
 import type {Shard} from "discord.js";
-import {secretsOf} from "./config.js";
 import {recommendedShardCount} from "./discord/recommendedShardCount.js";
-import {loadConfigOrExit} from "./loadConfigOrExit.js";
-import {createLogger} from "./logger.js";
+import {startUp} from "./startUp.js";
 
 /** A shard has this long to log in and become ready (it first reaches the inference server). */
 const shardReadyTimeoutMs = 120_000;
@@ -20,8 +18,7 @@ const shardReadyTimeoutMs = 120_000;
 const stopTimeoutMs = 12_000;
 
 async function main(): Promise<void> {
-    const config = loadConfigOrExit({requireToken: true});
-    const logger = createLogger({level: config.logLevel, secrets: secretsOf(config)});
+    const {config, logger} = startUp({requireToken: true});
     if (config.inference !== "openai") {
         logger.error(
             "npm run start:sharded needs INFERENCE=openai: each shard process would load its own copy of the model. " +

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type {ClientOptions} from "discord.js";
-import {ChatRuntime} from "../../src/ChatRuntime.js";
+import {LocalChatRuntime} from "../../src/runtime/LocalChatRuntime.js";
 import {parseConfig} from "../../src/config.js";
 import type {Config} from "../../src/config.js";
 import {DiscordBot} from "../../src/discord/DiscordBot.js";
@@ -19,7 +19,7 @@ export type BotEnvironment = Readonly<Record<string, string>>;
 /** The bot as `src/index.ts` wires it (chat runtime + discord.js client), with a probe on its engine. */
 export type RunningBot = {
     readonly config: Config;
-    readonly runtime: ChatRuntime;
+    readonly runtime: LocalChatRuntime;
     readonly bot: DiscordBot;
     readonly probe: GenerationProbe;
     readonly logger: BenchLogger;
@@ -66,7 +66,7 @@ export function botConfig(env: BotEnvironment): Config {
  */
 export async function startBot(config: Config, clientOptions?: Partial<ClientOptions>): Promise<RunningBot> {
     const logger = createBenchLogger();
-    const runtime = await ChatRuntime.start({...config, seed: benchSeed, downloadProgress: false}, logger);
+    const runtime = await LocalChatRuntime.start({...config, seed: benchSeed, downloadProgress: false}, logger);
     const probe = attachGenerationProbe(runtime.sessions);
     const bot = new DiscordBot({settings: config, chat: runtime.chat, personas: runtime.personas, logger, ...(clientOptions !== undefined && {clientOptions})});
     try {

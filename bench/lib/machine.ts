@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type {LlamaBinary} from "../../src/llm/LlamaEngine.js";
+import type {LlamaBinary} from "../../src/llm/local/LlamaEngine.js";
 import {projectRoot} from "./paths.js";
 
 export type MachineDescription = {

@@ -1,6 +1,6 @@
 import type {LlamaContext} from "node-llama-cpp";
-import {sequenceIdOf} from "../../src/llm/batching/contextInternals.js";
-import {nativeBatchCalls} from "../../src/llm/batching/recordDecodes.js";
+import {sequenceIdOf} from "../../src/llm/local/batching/contextInternals.js";
+import {nativeBatchCalls} from "../../src/llm/local/batching/recordDecodes.js";
 import {tokensPerSecond} from "./stats.js";
 
 /** What `llama-batched-bench` measures, through node-llama-cpp's native context: its binary alone, no JavaScript scheduling or sampling. */

@@ -5,7 +5,7 @@ import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 import {DiscordBot} from "../../src/discord/DiscordBot.js";
 import {OpenAiClient} from "../../src/llm/openai/OpenAiClient.js";
 import {defaultRetryPolicy, withRetries} from "../../src/llm/openai/retry.js";
-import {RemoteChatRuntime} from "../../src/RemoteChatRuntime.js";
+import {RemoteChatRuntime} from "../../src/runtime/RemoteChatRuntime.js";
 import {startFakeDiscord} from "../../test/fixtures/fakeDiscord.js";
 import type {FakeUser} from "../../test/fixtures/fakeDiscord.js";
 import {startLlamaServer} from "../../test/fixtures/llamaCpp/llamaServer.js";

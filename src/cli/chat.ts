@@ -6,18 +6,15 @@
  */
 import readline from "node:readline";
 import type {ChatService} from "../chat/ChatService.js";
-import {ConfigError, loadConfig, secretsOf} from "../config.js";
 import {UserFacingError} from "../errors.js";
-import {createLogger} from "../logger.js";
-import {startChatRuntime} from "../startChatRuntime.js";
+import {startChatRuntime} from "../runtime/startChatRuntime.js";
+import {startUp} from "../startUp.js";
 
 const conversationId = "terminal";
 
 async function main(): Promise<number> {
-    const config = loadConfig({requireToken: false});
     // the terminal shows each answer and its numbers itself: the bot's per-question info lines would only repeat them
-    const level = config.logLevel === "info" ? "warn" : config.logLevel;
-    const logger = createLogger({level, secrets: secretsOf(config)});
+    const {config, logger} = startUp({requireToken: false, infoLogged: false});
     const runtime = await startChatRuntime(config, logger);
     const saved = await runtime.store.load(conversationId);
     const savedTurns = saved?.filter((item) => item.type === "user").length ?? 0;
@@ -103,8 +100,8 @@ async function answer(chat: ChatService, text: string, signal: AbortSignal): Pro
 main().then(
     (code) => process.exit(code),
     (error: unknown) => {
-        if (error instanceof ConfigError || error instanceof UserFacingError)
-            process.stderr.write(`${error instanceof UserFacingError ? error.userMessage : error.message}\n`);
+        if (error instanceof UserFacingError)
+            process.stderr.write(`${error.userMessage}\n`);
         else
             process.stderr.write(`The terminal chat failed: ${error instanceof Error ? error.stack : String(error)}\n`);
         process.exit(1);

@@ -1,28 +1,9 @@
-import {isChatModelResponseSegment} from "node-llama-cpp";
+/**
+ * node-llama-cpp's chat history as both engines keep it. Only its types are imported here: the remote
+ * engine runs without loading node-llama-cpp.
+ */
 import type {ChatHistoryItem} from "node-llama-cpp";
-import {answerRoom} from "./generationRoom.js";
 import type {ConversationTurn} from "./types.js";
-
-/** Tells a saved chat history from a damaged file, checking the shape node-llama-cpp relies on. */
-export function isChatHistory(value: unknown): value is ChatHistoryItem[] {
-    return Array.isArray(value) && value.every(isChatHistoryItem);
-}
-
-function isChatHistoryItem(item: unknown): boolean {
-    if (typeof item !== "object" || item == null || !("type" in item))
-        return false;
-
-    switch (item.type) {
-        case "system":
-            return "text" in item && (typeof item.text === "string" || (typeof item.text === "object" && item.text != null));
-        case "user":
-            return "text" in item && typeof item.text === "string";
-        case "model":
-            return "response" in item && Array.isArray(item.response);
-        default:
-            return false;
-    }
-}
 
 /** A restored history speaks with today's system prompt, even if it was saved under another. */
 export function withSystemPrompt(history: readonly ChatHistoryItem[], systemPrompt: string): ChatHistoryItem[] {
@@ -51,7 +32,8 @@ export function historyItemText(item: ChatHistoryItem, {earlierThoughtsKept = tr
         return item.response.map((part) => {
             if (typeof part === "string")
                 return part;
-            if (isChatModelResponseSegment(part))
+            // a saved file may hold anything the guard lets through
+            if (part?.type === "segment")
                 return part.segmentType === "thought" && !earlierThoughtsKept ? "" : part.text;
             return JSON.stringify(part);
         }).join("");
@@ -88,12 +70,4 @@ export function historyExceeds(history: readonly ChatHistoryItem[], budget: numb
             return true;
     }
     return false;
-}
-
-/** What the chat template adds around one turn (role markers, separators), rounded up. */
-export const turnOverheadTokens = 16;
-
-/** The longest system prompt (a persona) accepted: it leaves the answer's room and a quarter of the context for the turns. */
-export function maxSystemPromptTokens(contextSize: number, maxTokens: number): number {
-    return Math.max(0, contextSize - answerRoom(contextSize, maxTokens) - Math.floor(contextSize / 4) - 2 * turnOverheadTokens);
 }

@@ -3,7 +3,7 @@ import {ChatService} from "../../src/chat/ChatService.js";
 import {Personas} from "../../src/chat/Personas.js";
 import {defaultThinkingBudget} from "../../src/config.js";
 import {DiscordBot} from "../../src/discord/DiscordBot.js";
-import {openPersonaStore} from "../../src/store/personaStore.js";
+import {openPersonaStore} from "../../src/store/openPersonaStore.js";
 import {defaultAdminSettings} from "../fixtures/botHarness.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";

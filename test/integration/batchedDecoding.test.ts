@@ -1,10 +1,10 @@
 import {afterEach, describe, expect, it} from "vitest";
-import type {ChatRuntime} from "../../src/ChatRuntime.js";
+import type {LocalChatRuntime} from "../../src/runtime/LocalChatRuntime.js";
 import {streamingModelOptions} from "../fixtures/botHarness.js";
-import {recordDecodes} from "../../src/llm/batching/recordDecodes.js";
+import {recordDecodes} from "../../src/llm/local/batching/recordDecodes.js";
 import {startTestRuntime} from "../fixtures/testRuntime.js";
 
-const runtimes: ChatRuntime[] = [];
+const runtimes: LocalChatRuntime[] = [];
 
 afterEach(async () => {
     await Promise.all(runtimes.splice(0).map((runtime) => runtime.close()));
@@ -83,7 +83,7 @@ describe("channels answering at the same time", () => {
     });
 });
 
-async function ask(runtime: ChatRuntime, channelId: string, text: string): Promise<void> {
+async function ask(runtime: LocalChatRuntime, channelId: string, text: string): Promise<void> {
     const asked = runtime.chat.ask({channelId, speaker: "Alice", text});
     if (!asked.accepted)
         throw new Error(asked.userMessage);

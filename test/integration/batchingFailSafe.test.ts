@@ -1,12 +1,12 @@
 import {LlamaModel} from "node-llama-cpp";
 import type {LlamaContext, LlamaContextSequence} from "node-llama-cpp";
 import {afterEach, describe, expect, it, vi} from "vitest";
-import type {ChatRuntime} from "../../src/ChatRuntime.js";
-import type {QueuedDecode} from "../../src/llm/batching/contextInternals.js";
-import {recordDecodes} from "../../src/llm/batching/recordDecodes.js";
+import type {LocalChatRuntime} from "../../src/runtime/LocalChatRuntime.js";
+import type {QueuedDecode} from "../../src/llm/local/batching/contextInternals.js";
+import {recordDecodes} from "../../src/llm/local/batching/recordDecodes.js";
 import {startTestRuntime} from "../fixtures/testRuntime.js";
 
-const runtimes: ChatRuntime[] = [];
+const runtimes: LocalChatRuntime[] = [];
 
 afterEach(async () => {
     vi.restoreAllMocks();
@@ -22,7 +22,7 @@ async function startTwoChannels(settings: Parameters<typeof startTestRuntime>[0]
     return started;
 }
 
-function ask(runtime: ChatRuntime, channelId: string, text: string) {
+function ask(runtime: LocalChatRuntime, channelId: string, text: string) {
     const asked = runtime.chat.ask({channelId, speaker: "Alice", text});
     if (!asked.accepted)
         throw new Error(asked.userMessage);

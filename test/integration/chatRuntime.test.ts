@@ -3,12 +3,12 @@ import path from "node:path";
 import {QwenChatWrapper} from "node-llama-cpp";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {afterEach, describe, expect, it} from "vitest";
-import type {ChatRuntime} from "../../src/ChatRuntime.js";
+import type {LocalChatRuntime} from "../../src/runtime/LocalChatRuntime.js";
 import type {ChatService} from "../../src/chat/ChatService.js";
 import type {ChatEvent, FinalChatEvent} from "../../src/chat/events.js";
 import {createDataDir, startTestRuntime} from "../fixtures/testRuntime.js";
 
-const runtimes: ChatRuntime[] = [];
+const runtimes: LocalChatRuntime[] = [];
 
 async function start(settings: Parameters<typeof startTestRuntime>[0] = {}) {
     const started = await startTestRuntime({modelOptions: {endOfTurnBias: 0}, ...settings});

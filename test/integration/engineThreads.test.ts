@@ -1,6 +1,6 @@
 import {afterEach, describe, expect, it} from "vitest";
-import {LlamaEngine} from "../../src/llm/LlamaEngine.js";
-import type {CpuSample} from "../../src/llm/LoadWatcher.js";
+import {LlamaEngine} from "../../src/llm/local/LlamaEngine.js";
+import type {CpuSample} from "../../src/llm/local/LoadWatcher.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 import {createTinyModelFile} from "../fixtures/tinyModel.js";
 

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {afterEach, describe, expect, it} from "vitest";
-import type {ChatRuntime, ChatRuntimeSettings} from "../../src/ChatRuntime.js";
+import type {LocalChatRuntime, LocalChatRuntimeSettings} from "../../src/runtime/LocalChatRuntime.js";
 import {historyItemText} from "../../src/llm/chatHistory.js";
 import type {GenerateResult} from "../../src/llm/types.js";
 import {createDataDir, startTestRuntime} from "../fixtures/testRuntime.js";
@@ -15,29 +15,29 @@ const maxTokens = 24;
 /** What the chat template wraps around a turn, with room to spare (ChatML: about 5 tokens). */
 const templateTokensPerTurn = 16;
 
-const runtimes: ChatRuntime[] = [];
+const runtimes: LocalChatRuntime[] = [];
 
 afterEach(async () => {
     await Promise.all(runtimes.splice(0).map((runtime) => runtime.close()));
 });
 
-async function start(settings: Partial<ChatRuntimeSettings> & {modelOptions?: TinyModelOptions} = {}): Promise<ChatRuntime> {
+async function start(settings: Partial<LocalChatRuntimeSettings> & {modelOptions?: TinyModelOptions} = {}): Promise<LocalChatRuntime> {
     const {runtime} = await startTestRuntime({modelOptions, contextSize: 1024, sequences: 1, maxTokens, ...settings});
     runtimes.push(runtime);
     return runtime;
 }
 
-async function stop(runtime: ChatRuntime): Promise<void> {
+async function stop(runtime: LocalChatRuntime): Promise<void> {
     runtimes.splice(runtimes.indexOf(runtime), 1);
     await runtime.close();
 }
 
-function ask(runtime: ChatRuntime, conversationId: string, prompt: string): Promise<GenerateResult> {
+function ask(runtime: LocalChatRuntime, conversationId: string, prompt: string): Promise<GenerateResult> {
     return runtime.sessions.generate({conversationId, prompt, signal: new AbortController().signal, think: true, onThought: () => {}, onText: () => {}});
 }
 
 /** Three turns in channel 100, each followed by a turn in channel 200 (with SEQUENCES=1, 100 gives its sequence up each time). */
-async function converseTakingTurns(runtime: ChatRuntime): Promise<void> {
+async function converseTakingTurns(runtime: LocalChatRuntime): Promise<void> {
     for (const turn of [1, 2, 3]) {
         await ask(runtime, "100", `Channel one, turn ${turn}: tell me about the number ${turn * 7} and what follows it, please.`);
         await ask(runtime, "200", `Channel two, turn ${turn}: something else entirely.`);
@@ -46,17 +46,17 @@ async function converseTakingTurns(runtime: ChatRuntime): Promise<void> {
 
 const returningPrompt = "And what was the first number I asked about?";
 
-function tokensOf(runtime: ChatRuntime, text: string): number {
+function tokensOf(runtime: LocalChatRuntime, text: string): number {
     return runtime.engine.model.tokenize(text).length;
 }
 
 /** The most a returning conversation may read when it resumes from its state: its new prompt, its last answer re-rendered, the template around them. */
-function resumedReadLimit(runtime: ChatRuntime): number {
+function resumedReadLimit(runtime: LocalChatRuntime): number {
     return tokensOf(runtime, returningPrompt) + maxTokens + 3 * templateTokensPerTurn;
 }
 
 /** The tokens of a conversation's whole history, template excluded. */
-async function historyTokens(runtime: ChatRuntime, conversationId: string): Promise<number> {
+async function historyTokens(runtime: LocalChatRuntime, conversationId: string): Promise<number> {
     const history: ChatHistoryItem[] = await runtime.store.load(conversationId) ?? [];
     return history.reduce((sum, item) => sum + tokensOf(runtime, historyItemText(item)), 0);
 }
@@ -130,7 +130,7 @@ describe("instant resume: a returning conversation reads only its new message", 
 
 describe("instant resume: only a state this model and these settings wrote is ever loaded", () => {
     /** Channel 100's conversation saved with its state by one runtime, then asked again by `next`. */
-    async function returnAfterRestart(next: Partial<ChatRuntimeSettings> & {modelOptions?: TinyModelOptions},
+    async function returnAfterRestart(next: Partial<LocalChatRuntimeSettings> & {modelOptions?: TinyModelOptions},
         damage?: (stateFilePath: string) => Promise<void>) {
         const dataDir = await createDataDir();
         const before = await start({dataDir});

@@ -3,7 +3,7 @@ import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
 import type {ChatService} from "../../src/chat/ChatService.js";
 import type {ChatEvent, FinalChatEvent} from "../../src/chat/events.js";
 import {PromptTooLongError} from "../../src/errors.js";
-import type {RemoteChatRuntime} from "../../src/RemoteChatRuntime.js";
+import type {RemoteChatRuntime} from "../../src/runtime/RemoteChatRuntime.js";
 import {startLlamaServer} from "../fixtures/llamaCpp/llamaServer.js";
 import type {LlamaServer} from "../fixtures/llamaCpp/llamaServer.js";
 import {startRemoteTestRuntime} from "../fixtures/testRuntime.js";

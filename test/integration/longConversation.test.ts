@@ -4,10 +4,10 @@ import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {LlamaChatSession} from "node-llama-cpp";
 import type {ChatHistoryItem} from "node-llama-cpp";
-import {isChatHistory} from "../../src/llm/chatHistory.js";
-import {LlamaEngine} from "../../src/llm/LlamaEngine.js";
-import {SessionPool} from "../../src/llm/SessionPool.js";
-import {HistoryStore} from "../../src/store/HistoryStore.js";
+import {isChatHistory} from "../../src/store/isChatHistory.js";
+import {LlamaEngine} from "../../src/llm/local/LlamaEngine.js";
+import {SessionPool} from "../../src/llm/local/SessionPool.js";
+import {JsonFileStore} from "../../src/store/JsonFileStore.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 import {createTinyModelFile} from "../fixtures/tinyModel.js";
 
@@ -45,7 +45,7 @@ function createPool(): SessionPool {
         context: engine.context,
         systemPrompt: "You are a test bot.",
         generation: {temperature: 0, topP: 1, maxTokens: 40, thinkingBudget: 0, seed: 1},
-        store: new HistoryStore<ChatHistoryItem[]>({directory: createDataDirSync(), isValid: isChatHistory, logger}),
+        store: new JsonFileStore<ChatHistoryItem[]>({directory: createDataDirSync(), isValid: isChatHistory, logger}),
         logger
     });
 }

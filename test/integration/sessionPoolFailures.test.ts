@@ -4,10 +4,10 @@ import path from "node:path";
 import type {ChatHistoryItem, LlamaModel} from "node-llama-cpp";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {GenerationFailedError, HistoryNotSavedError, SavedFileUnreadableError} from "../../src/errors.js";
-import {isChatHistory} from "../../src/llm/chatHistory.js";
-import {LlamaEngine} from "../../src/llm/LlamaEngine.js";
-import {SessionPool} from "../../src/llm/SessionPool.js";
-import {HistoryStore} from "../../src/store/HistoryStore.js";
+import {isChatHistory} from "../../src/store/isChatHistory.js";
+import {LlamaEngine} from "../../src/llm/local/LlamaEngine.js";
+import {SessionPool} from "../../src/llm/local/SessionPool.js";
+import {JsonFileStore} from "../../src/store/JsonFileStore.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 import {createTinyModelFile} from "../fixtures/tinyModel.js";
 
@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 /** A history store whose saves fail while `failing` is set, as on a full disk. */
-class FlakyStore extends HistoryStore<ChatHistoryItem[]> {
+class FlakyStore extends JsonFileStore<ChatHistoryItem[]> {
     failing = false;
 
     override save(conversationId: string, value: ChatHistoryItem[]): Promise<void> {
@@ -41,7 +41,7 @@ class FlakyStore extends HistoryStore<ChatHistoryItem[]> {
     }
 }
 
-function createPool({store, model = engine.model}: {store: HistoryStore<ChatHistoryItem[]>, model?: LlamaModel}): SessionPool {
+function createPool({store, model = engine.model}: {store: JsonFileStore<ChatHistoryItem[]>, model?: LlamaModel}): SessionPool {
     return new SessionPool({
         model,
         context: engine.context,
@@ -88,7 +88,7 @@ describe("the session pool when something fails (SEQUENCES=1)", () => {
 
     it("given a saved conversation that cannot be read (EISDIR), then its turn fails with a clear message, the file is left alone, other channels go on, and once readable the whole history is back", async () => {
         const directory = fs.mkdtempSync(path.join(os.tmpdir(), "bot-data-"));
-        const store = new HistoryStore({directory, isValid: isChatHistory, logger: createMemoryLogger()});
+        const store = new JsonFileStore({directory, isValid: isChatHistory, logger: createMemoryLogger()});
         const pool = createPool({store});
         const filePath = path.join(directory, "100.json");
         try {

@@ -1,9 +1,9 @@
 import os from "node:os";
 import {afterEach, describe, expect, it} from "vitest";
-import type {ChatRuntime} from "../../src/ChatRuntime.js";
+import type {LocalChatRuntime} from "../../src/runtime/LocalChatRuntime.js";
 import {startTestRuntime} from "../fixtures/testRuntime.js";
 
-let runtime: ChatRuntime | undefined;
+let runtime: LocalChatRuntime | undefined;
 
 afterEach(async () => {
     await runtime?.close();

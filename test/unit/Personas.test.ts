@@ -5,7 +5,7 @@ import {Personas} from "../../src/chat/Personas.js";
 import type {PersonaStore} from "../../src/chat/Personas.js";
 import {fillPlaceholders} from "../../src/chat/systemPrompt.js";
 import {SavedFileUnreadableError, SystemPromptTooLongError} from "../../src/errors.js";
-import {openPersonaStore} from "../../src/store/personaStore.js";
+import {openPersonaStore} from "../../src/store/openPersonaStore.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {isLoadingFaster, ResumeSpeeds} from "../../src/llm/ResumeSpeeds.js";
+import {isLoadingFaster, ResumeSpeeds} from "../../src/llm/local/ResumeSpeeds.js";
 
 /** A full 2,048-token conversation of Qwen3-1.7B with an f16 KV cache: 112 KiB per token. */
 const qwenConversation = {tokens: 2048, bytes: 2048 * 112 * 1024};

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {StateDiskBudget} from "../../src/llm/StateDiskBudget.js";
+import {StateDiskBudget} from "../../src/llm/local/StateDiskBudget.js";
 
 describe("StateDiskBudget", () => {
     it("given files within the budget, then nothing is deleted", () => {

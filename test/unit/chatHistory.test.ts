@@ -1,7 +1,8 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
-import {historyExceeds, historyItemText, isChatHistory, trimHistory, withSystemPrompt} from "../../src/llm/chatHistory.js";
-import {answerRoom} from "../../src/llm/generationRoom.js";
+import {historyExceeds, historyItemText, trimHistory, withSystemPrompt} from "../../src/llm/chatHistory.js";
+import {isChatHistory} from "../../src/store/isChatHistory.js";
+import {answerRoom} from "../../src/utils/contextBudget.js";
 
 const characters = (item: ChatHistoryItem) => historyItemText(item).length;
 

@@ -89,6 +89,24 @@ function importCircles(graph: ReadonlyMap<string, readonly string[]>): string[] 
     });
 }
 
+/** The modules one source file (relative to src/) imports statically, each marked when only its types are (they vanish at compile time). */
+function importsOfFile(file: string): {module: string, typeOnly: boolean}[] {
+    return [...fs.readFileSync(path.join(projectRoot, "src", file), "utf8").matchAll(/^import\s(type\s)?[^;]*?from\s+"([^"]+)"/gm)]
+        .map((match) => ({module: match[2]!, typeOnly: match[1] != null}));
+}
+
+/** Every source file a file loads at run time through static imports, itself included (relative to src/). */
+function staticGraphOf(file: string, seen = new Set<string>()): Set<string> {
+    seen.add(file);
+    for (const {module, typeOnly} of importsOfFile(file))
+        if (!typeOnly && module.startsWith(".")) {
+            const imported = path.posix.join(path.posix.dirname(file), module).replace(/\.js$/, ".ts");
+            if (!seen.has(imported))
+                staticGraphOf(imported, seen);
+        }
+    return seen;
+}
+
 describe("the layers", () => {
     it("given the chat layer, then it imports neither discord.js nor node-llama-cpp, nor the Discord layer", () => {
         expect(importsOf("chat")).toContain("chat/ChatService.ts: p-queue");
@@ -114,5 +132,37 @@ describe("the layers", () => {
         const graph = importGraph();
         expect(graph.get("discord/DiscordBot.ts")).toContain("discord/BotContext.ts");
         expect(importCircles(graph)).toEqual([]);
+    });
+
+    it("given config.ts, the ground floor, then it imports nothing of ours above it: only utils/ and the logger's types", () => {
+        const ours = importsOfFile("config.ts").filter(({module}) => module.startsWith("."));
+        expect(ours.length).toBeGreaterThan(0);
+        expect(ours.filter(({module, typeOnly}) => !(module.startsWith("./utils/") || (module === "./logger.js" && typeOnly)))).toEqual([]);
+    });
+
+    it("given the logger, then it knows nothing of the settings", () => {
+        expect(importsOfFile("logger.ts").filter(({module}) => module === "./config.js")).toEqual([]);
+    });
+
+    it("given the llm and store layers, then they take only types from config.ts, never its values", () => {
+        const files = ["llm", "store"].flatMap((folder) => fs.readdirSync(path.join(projectRoot, "src", folder), {recursive: true, encoding: "utf8"})
+            .filter((file) => file.endsWith(".ts")).map((file) => `${folder}/${file}`));
+        expect(files).toContain("llm/local/LlamaEngine.ts");
+        expect(files.flatMap((file) => importsOfFile(file).filter(({module, typeOnly}) => module.endsWith("/config.js") && !typeOnly).map(({module}) => `${file}: ${module}`)))
+            .toEqual([]);
+    });
+
+    it("given the remote runtime, then nothing it loads imports node-llama-cpp's values (only the local runtime does, imported on demand)", () => {
+        const graph = staticGraphOf("runtime/startChatRuntime.ts");
+        expect(graph).toContain("llm/openai/OpenAiEngine.ts");
+        expect(graph).not.toContain("runtime/LocalChatRuntime.ts");
+        expect([...graph].filter((file) => importsOfFile(file).some(({module, typeOnly}) => module === "node-llama-cpp" && !typeOnly))).toEqual([]);
+    });
+
+    it("given node-llama-cpp, then its values are imported in the local engine's folder only (elsewhere its types at most)", () => {
+        const files = fs.readdirSync(path.join(projectRoot, "src"), {recursive: true, encoding: "utf8"}).filter((file) => file.endsWith(".ts"));
+        const importers = files.filter((file) => importsOfFile(file).some(({module, typeOnly}) => module === "node-llama-cpp" && !typeOnly));
+        expect(importers).toContain("llm/local/SessionPool.ts");
+        expect(importers.filter((file) => !file.startsWith("llm/local/"))).toEqual([]);
     });
 });

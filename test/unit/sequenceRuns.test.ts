@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {indexJoiningRuns} from "../../src/llm/batching/sequenceRuns.js";
+import {indexJoiningRuns} from "../../src/llm/local/batching/sequenceRuns.js";
 
 describe("the sequence a conversation starting to answer takes", () => {
     it("is the first candidate (the least recently used) when no sequence generates", () => {

@@ -1,5 +1,5 @@
 import {describe, expect, it} from "vitest";
-import {threadsForLoad} from "../../src/llm/threadsForLoad.js";
+import {threadsForLoad} from "../../src/llm/local/threadsForLoad.js";
 
 const twoCores = {maxThreads: 2, logicalCpus: 2};
 

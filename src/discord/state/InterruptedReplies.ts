@@ -1,6 +1,6 @@
 import type {Client} from "discord.js";
 import type {Logger} from "../../logger.js";
-import {HistoryStore} from "../../store/HistoryStore.js";
+import {JsonFileStore} from "../../store/JsonFileStore.js";
 import {markInterrupted} from "./markInterrupted.js";
 import type {ChannelMessage, PendingPage, PendingReply} from "./PendingReply.js";
 
@@ -17,7 +17,7 @@ function isPendingReplyList(value: unknown): value is PendingReply[] {
  * them as interrupted (and take their Stop buttons away) instead of leaving "thinking…" forever.
  */
 export class InterruptedReplies {
-    readonly #store: HistoryStore<PendingReply[]>;
+    readonly #store: JsonFileStore<PendingReply[]>;
     readonly #logger: Logger;
     readonly #pending = new Map<string, PendingReply>();
     /**
@@ -27,7 +27,7 @@ export class InterruptedReplies {
     #leftovers: PendingReply[] | undefined = [];
 
     constructor(directory: string, logger: Logger) {
-        this.#store = new HistoryStore({directory, isValid: isPendingReplyList, logger, contents: "list of replies being written"});
+        this.#store = new JsonFileStore({directory, isValid: isPendingReplyList, logger, contents: "list of replies being written"});
         this.#logger = logger;
     }
 

@@ -1,12 +1,13 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import type {Config} from "../../config.js";
-import {GenerationFailedError, PromptTooLongError, SavedFileUnreadableError, SystemPromptTooLongError} from "../../errors.js";
+import {GenerationFailedError, PromptTooLongError, SavedFileUnreadableError} from "../../errors.js";
 import type {Logger} from "../../logger.js";
-import type {HistoryStore} from "../../store/HistoryStore.js";
-import {historyExceeds, historyItemText, historyOfTurns, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "../chatHistory.js";
-import {answerRoom} from "../generationRoom.js";
-import {EngineStartError} from "../LlamaEngine.js";
-import type {GenerationSettings} from "../SessionPool.js";
+import type {JsonFileStore} from "../../store/JsonFileStore.js";
+import {errorMessage} from "../../utils/errorMessage.js";
+import {historyItemText, historyOfTurns, withSystemPrompt} from "../chatHistory.js";
+import {EngineStartError} from "../EngineStartError.js";
+import type {GenerationSettings} from "../GenerationSettings.js";
+import {TurnRoom, turnOverheadTokens} from "../TurnRoom.js";
 import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "../types.js";
 import {chatMessages} from "./chatMessages.js";
 import {InferenceServerError, InferenceUnavailableError, InferenceUnreachableError} from "./inferenceErrors.js";
@@ -68,16 +69,15 @@ export class OpenAiEngine implements ConversationEngine {
     readonly #tokens: TokenCounter;
     readonly #systemPrompt: string;
     readonly #generation: GenerationSettings;
-    readonly #store: HistoryStore<ChatHistoryItem[]>;
+    readonly #store: JsonFileStore<ChatHistoryItem[]>;
     readonly #logger: Logger;
     readonly #retry: RetryPolicy;
-    readonly #answerRoom: number;
+    readonly #room: TurnRoom;
     readonly #maxPromptTokens: number;
-    readonly #maxSystemPromptTokens: number;
     /** Answers being generated right now, for `/status`. */
     #generating = 0;
 
-    private constructor(parts: OpenAiEngineParts, settings: OpenAiEngineSettings, store: HistoryStore<ChatHistoryItem[]>, logger: Logger) {
+    private constructor(parts: OpenAiEngineParts, settings: OpenAiEngineSettings, store: JsonFileStore<ChatHistoryItem[]>, logger: Logger) {
         this.info = parts.info;
         this.#client = parts.client;
         this.#tokens = parts.tokens;
@@ -88,16 +88,16 @@ export class OpenAiEngine implements ConversationEngine {
         this.#store = store;
         this.#logger = logger;
         this.#retry = settings.retry ?? defaultRetryPolicy;
-        this.#answerRoom = answerRoom(parts.info.contextSize, settings.maxTokens);
-        this.#maxPromptTokens = this.#promptRoom(parts.systemPromptTokens);
-        this.#maxSystemPromptTokens = maxSystemPromptTokens(parts.info.contextSize, settings.maxTokens);
+        // servers count thoughts within max_tokens: no room is kept for them on top
+        this.#room = new TurnRoom({contextSize: parts.info.contextSize, maxTokens: settings.maxTokens});
+        this.#maxPromptTokens = this.#room.maxPromptTokens(parts.systemPromptTokens);
     }
 
     /**
      * Reaches the server (a few bounded retries), picks the model and learns its context size.
      * @throws {EngineStartError} naming INFERENCE_URL when the server cannot be reached or has no model
      */
-    static async connect(settings: OpenAiEngineSettings, store: HistoryStore<ChatHistoryItem[]>, logger: Logger): Promise<OpenAiEngine> {
+    static async connect(settings: OpenAiEngineSettings, store: JsonFileStore<ChatHistoryItem[]>, logger: Logger): Promise<OpenAiEngine> {
         if (settings.inferenceUrl == null)
             throw new EngineStartError("INFERENCE=openai needs INFERENCE_URL, the server's base URL.");
         const client = new OpenAiClient({baseUrl: settings.inferenceUrl, apiKey: settings.inferenceApiKey, idleTimeoutMs: settings.idleTimeoutMs});
@@ -158,7 +158,7 @@ export class OpenAiEngine implements ConversationEngine {
         const {systemTokens, promptTokens, history, historyTokens} = await this.#sizeTurn(conversationId, systemPrompt, prompt).catch((error: unknown) => {
             throw error instanceof SavedFileUnreadableError ? error : this.#userErrorOf(conversationId, error);
         });
-        const refusal = this.#refusalOf(systemTokens, promptTokens);
+        const refusal = this.#room.refusalOf(systemTokens, promptTokens);
         if (refusal)
             throw refusal;
         if (signal.aborted)
@@ -231,7 +231,7 @@ export class OpenAiEngine implements ConversationEngine {
     }
 
     async measureSystemPrompt(text: string): Promise<SystemPromptSize> {
-        return {tokens: await this.#tokens.count(text), limit: this.#maxSystemPromptTokens};
+        return {tokens: await this.#tokens.count(text), limit: this.#room.maxSystemPromptTokens};
     }
 
     async status(): Promise<EngineStatus> {
@@ -274,29 +274,14 @@ export class OpenAiEngine implements ConversationEngine {
         const systemTokens = tokensOf(systemPrompt);
         const promptTokens = tokensOf(prompt);
         const sizeOf = (item: ChatHistoryItem) => tokensOf(historyItemText(item)) + turnOverheadTokens;
-        const room = this.info.contextSize - this.#answerRoom - promptTokens - turnOverheadTokens;
-        const trimmed = historyExceeds(history, room, sizeOf);
-        const fitted = trimmed ? trimHistory(history, Math.floor(room / 2), sizeOf) : history;
+        const fitted = this.#room.fitHistory(history, promptTokens, sizeOf);
         return {
             systemTokens,
             promptTokens,
-            history: fitted,
-            historyTokens: fitted.reduce((sum, item) => sum + sizeOf(item), 0),
-            fits: !trimmed && this.#refusalOf(systemTokens, promptTokens) === undefined
+            history: fitted.history,
+            historyTokens: fitted.history.reduce((sum, item) => sum + sizeOf(item), 0),
+            fits: !fitted.trimmed && this.#room.refusalOf(systemTokens, promptTokens) === undefined
         };
-    }
-
-    /** Why a turn of these sizes cannot be answered, if it cannot. */
-    #refusalOf(systemTokens: number, promptTokens: number): SystemPromptTooLongError | PromptTooLongError | undefined {
-        if (systemTokens > this.#maxSystemPromptTokens)
-            return new SystemPromptTooLongError(systemTokens, this.#maxSystemPromptTokens);
-        const maxPromptTokens = this.#promptRoom(systemTokens);
-        return promptTokens > maxPromptTokens ? new PromptTooLongError(promptTokens, maxPromptTokens) : undefined;
-    }
-
-    /** The longest user turn that fits beside a system prompt of this size (template overheads included). */
-    #promptRoom(systemTokens: number): number {
-        return Math.max(0, this.info.contextSize - this.#answerRoom - systemTokens - 2 * turnOverheadTokens);
     }
 
     /** A failed save is logged, not thrown: the user has the answer, and the next turn saves again. */
@@ -317,10 +302,6 @@ export class OpenAiEngine implements ConversationEngine {
         }
         return new GenerationFailedError(error);
     }
-}
-
-function errorMessage(error: unknown): string {
-    return error instanceof Error ? error.message : String(error);
 }
 
 /** What a chat request asks of a reasoning model: no thoughts at all, or thoughts within the budget. */

@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import type {Llama, LlamaContext, LlamaModel} from "node-llama-cpp";
 
 /** Bytes hashed at each end of the model file: enough to tell two models apart without reading gigabytes. */
-export const modelSampleBytes = 4 * 1024 * 1024;
+const modelSampleBytes = 4 * 1024 * 1024;
 
 /** What a saved sequence state depends on: loading a state under anything else can crash llama.cpp or corrupt answers. */
 export type StateIdentityInputs = {

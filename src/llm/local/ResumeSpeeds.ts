@@ -23,7 +23,7 @@ export type Speeds = {
  * a 1-2B model, and a GPU's is a lower bound for such a model, so the rule errs towards loading on
  * a CPU and towards re-reading on a GPU; the disk speed is a plain cloud volume.
  */
-export const assumedSpeeds = {
+const assumedSpeeds = {
     cpuPromptTokensPerSecond: 500,
     gpuPromptTokensPerSecond: 5000,
     diskBytesPerSecond: 200 * 1024 * 1024

@@ -1,29 +1,30 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
-import {ChatService} from "./chat/ChatService.js";
-import {Personas} from "./chat/Personas.js";
-import type {Config} from "./config.js";
-import {openConversationStore} from "./llm/conversationStore.js";
-import {OpenAiEngine} from "./llm/openai/OpenAiEngine.js";
-import type {OpenAiEngineSettings} from "./llm/openai/OpenAiEngine.js";
-import type {Logger} from "./logger.js";
-import {diskWorker} from "./store/DiskWorkerClient.js";
-import type {HistoryStore} from "./store/HistoryStore.js";
-import {openPersonaStore} from "./store/personaStore.js";
+import {ChatService} from "../chat/ChatService.js";
+import {Personas} from "../chat/Personas.js";
+import type {Config} from "../config.js";
+import {OpenAiEngine} from "../llm/openai/OpenAiEngine.js";
+import type {OpenAiEngineSettings} from "../llm/openai/OpenAiEngine.js";
+import type {Logger} from "../logger.js";
+import {diskWorker} from "../store/DiskWorkerClient.js";
+import type {JsonFileStore} from "../store/JsonFileStore.js";
+import {openConversationStore} from "../store/openConversationStore.js";
+import {openPersonaStore} from "../store/openPersonaStore.js";
 
 export type RemoteChatRuntimeSettings = OpenAiEngineSettings & Pick<Config, "dataDir" | "queuePerChannel" | "queueTotal" | "systemPrompt">;
 
 /**
  * The chat layer on an OpenAI-compatible server (`INFERENCE=openai`): the same chat service and saved
- * conversations as {@link ChatRuntime}, with no model in this process.
+ * conversations as `LocalChatRuntime`, with no model in this process
+ * (node-llama-cpp is not even imported: see startChatRuntime).
  */
 export class RemoteChatRuntime {
     readonly engine: OpenAiEngine;
     readonly chat: ChatService;
-    readonly store: HistoryStore<ChatHistoryItem[]>;
+    readonly store: JsonFileStore<ChatHistoryItem[]>;
     readonly personas: Personas;
     #closing: Promise<void> | undefined;
 
-    private constructor(engine: OpenAiEngine, store: HistoryStore<ChatHistoryItem[]>, chat: ChatService, personas: Personas) {
+    private constructor(engine: OpenAiEngine, store: JsonFileStore<ChatHistoryItem[]>, chat: ChatService, personas: Personas) {
         this.engine = engine;
         this.store = store;
         this.chat = chat;

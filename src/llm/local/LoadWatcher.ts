@@ -1,6 +1,6 @@
 import os from "node:os";
 import type {Llama} from "node-llama-cpp";
-import type {Logger} from "../logger.js";
+import type {Logger} from "../../logger.js";
 import {threadsForLoad} from "./threadsForLoad.js";
 
 /** How often the CPUs' load is read: short enough that a busy process costs a fraction of one answer. */

@@ -1,20 +1,20 @@
 import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
-import {ChatService} from "./chat/ChatService.js";
-import {Personas} from "./chat/Personas.js";
-import type {Config} from "./config.js";
-import {openConversationStore} from "./llm/conversationStore.js";
-import {LlamaEngine} from "./llm/LlamaEngine.js";
-import {ResumeSpeeds} from "./llm/ResumeSpeeds.js";
-import {SequenceStateStore} from "./llm/SequenceStateStore.js";
-import {stateIdentity} from "./llm/stateIdentity.js";
-import {SessionPool} from "./llm/SessionPool.js";
-import type {Logger} from "./logger.js";
-import {diskWorker} from "./store/DiskWorkerClient.js";
-import type {HistoryStore} from "./store/HistoryStore.js";
-import {openPersonaStore} from "./store/personaStore.js";
+import {ChatService} from "../chat/ChatService.js";
+import {Personas} from "../chat/Personas.js";
+import type {Config} from "../config.js";
+import {LlamaEngine} from "../llm/local/LlamaEngine.js";
+import {ResumeSpeeds} from "../llm/local/ResumeSpeeds.js";
+import {SequenceStateStore} from "../llm/local/SequenceStateStore.js";
+import {SessionPool} from "../llm/local/SessionPool.js";
+import {stateIdentity} from "../llm/local/stateIdentity.js";
+import type {Logger} from "../logger.js";
+import {diskWorker} from "../store/DiskWorkerClient.js";
+import type {JsonFileStore} from "../store/JsonFileStore.js";
+import {openConversationStore} from "../store/openConversationStore.js";
+import {openPersonaStore} from "../store/openPersonaStore.js";
 
-export type ChatRuntimeSettings = Pick<Config,
+export type LocalChatRuntimeSettings = Pick<Config,
     | "model" | "modelsDir" | "contextSize" | "batchSize" | "threads" | "gpuLayers" | "sequences"
     | "temperature" | "topP" | "maxTokens" | "thinkingBudget" | "systemPrompt" | "dataDir" | "queuePerChannel" | "queueTotal"
     | "stateCacheMb"
@@ -28,18 +28,19 @@ export type ChatRuntimeSettings = Pick<Config,
 };
 
 /**
- * Everything below the Discord layer, wired together: the engine, the saved histories, the
- * per-conversation sessions and the chat service. Shared by the bot and the terminal chat.
+ * The chat layer on node-llama-cpp in this process (`INFERENCE=local`): everything below the Discord
+ * layer, wired together: the engine, the saved histories, the per-conversation sessions and the chat
+ * service. Shared by the bot and the terminal chat; `RemoteChatRuntime` is its twin on a server.
  */
-export class ChatRuntime {
+export class LocalChatRuntime {
     readonly engine: LlamaEngine;
     readonly sessions: SessionPool;
     readonly chat: ChatService;
-    readonly store: HistoryStore<ChatHistoryItem[]>;
+    readonly store: JsonFileStore<ChatHistoryItem[]>;
     readonly personas: Personas;
     #closing: Promise<void> | undefined;
 
-    private constructor(engine: LlamaEngine, store: HistoryStore<ChatHistoryItem[]>, sessions: SessionPool, chat: ChatService, personas: Personas) {
+    private constructor(engine: LlamaEngine, store: JsonFileStore<ChatHistoryItem[]>, sessions: SessionPool, chat: ChatService, personas: Personas) {
         this.engine = engine;
         this.personas = personas;
         this.store = store;
@@ -47,7 +48,7 @@ export class ChatRuntime {
         this.chat = chat;
     }
 
-    static async start(settings: ChatRuntimeSettings, logger: Logger): Promise<ChatRuntime> {
+    static async start(settings: LocalChatRuntimeSettings, logger: Logger): Promise<LocalChatRuntime> {
         const engine = await LlamaEngine.load({...settings, logger});
         const store = openConversationStore(settings.dataDir, logger);
         const sessions = new SessionPool({
@@ -78,7 +79,7 @@ export class ChatRuntime {
             logger,
             personas
         });
-        return new ChatRuntime(engine, store, sessions, chat, personas);
+        return new LocalChatRuntime(engine, store, sessions, chat, personas);
     }
 
     /** What start-up prints about the engine. */
@@ -109,7 +110,7 @@ export class ChatRuntime {
 }
 
 /** Where conversations' evaluated states are kept, for this model and these context settings only. */
-async function createStateStore(engine: LlamaEngine, settings: ChatRuntimeSettings, logger: Logger): Promise<SequenceStateStore> {
+async function createStateStore(engine: LlamaEngine, settings: LocalChatRuntimeSettings, logger: Logger): Promise<SequenceStateStore> {
     const {llama, model, context, info} = engine;
     return new SequenceStateStore({
         directory: path.join(settings.dataDir, "states"),

@@ -1,6 +1,6 @@
 import type {LlamaContext} from "node-llama-cpp";
-import type {BatchingMode} from "../../config.js";
-import type {Logger} from "../../logger.js";
+import type {BatchingMode} from "../../../config.js";
+import type {Logger} from "../../../logger.js";
 import {batchingProblem} from "./batchingProblem.js";
 import {batchInSequenceOrder} from "./batchInSequenceOrder.js";
 import {contextInternals} from "./contextInternals.js";

@@ -1,15 +1,17 @@
 import path from "node:path";
 import {getLlama, LlamaLogLevel, NoBinaryFoundError, resolveModelFile} from "node-llama-cpp";
 import type {Llama, LlamaContext, LlamaModel} from "node-llama-cpp";
-import {isRemoteModel} from "../config.js";
-import type {BatchingMode, GpuLayers} from "../config.js";
-import {UserFacingError} from "../errors.js";
+import type {BatchingMode, GpuLayers} from "../../config.js";
+import type {Logger} from "../../logger.js";
+import {errorMessage} from "../../utils/errorMessage.js";
+import {isRemoteModel} from "../../utils/isRemoteModel.js";
 import {installBatching} from "./batching/installBatching.js";
 import type {Batching} from "./batching/installBatching.js";
+import {EngineStartError} from "../EngineStartError.js";
 import {LoadWatcher} from "./LoadWatcher.js";
 import type {CpuSample} from "./LoadWatcher.js";
+import {modelName} from "./modelName.js";
 import {threadPoolWarning} from "./threadPoolCheck.js";
-import type {Logger} from "../logger.js";
 
 export type LlamaEngineOptions = {
     /** A `.gguf` path, or an `hf:`/`https:` URI downloaded into `modelsDir`. */
@@ -57,15 +59,6 @@ export type LlamaBinary = "prebuilt" | "built here";
 /** Which binary node-llama-cpp loaded: a local build (`npm run build:engine`) wins over its prebuilt one. */
 export function llamaBinaryOf(llama: Llama): LlamaBinary {
     return llama.buildType === "localBuild" ? "built here" : "prebuilt";
-}
-
-/** Start-up failed in a way the user can fix (no model file, no download, no binary). */
-export class EngineStartError extends UserFacingError {
-    constructor(userMessage: string, cause?: unknown) {
-        super("engine-start", userMessage);
-        this.name = "EngineStartError";
-        this.cause = cause;
-    }
 }
 
 /**
@@ -206,11 +199,6 @@ async function resolveModelPath({model, modelsDir, downloadProgress = true, logg
     }
 }
 
-/** The model's own name, or its file name. */
-export function modelName(model: LlamaModel): string {
-    return model.fileInfo.metadata.general?.name ?? path.basename(model.filename ?? "model");
-}
-
 /** Logs a download's start and every further 10%, for logs that cannot show a progress bar. */
 function downloadLogger(model: string, logger: Logger): (status: {totalSize: number, downloadedSize: number}) => void {
     let loggedTenths = -1;
@@ -223,8 +211,4 @@ function downloadLogger(model: string, logger: Logger): (status: {totalSize: num
             ? `Downloading the model ${model} (${(totalSize / 1e9).toFixed(2)} GB)…`
             : `Downloading the model: ${tenths * 10}%`);
     };
-}
-
-function errorMessage(error: unknown): string {
-    return error instanceof Error ? error.message : String(error);
 }

@@ -4,27 +4,12 @@ import {SavedFileUnreadableError} from "../errors.js";
 import type {Logger} from "../logger.js";
 import {isMissingFileError} from "../utils/isMissingFileError.js";
 import {SerialByKey} from "../utils/SerialByKey.js";
+import {assertValidConversationId} from "./assertValidConversationId.js";
 import {privateDirectoryMode, writeFileAtomically} from "./atomicFile.js";
 
 const fileVersion = 1;
 
-
-/** A conversation id becomes a file name, so only plain names are allowed (Discord ids, "terminal"). */
-const conversationIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
-
-export class InvalidConversationIdError extends Error {
-    constructor(id: string) {
-        super(`Invalid conversation id ${JSON.stringify(id.slice(0, 80))}: only letters, digits, "_" and "-" (1 to 64) are allowed`);
-        this.name = "InvalidConversationIdError";
-    }
-}
-
-export function assertValidConversationId(id: string): void {
-    if (!conversationIdPattern.test(id))
-        throw new InvalidConversationIdError(id);
-}
-
-export type HistoryStoreOptions<T> = {
+export type JsonFileStoreOptions<T> = {
     /** The folder the files live in; created when first needed. */
     readonly directory: string;
     /** Tells a well-formed saved value from a damaged one. */
@@ -35,15 +20,16 @@ export type HistoryStoreOptions<T> = {
 };
 
 /**
- * Saves one JSON document per conversation, atomically: the new content is written to a temporary
+ * One JSON document per conversation id (a channel's conversation, its persona, the replies being
+ * written), each in its own file, saved atomically: the new content is written to a temporary
  * file, flushed to disk and renamed over the old one, so a crash mid-write leaves the previous file
  * intact. A damaged file (one that reads but does not parse) is moved aside (`*.corrupt-<time>`)
- * with a warning and the conversation starts fresh. A file that is there but cannot be read (EIO,
+ * with a warning and the value starts afresh. A file that is there but cannot be read (EIO,
  * EACCES, EMFILE...) is another matter: it may hold a whole conversation, so loading it fails and
  * the file is left exactly as it is, to be read again next time. Files are readable by the bot's
  * user only.
  */
-export class HistoryStore<T> {
+export class JsonFileStore<T> {
     readonly #directory: string;
     readonly #isValid: (value: unknown) => value is T;
     readonly #logger: Logger;
@@ -56,7 +42,7 @@ export class HistoryStore<T> {
     readonly #unreadable = new Set<string>();
     #directoryCreated = false;
 
-    constructor({directory, isValid, logger, contents = "saved conversation"}: HistoryStoreOptions<T>) {
+    constructor({directory, isValid, logger, contents = "saved conversation"}: JsonFileStoreOptions<T>) {
         this.#directory = path.resolve(directory);
         this.#isValid = isValid;
         this.#logger = logger;
@@ -93,7 +79,7 @@ export class HistoryStore<T> {
             return value;
 
         const asidePath = `${filePath}.corrupt-${Date.now()}`;
-        this.#logger.warn(`The saved conversation ${filePath} is damaged; moved it to ${asidePath} and starting the conversation fresh.`);
+        this.#logger.warn(`The ${this.#contents} ${filePath} is damaged; moved it to ${asidePath} and starting afresh.`);
         await fs.rename(filePath, asidePath).catch((error: unknown) => {
             this.#logger.warn(`Could not move ${filePath} aside.`, error);
         });

@@ -5,7 +5,8 @@ import path from "node:path";
 import {pathToFileURL} from "node:url";
 import {describe, expect, it, vi} from "vitest";
 import {SavedFileUnreadableError} from "../../src/errors.js";
-import {HistoryStore, InvalidConversationIdError} from "../../src/store/HistoryStore.js";
+import {InvalidConversationIdError} from "../../src/store/assertValidConversationId.js";
+import {JsonFileStore} from "../../src/store/JsonFileStore.js";
 import {projectRoot} from "../fixtures/botProcess.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 
@@ -14,14 +15,14 @@ const isStringList = (value: unknown): value is string[] => Array.isArray(value)
 async function createStore() {
     const directory = await fs.mkdtemp(path.join(os.tmpdir(), "history-"));
     const logger = createMemoryLogger();
-    return {directory, logger, store: new HistoryStore({directory, isValid: isStringList, logger})};
+    return {directory, logger, store: new JsonFileStore({directory, isValid: isStringList, logger})};
 }
 
-describe("HistoryStore", () => {
+describe("JsonFileStore", () => {
     it("given a saved conversation, then a new store on the same folder loads it back", async () => {
         const {directory, logger, store} = await createStore();
         await store.save("123", ["a", "b"]);
-        const reopened = new HistoryStore({directory, isValid: isStringList, logger});
+        const reopened = new JsonFileStore({directory, isValid: isStringList, logger});
         expect(await reopened.load("123")).toEqual(["a", "b"]);
         expect(await reopened.load("456")).toBeUndefined();
     });
@@ -37,8 +38,8 @@ describe("HistoryStore", () => {
         const {directory, logger} = await createStore();
         // a child that saves a ~4 MB conversation over and over, so that a kill lands inside a write
         const script = `
-            import {HistoryStore} from ${JSON.stringify(pathToFileURL(path.join(projectRoot, "dist/store/HistoryStore.js")).href)};
-            const store = new HistoryStore({directory: ${JSON.stringify(directory)}, isValid: () => true, logger: console});
+            import {JsonFileStore} from ${JSON.stringify(pathToFileURL(path.join(projectRoot, "dist/store/JsonFileStore.js")).href)};
+            const store = new JsonFileStore({directory: ${JSON.stringify(directory)}, isValid: () => true, logger: console});
             const filler = Array.from({length: 200000}, (_, index) => "line " + index);
             for (let round = 0; ; round++) {
                 await store.save("1", [String(round), ...filler]);
@@ -57,7 +58,7 @@ describe("HistoryStore", () => {
             child.kill("SIGKILL");
             await exited;
 
-            const loaded = await new HistoryStore({directory, isValid: isStringList, logger}).load("1");
+            const loaded = await new JsonFileStore({directory, isValid: isStringList, logger}).load("1");
             expect(loaded?.length).toBe(200001);
             expect(loaded?.at(-1)).toBe("line 199999");
             expect((await fs.readdir(directory)).filter((name) => name.includes("corrupt"))).toEqual([]);
@@ -67,7 +68,7 @@ describe("HistoryStore", () => {
     it("given a DATA_DIR the bot creates, then the folders are 0700 and the files (interaction tokens among them) 0600", async () => {
         const {directory: parent, logger} = await createStore();
         const dataDir = path.join(parent, "data");
-        const store = new HistoryStore({directory: path.join(dataDir, "discord"), isValid: isStringList, logger});
+        const store = new JsonFileStore({directory: path.join(dataDir, "discord"), isValid: isStringList, logger});
         await store.save("pending-replies", ["a token"]);
 
         expect((await fs.stat(dataDir)).mode & 0o777).toBe(0o700);
@@ -78,7 +79,7 @@ describe("HistoryStore", () => {
     it("given a save that fails, then the conversation is reported unsaved (for the shutdown log)", async () => {
         const {directory, logger} = await createStore();
         await fs.writeFile(path.join(directory, "a-file"), "");
-        const store = new HistoryStore({directory: path.join(directory, "a-file", "below"), isValid: isStringList, logger});
+        const store = new JsonFileStore({directory: path.join(directory, "a-file", "below"), isValid: isStringList, logger});
         await expect(store.save("42", ["x"])).rejects.toThrow();
         expect(store.unsaved).toEqual(["42"]);
     });
@@ -112,7 +113,7 @@ describe("HistoryStore", () => {
         expect(logger.lines.join("")).toMatch(/EISDIR/);
 
         await fs.rmdir(path.join(directory, "5.json"));
-        await new HistoryStore({directory, isValid: isStringList, logger}).save("5", ["kept"]);
+        await new JsonFileStore({directory, isValid: isStringList, logger}).save("5", ["kept"]);
         expect(await store.load("5")).toEqual(["kept"]);
         expect(logger.lines.join("")).toMatch(/5\.json can be read again/);
     });

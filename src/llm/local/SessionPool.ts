@@ -1,28 +1,18 @@
 import {LlamaChatSession, resolveChatWrapper} from "node-llama-cpp";
 import type {ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
-import {GenerationFailedError, HistoryNotSavedError, PromptTooLongError, SystemPromptTooLongError} from "../errors.js";
-import type {Logger} from "../logger.js";
-import type {HistoryStore} from "../store/HistoryStore.js";
-import {modelName} from "./LlamaEngine.js";
-import {historyExceeds, historyItemText, historyOfTurns, maxSystemPromptTokens, trimHistory, turnOverheadTokens, withSystemPrompt} from "./chatHistory.js";
-import type {HistoryItemSize} from "./chatHistory.js";
+import {GenerationFailedError, HistoryNotSavedError} from "../../errors.js";
+import type {Logger} from "../../logger.js";
+import type {JsonFileStore} from "../../store/JsonFileStore.js";
 import {sequenceIdOf} from "./batching/contextInternals.js";
 import type {Batching} from "./batching/installBatching.js";
 import {indexJoiningRuns} from "./batching/sequenceRuns.js";
-import {replyRoom} from "./generationRoom.js";
+import {historyItemText, historyOfTurns, withSystemPrompt} from "../chatHistory.js";
+import type {HistoryItemSize} from "../chatHistory.js";
+import type {GenerationSettings} from "../GenerationSettings.js";
+import {modelName} from "./modelName.js";
 import type {SequenceStateStore} from "./SequenceStateStore.js";
-import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "./types.js";
-
-export type GenerationSettings = {
-    readonly temperature: number;
-    readonly topP: number;
-    /** The longest answer, thoughts not counted. */
-    readonly maxTokens: number;
-    /** The most tokens a reasoning model thinks before it answers; 0: no thinking. */
-    readonly thinkingBudget: number;
-    /** Fixes sampling for reproducible answers (tests, benchmarks). default: random */
-    readonly seed?: number;
-};
+import {TurnRoom, turnOverheadTokens} from "../TurnRoom.js";
+import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "../types.js";
 
 export type SessionPoolOptions = {
     readonly model: LlamaModel;
@@ -32,7 +22,7 @@ export type SessionPoolOptions = {
     /** The system prompt of a turn that brings none. */
     readonly systemPrompt: string;
     readonly generation: GenerationSettings;
-    readonly store: HistoryStore<ChatHistoryItem[]>;
+    readonly store: JsonFileStore<ChatHistoryItem[]>;
     /** Keeps the evaluated state of conversations that give their sequence up. default: none (they re-read their history) */
     readonly states?: SequenceStateStore;
     readonly logger: Logger;
@@ -59,7 +49,7 @@ export class SessionPool implements ConversationEngine {
     readonly #batching: Batching | undefined;
     readonly #systemPrompt: string;
     readonly #generation: GenerationSettings;
-    readonly #store: HistoryStore<ChatHistoryItem[]>;
+    readonly #store: JsonFileStore<ChatHistoryItem[]>;
     readonly #states: SequenceStateStore | undefined;
     readonly #logger: Logger;
     /** In least recently used first order: a used session is moved to the end. */
@@ -69,12 +59,11 @@ export class SessionPool implements ConversationEngine {
     /** The sequences that conversations being created have taken, and will answer on. */
     readonly #openingSequenceIds = new Set<number>();
     readonly #maxPromptTokens: number;
-    readonly #replyRoom: number;
+    readonly #room: TurnRoom;
     /** Whether the model's chat template has thoughts (a reasoning model). */
     readonly #thinks: boolean;
     /** An earlier item's tokens as the model's chat template renders them. */
     readonly #renderedTokensOf: HistoryItemSize;
-    readonly #maxSystemPromptTokens: number;
     #closed = false;
 
     constructor({model, context, batching, systemPrompt, generation, store, states, logger}: SessionPoolOptions) {
@@ -90,10 +79,10 @@ export class SessionPool implements ConversationEngine {
         const chatWrapper = resolveChatWrapper(model);
         // a model whose template has no thoughts never thinks: no room is kept for it
         this.#thinks = chatWrapper.settings.segments?.thought != null;
-        this.#replyRoom = replyRoom(context.contextSize, generation.maxTokens, this.#thinks ? generation.thinkingBudget : 0);
+        // node-llama-cpp's maxTokens counts thoughts, so their budget is kept on top of the answer's room
+        this.#room = new TurnRoom({contextSize: context.contextSize, maxTokens: generation.maxTokens, thoughtRoom: this.#thinks ? generation.thinkingBudget : 0});
         this.#renderedTokensOf = renderedTokensOf(model, chatWrapper);
-        this.#maxPromptTokens = this.#promptRoom(this.#renderedTokensOf({type: "system", text: systemPrompt}));
-        this.#maxSystemPromptTokens = maxSystemPromptTokens(context.contextSize, generation.maxTokens);
+        this.#maxPromptTokens = this.#room.maxPromptTokens(model.tokenize(systemPrompt).length);
     }
 
     get parallelism(): number {
@@ -111,14 +100,10 @@ export class SessionPool implements ConversationEngine {
     }
 
     async generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, think, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
-        const systemTokens = this.#renderedTokensOf({type: "system", text: systemPrompt});
-        if (systemTokens - turnOverheadTokens > this.#maxSystemPromptTokens)
-            throw new SystemPromptTooLongError(systemTokens - turnOverheadTokens, this.#maxSystemPromptTokens);
-
         const promptTokens = this.#model.tokenize(prompt).length;
-        const maxPromptTokens = this.#promptRoom(systemTokens);
-        if (promptTokens > maxPromptTokens)
-            throw new PromptTooLongError(promptTokens, maxPromptTokens);
+        const refusal = this.#room.refusalOf(this.#model.tokenize(systemPrompt).length, promptTokens);
+        if (refusal)
+            throw refusal;
 
         const startedAt = performance.now();
         if (signal.aborted)
@@ -211,7 +196,7 @@ export class SessionPool implements ConversationEngine {
     }
 
     async measureSystemPrompt(text: string): Promise<SystemPromptSize> {
-        return {tokens: this.#model.tokenize(text).length, limit: this.#maxSystemPromptTokens};
+        return {tokens: this.#model.tokenize(text).length, limit: this.#room.maxSystemPromptTokens};
     }
 
     async status(): Promise<EngineStatus> {
@@ -245,21 +230,13 @@ export class SessionPool implements ConversationEngine {
     }
 
     /**
-     * Makes room for the prompt and its answer before node-llama-cpp reads them: when the history no
-     * longer fits, it is cut to the newest turns filling half the room, so the cut (and the re-read of
-     * what is kept) happens once every few turns rather than on every turn: amortized, a turn costs
-     * about one extra turn of reading.
+     * Makes room for the prompt and its answer before node-llama-cpp reads them (see {@link TurnRoom.fitHistory}):
+     * amortized, a turn costs about one extra turn of reading.
      */
     #fitHistory(session: LlamaChatSession, promptTokens: number): void {
-        const room = this.#context.contextSize - this.#replyRoom - promptTokens - turnOverheadTokens;
-        const history = session.getChatHistory();
-        if (historyExceeds(history, room, this.#renderedTokensOf))
-            session.setChatHistory(trimHistory(history, Math.floor(room / 2), this.#renderedTokensOf));
-    }
-
-    /** The longest user turn that fits beside a system prompt of this size (template overhead included). */
-    #promptRoom(systemTokens: number): number {
-        return Math.max(0, this.#context.contextSize - this.#replyRoom - systemTokens - turnOverheadTokens);
+        const fitted = this.#room.fitHistory(session.getChatHistory(), promptTokens, this.#renderedTokensOf);
+        if (fitted.trimmed)
+            session.setChatHistory(fitted.history);
     }
 
     /**

@@ -1,5 +1,5 @@
 import type {LlamaContext} from "node-llama-cpp";
-import type {Logger} from "../../logger.js";
+import type {Logger} from "../../../logger.js";
 import {contextInternals} from "./contextInternals.js";
 import type {QueuedDecode} from "./contextInternals.js";
 

@@ -2,12 +2,12 @@ import {createHash} from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import type {ChatHistoryItem, LlamaContextSequence} from "node-llama-cpp";
-import type {Logger} from "../logger.js";
-import {privateDirectoryMode, privateFileMode, temporaryPathFor, writeFileAtomically} from "../store/atomicFile.js";
-import {diskWorker} from "../store/DiskWorkerClient.js";
-import {assertValidConversationId} from "../store/HistoryStore.js";
-import {isMissingFileError} from "../utils/isMissingFileError.js";
-import {SerialByKey} from "../utils/SerialByKey.js";
+import type {Logger} from "../../logger.js";
+import {privateDirectoryMode, privateFileMode, temporaryPathFor, writeFileAtomically} from "../../store/atomicFile.js";
+import {diskWorker} from "../../store/DiskWorkerClient.js";
+import {assertValidConversationId} from "../../store/assertValidConversationId.js";
+import {isMissingFileError} from "../../utils/isMissingFileError.js";
+import {SerialByKey} from "../../utils/SerialByKey.js";
 import type {ResumeSpeeds} from "./ResumeSpeeds.js";
 import {StateDiskBudget} from "./StateDiskBudget.js";
 
