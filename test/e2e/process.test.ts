@@ -57,6 +57,11 @@ async function startBot(discord: FakeDiscord, dataDir: string, settings: Record<
     return bot;
 }
 
+/** The bot's messages in a question's channel since the question: its reply's pages, while nothing else is asked there. */
+function pagesAfter(discord: FakeDiscord, question: StoredMessage): StoredMessage[] {
+    return discord.messagesIn(question.channel_id).filter((message) => message.author.id === discord.botUser.id && BigInt(message.id) > BigInt(question.id));
+}
+
 function replyTo(discord: FakeDiscord, question: StoredMessage): StoredMessage | undefined {
     return discord.messagesIn(question.channel_id).find((message) => message.message_reference?.message_id === question.id);
 }
@@ -176,12 +181,15 @@ describe("the bot process", () => {
         }
 
         bot = await startBot(discord, dataDir, {MAX_TOKENS: "20"});
+        // a cut-off answer may have reached a second page before the kill: the note goes on its last page
         for (const question of cutOff) {
-            const reply = await discord.waitFor(() => {
-                const found = replyTo(discord, question);
-                return found?.content.endsWith(interruptedNote) ? found : undefined;
+            const pages = await discord.waitFor(() => {
+                const found = pagesAfter(discord, question);
+                return found.at(-1)?.content.endsWith(interruptedNote) ? found : undefined;
             }, 10_000);
-            expect(reply.components).toEqual([]);
+            expect(pages[0]).toBe(replyTo(discord, question));
+            for (const page of pages)
+                expect(page.components).toEqual([]);
         }
 
         const again = await discord.userSays({channelId: channels[0]!, author: discord.users.alice, content: "are you back?", mentionsBot: true});
