@@ -22,6 +22,6 @@ export function chatMessages(history: readonly ChatHistoryItem[], prompt: string
 }
 
 /** The answer of a model turn: its text parts, without thought segments or function calls. */
-export function answerText(item: Extract<ChatHistoryItem, {type: "model"}>): string {
+function answerText(item: Extract<ChatHistoryItem, {type: "model"}>): string {
     return item.response.filter((part) => typeof part === "string").join("");
 }
