@@ -1,6 +1,6 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import type {Config} from "../../config.js";
-import {GenerationFailedError, PromptTooLongError, SavedFileUnreadableError} from "../../errors.js";
+import {GenerationFailedError, PromptTooLongError, UserFacingError} from "../../errors.js";
 import type {Logger} from "../../logger.js";
 import type {JsonFileStore} from "../../store/JsonFileStore.js";
 import {errorMessage} from "../../utils/errorMessage.js";
@@ -154,9 +154,8 @@ export class OpenAiEngine implements ConversationEngine {
      */
     async #generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, think, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
         const startedAt = performance.now();
-        // a saved conversation that cannot be read fails the turn as it is: answering it as new would overwrite the file
         const {systemTokens, promptTokens, history, historyTokens} = await this.#sizeTurn(conversationId, systemPrompt, prompt).catch((error: unknown) => {
-            throw error instanceof SavedFileUnreadableError ? error : this.#userErrorOf(conversationId, error);
+            throw this.#userErrorOf(conversationId, error);
         });
         const refusal = this.#room.refusalOf(systemTokens, promptTokens);
         if (refusal)
@@ -294,6 +293,9 @@ export class OpenAiEngine implements ConversationEngine {
     }
 
     #userErrorOf(conversationId: string, error: unknown): Error {
+        // already in plain words (a saved conversation that cannot be read: answering it as new would overwrite the file)
+        if (error instanceof UserFacingError)
+            return error;
         if (error instanceof InferenceServerError && error.overflow != null)
             return new PromptTooLongError(error.overflow.promptTokens, error.overflow.contextSize);
         if (error instanceof InferenceUnreachableError || (error instanceof InferenceServerError && error.transient)) {
