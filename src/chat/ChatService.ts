@@ -85,6 +85,8 @@ export type ReserveResult = {readonly accepted: true, readonly reservation: Rese
 
 type Ticket = {
     readonly channelId: string;
+    /** Its place in its channel's order: answered after every entry with a lower number. */
+    readonly entry: number;
     readonly prompt: string;
     readonly think: boolean;
     readonly place: Place;
@@ -104,12 +106,12 @@ type Ticket = {
 
 /** A place held in a channel's line (see {@link ChatService.reserve}). */
 type Hold = {
+    /** Its place in its channel's order, which the question asked in it keeps. */
+    readonly entry: number;
     /** Set when the channel is reset meanwhile: the question is stopped as soon as it is asked. */
     stopReason?: StopReason;
-    /** No longer counts as waiting (asked, given up, or the service closing). */
-    readonly leave: () => void;
-    /** Lets the channel's line go on: with the question asked in the place, or without (undefined). */
-    readonly settle: (ticket: Ticket | undefined) => void;
+    /** Ends the hold and lets the channel's line go on: with the question asked in its place, or without (undefined). */
+    readonly end: (ticket: Ticket | undefined) => void;
 };
 
 type Channel = {
@@ -118,6 +120,8 @@ type Channel = {
     readonly tickets: Set<Ticket>;
     /** Places held for questions being put together, in the queue already. */
     readonly holds: Set<Hold>;
+    /** The entry number the next ticket or hold gets. */
+    nextEntry: number;
 };
 
 /**
@@ -164,7 +168,7 @@ export class ChatService {
             return refusal;
 
         const channel = this.#channel(request.channelId);
-        const ticket = this.#admit(channel, request);
+        const ticket = this.#admit(channel, channel.nextEntry++, request);
         void channel.queue.add(() => this.#run(ticket));
         return {accepted: true, stream: ticket.stream, position: ticket.position};
     }
@@ -180,16 +184,17 @@ export class ChatService {
             return refusal;
 
         const channel = this.#channel(channelId);
-        let settle: Hold["settle"] = () => {};
+        let settle: (ticket: Ticket | undefined) => void = () => {};
         const asked = new Promise<Ticket | undefined>((resolve) => {
             settle = resolve;
         });
         const hold: Hold = {
-            leave: () => {
+            entry: channel.nextEntry++,
+            end: (ticket) => {
                 if (channel.holds.delete(hold))
                     this.#reservedCount--;
-            },
-            settle
+                settle(ticket);
+            }
         };
         channel.holds.add(hold);
         this.#reservedCount++;
@@ -206,21 +211,20 @@ export class ChatService {
                     if (used)
                         throw new Error("This reservation was already used.");
                     used = true;
-                    hold.leave();
                     if (this.#closed) {
-                        hold.settle(undefined);
+                        hold.end(undefined);
                         return closedBusy();
                     }
-                    const ticket = this.#admit(channel, {channelId, ...request});
-                    hold.settle(ticket);
+                    const ticket = this.#admit(channel, hold.entry, {channelId, ...request});
+                    hold.end(ticket);
                     if (hold.stopReason !== undefined)
                         this.#stop(ticket, hold.stopReason);
                     return {accepted: true, stream: ticket.stream, position: ticket.position};
                 },
                 release: () => {
                     used = true;
-                    hold.leave();
-                    hold.settle(undefined);
+                    hold.end(undefined);
+                    this.#announceMovedUp(channel);
                 }
             }
         };
@@ -241,9 +245,10 @@ export class ChatService {
     }
 
     /** Makes an admitted prompt a ticket in its channel's line; its place in the channel's queue is already taken. */
-    #admit(channel: Channel, {channelId, speaker, userId, text, signal, think = true, place = neutralPlace(channelId)}: AskRequest): Ticket {
+    #admit(channel: Channel, entry: number, {channelId, speaker, userId, text, signal, think = true, place = neutralPlace(channelId)}: AskRequest): Ticket {
         const ticket: Ticket = {
             channelId,
+            entry,
             prompt: formatPrompt(speaker, text),
             think,
             place,
@@ -251,7 +256,7 @@ export class ChatService {
             controller: new AbortController(),
             leaveSlotLine: new AbortController(),
             state: "waiting",
-            position: this.#placeInLine(channel),
+            position: this.#placeInLine(channel, entry),
             askedAt: performance.now()
         };
 
@@ -319,10 +324,8 @@ export class ChatService {
             for (const ticket of channel.tickets)
                 this.#stop(ticket, "shutdown");
             // a question still being put together is not waited for
-            for (const hold of channel.holds) {
-                hold.leave();
-                hold.settle(undefined);
-            }
+            for (const hold of channel.holds)
+                hold.end(undefined);
         }
 
         await Promise.all([...this.#channels.values()].map((channel) => channel.queue.onIdle()));
@@ -333,7 +336,7 @@ export class ChatService {
         if (existing != null)
             return existing;
 
-        const channel: Channel = {queue: new PQueue({concurrency: 1}), tickets: new Set(), holds: new Set()};
+        const channel: Channel = {queue: new PQueue({concurrency: 1}), tickets: new Set(), holds: new Set(), nextEntry: 0};
         channel.queue.on("idle", () => {
             if (channel.tickets.size === 0 && this.#channels.get(channelId) === channel)
                 this.#channels.delete(channelId);
@@ -343,8 +346,8 @@ export class ChatService {
     }
 
     /** 0 when the prompt can start right away; else its place in line (1 = next). */
-    #placeInLine(channel: Channel): number {
-        const ahead = channel.tickets.size + channel.holds.size;
+    #placeInLine(channel: Channel, entry: number): number {
+        const ahead = aheadOf(channel, entry);
         if (ahead > 0)
             return ahead;
 
@@ -457,13 +460,12 @@ export class ChatService {
 
     /** Tells the prompts still waiting in a channel their new places in line. */
     #announceMovedUp(channel: Channel): void {
-        let ahead = 0;
         for (const waiting of channel.tickets) {
+            const ahead = aheadOf(channel, waiting.entry);
             if (waiting.state === "waiting" && ahead > 0 && waiting.position !== ahead) {
                 waiting.position = ahead;
                 waiting.stream.push({type: "queued", position: ahead});
             }
-            ahead++;
         }
     }
 }
@@ -471,6 +473,11 @@ export class ChatService {
 /** A question asked without saying where (the terminal chat): its channel's persona, neutral names. */
 function neutralPlace(channelId: string): Place {
     return {personaChannelIds: [channelId], names: {server: "this chat", channel: "this chat", bot: "the assistant"}};
+}
+
+/** The questions before an entry of a channel's order, waiting or answered, places held included. */
+function aheadOf(channel: Channel, entry: number): number {
+    return [...channel.tickets, ...channel.holds].filter((earlier) => earlier.entry < entry).length;
 }
 
 function seconds(ms: number): string {

@@ -167,6 +167,21 @@ describe("ChatService", () => {
         expect(engine.generations.map((generation) => generation.request.prompt)).toEqual(["with files", "later"]);
     });
 
+    it("given a question asked in a place held before a later one, then it is told it goes first, and the later one that it is next", async () => {
+        const {engine, chat} = createService();
+        const held = chat.reserve("1");
+        if (!held.accepted)
+            throw new Error("expected the place to be held");
+        const later = accepted(chat.ask({channelId: "1", text: "later"}));
+
+        const first = held.reservation.ask({text: "with files"});
+        expect(first).toMatchObject({accepted: true, position: 0});
+        (await engine.started(1)).finish();
+        expect((await collect(accepted(first))).map((event) => event.type)).toEqual(["started", "done"]);
+        (await engine.started(2)).finish();
+        expect((await collect(later)).map((event) => event.type)).toEqual(["queued", "started", "done"]);
+    });
+
     it("given a reset while a question's files are being read, then that question is dropped as reset once asked", async () => {
         const {engine, chat} = createService();
         const held = chat.reserve("1");
