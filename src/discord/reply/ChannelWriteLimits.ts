@@ -1,4 +1,4 @@
-import {CHANNEL_WRITE_LIMIT, ChannelWriteLimit} from "./ChannelWriteLimit.js";
+import {ChannelWriteLimit} from "./ChannelWriteLimit.js";
 import type {ChannelWriteWindow} from "./ChannelWriteLimit.js";
 
 /** Every channel's {@link ChannelWriteLimit}, made when first needed and forgotten once unused. */
@@ -6,7 +6,7 @@ export class ChannelWriteLimits {
     readonly #limits = new Map<string, ChannelWriteLimit>();
     readonly #limit: ChannelWriteWindow;
 
-    constructor(limit: ChannelWriteWindow = CHANNEL_WRITE_LIMIT) {
+    constructor(limit: ChannelWriteWindow) {
         this.#limit = limit;
     }
 

@@ -1,6 +1,7 @@
 import type {LlamaContext} from "node-llama-cpp";
 import type {BatchingMode} from "../../../config.js";
 import type {Logger} from "../../../logger.js";
+import {errorMessage} from "../../../utils/errorMessage.js";
 import {batchingProblem} from "./batchingProblem.js";
 import {batchInSequenceOrder} from "./batchInSequenceOrder.js";
 import {contextInternals} from "./contextInternals.js";
@@ -56,7 +57,7 @@ export async function installBatching(context: LlamaContext, {mode, logger, stal
         lockstep = decodeInLockstep(context, {logger, stallMs});
         problem = await batchingProblem(context);
     } catch (error) {
-        problem = error instanceof Error ? error.message : String(error);
+        problem = errorMessage(error);
     }
     if (lockstep === undefined || problem !== undefined) {
         lockstep?.stop();
