@@ -171,7 +171,14 @@ describe("the bot process", () => {
         bot = await startBot(discord, dataDir, {MAX_TOKENS: "5000"});
         const cutOff = await Promise.all(channels.map((channelId) =>
             discord.userSays({channelId, author: discord.users.bob, content: "never finished", mentionsBot: true})));
-        await discord.waitFor(() => cutOff.every((question) => (replyTo(discord, question)?.edits.length ?? 0) >= 1), 20_000);
+        // the crash comes once the bot has noted every page on screen (a crash in the very moment a page is sent cannot know it)
+        const pendingFile = path.join(dataDir, "discord", "pending-replies.json");
+        await discord.waitFor(() => {
+            if (!cutOff.every((question) => (replyTo(discord, question)?.edits.length ?? 0) >= 1))
+                return false;
+            const pending = readFileSync(pendingFile, "utf8");
+            return cutOff.every((question) => pagesAfter(discord, question).every((page) => pending.includes(page.id)));
+        }, 20_000);
         bot.child.kill("SIGKILL");
         await bot.exited;
 
