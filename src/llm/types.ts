@@ -21,6 +21,52 @@ export type GenerateRequest = {
     readonly onThought: (text: string) => void;
     /** Answer text, as it is written. */
     readonly onText: (text: string) => void;
+    /** Tools the model may call during this answer; none when absent. */
+    readonly tools?: TurnTools;
+};
+
+/**
+ * A JSON Schema for a tool's arguments, as the tool's server gave it (an object schema). Each engine
+ * converts it to what it can express; a tool whose schema it cannot express is not offered.
+ */
+export type ToolParametersSchema = {readonly [key: string]: unknown};
+
+/** A tool as the model sees it. */
+export type ToolDefinition = {
+    /** Unique among the tools offered (prefixed with its server's name when two servers share it). */
+    readonly name: string;
+    readonly description: string;
+    readonly parameters: ToolParametersSchema;
+};
+
+/** One call the model made. */
+export type ToolCallRequest = {
+    /** Unique within the answer (the OpenAI API's `tool_call_id`, or one the engine makes up). */
+    readonly id: string;
+    readonly name: string;
+    /** The arguments as the model wrote them, parsed from JSON. */
+    readonly arguments: unknown;
+};
+
+/** How a call ended, and what the model reads as its result. */
+export type ToolCallOutcome = {
+    readonly status: "done" | "failed" | "denied" | "timeout" | "unknown" | "limit";
+    /** The text the model reads as the tool's result (a denial, an error or a time-out said in words). */
+    readonly result: string;
+};
+
+/** The tools of one answer. */
+export type TurnTools = {
+    readonly definitions: readonly ToolDefinition[];
+    /**
+     * Tool calls allowed in this answer. The engine makes at most this many `call`s; past it, it tells the
+     * model that no more tools may be called (status "limit", without calling), and the answer ends.
+     */
+    readonly maxCalls: number;
+    /** The longest result the model reads, in tokens; the engine cuts a longer one and says how much it cut. */
+    readonly resultMaxTokens: number;
+    /** Runs one call: asks a person first where needed, times out, never throws. */
+    call(request: ToolCallRequest, signal: AbortSignal): Promise<ToolCallOutcome>;
 };
 
 export type GenerateResult = {
