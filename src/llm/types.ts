@@ -129,5 +129,7 @@ export interface ConversationEngine {
     startConversation(conversationId: string, turns: readonly ConversationTurn[]): Promise<void>;
     /** How big a system prompt is, and the most accepted: the rest of the context must still hold a question and its answer. */
     measureSystemPrompt(text: string): Promise<SystemPromptSize>;
+    /** The context room, in tokens, that offering these tools takes in every prompt. */
+    measureTools(definitions: readonly ToolDefinition[]): Promise<number>;
     status(): Promise<EngineStatus>;
 }

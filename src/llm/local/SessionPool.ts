@@ -12,7 +12,7 @@ import type {GenerationSettings} from "../GenerationSettings.js";
 import {modelName} from "./modelName.js";
 import type {SequenceStateStore} from "./SequenceStateStore.js";
 import {TurnRoom, turnOverheadTokens} from "../TurnRoom.js";
-import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "../types.js";
+import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize, ToolDefinition} from "../types.js";
 
 export type SessionPoolOptions = {
     readonly model: LlamaModel;
@@ -197,6 +197,10 @@ export class SessionPool implements ConversationEngine {
 
     async measureSystemPrompt(text: string): Promise<SystemPromptSize> {
         return {tokens: this.#model.tokenize(text).length, limit: this.#room.maxSystemPromptTokens};
+    }
+
+    async measureTools(definitions: readonly ToolDefinition[]): Promise<number> {
+        return definitions.length === 0 ? 0 : this.#model.tokenize(JSON.stringify(definitions)).length;
     }
 
     async status(): Promise<EngineStatus> {

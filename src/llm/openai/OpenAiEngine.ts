@@ -8,7 +8,7 @@ import {historyItemText, historyOfTurns, withSystemPrompt} from "../chatHistory.
 import {EngineStartError} from "../EngineStartError.js";
 import type {GenerationSettings} from "../GenerationSettings.js";
 import {TurnRoom, turnOverheadTokens} from "../TurnRoom.js";
-import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize} from "../types.js";
+import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize, ToolDefinition} from "../types.js";
 import {chatMessages} from "./chatMessages.js";
 import {InferenceServerError, InferenceUnavailableError, InferenceUnreachableError} from "./inferenceErrors.js";
 import {OpenAiClient} from "./OpenAiClient.js";
@@ -231,6 +231,10 @@ export class OpenAiEngine implements ConversationEngine {
 
     async measureSystemPrompt(text: string): Promise<SystemPromptSize> {
         return {tokens: await this.#tokens.count(text), limit: this.#room.maxSystemPromptTokens};
+    }
+
+    async measureTools(definitions: readonly ToolDefinition[]): Promise<number> {
+        return definitions.length === 0 ? 0 : await this.#tokens.count(JSON.stringify(definitions));
     }
 
     async status(): Promise<EngineStatus> {
