@@ -377,3 +377,23 @@ describe("the OpenAI-compatible engine's admin controls", () => {
         expect(await engine.status()).toMatchObject({model: "scripted-model", contextSize: 2048, sequencesInUse: 0, conversations: 1});
     });
 });
+
+describe("whether the inference server answers (/healthz)", () => {
+    it("given a server that just answered, then it answers; once it is gone and a question failed, then the reason names it", async () => {
+        const server = await startServer({chat: () => ({content: ["hi"]})});
+        const {url} = server;
+        const {engine} = await connect(url, {retry: {attempts: 1, firstDelayMs: 10}});
+        expect(await engine.unreachableReason()).toBeUndefined();
+
+        await server.close();
+        await expect(generate(engine, "1", "hello?")).rejects.toBeInstanceOf(InferenceUnavailableError);
+        expect(await engine.unreachableReason()).toMatch(new RegExp(`The inference server at ${url} cannot be reached`));
+    });
+
+    it("given a server whose last answer was an error but whose /health answers (404 here: it has none), then it answers", async () => {
+        const server = await startServer({chat: () => ({error: {status: 500, body: {error: {message: "boom"}}}})});
+        const {engine} = await connect(server.url, {retry: {attempts: 1, firstDelayMs: 10}});
+        await expect(generate(engine, "1", "hello?")).rejects.toBeInstanceOf(InferenceUnavailableError);
+        expect(await engine.unreachableReason()).toBeUndefined();
+    });
+});
