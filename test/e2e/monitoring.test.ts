@@ -6,6 +6,7 @@ import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
 import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
 import {freePort} from "../fixtures/freePort.js";
 import {startPrometheus} from "../fixtures/prometheus.js";
+import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 import {createTinyModelFile} from "../fixtures/tinyModel.js";
 
@@ -112,5 +113,28 @@ describe("health and metrics (METRICS_PORT) of the real bot process", () => {
         // and comes back
         discord.setGatewayDown(false);
         expect((await waitForHealth(url, (health) => health.status === 200)).body.gateway).toBe("connected");
+    }, 120_000);
+
+    it("given INFERENCE=openai and the inference server gone, then /healthz says the engine is unreachable once a question failed", async () => {
+        const discord = await fakeDiscord({channelRateLimit: {limit: CHANNEL_WRITE_LIMIT.writes, windowMs: testChannelWriteWindowMs}});
+        const server = await ScriptedOpenAiServer.start({chat: () => ({content: ["fine"]})});
+        defer(() => server.close());
+        const port = await freePort();
+        const url = `http://127.0.0.1:${port}`;
+        killedAfterTest(startEntryPoint("index.js", {
+            DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
+            USER_COOLDOWN_MS: "0", CHANNEL_WRITE_WINDOW_MS: String(testChannelWriteWindowMs), DATA_DIR: await createDataDir(),
+            METRICS_PORT: String(port)
+        }));
+        expect((await waitForHealth(url, (health) => health.status === 200)).body).toMatchObject({engine: "ready", gateway: "connected"});
+        await discord.waitFor(() => discord.registeredCommands().length > 0, 30_000);
+
+        await server.close();
+        const channelId = discord.channelsOf(discord.guildIds[0]!)[0]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "still there?", mentionsBot: true});
+        await discord.waitFor(() => /cannot reach my language model/.test(replyTo(discord, question)?.content ?? ""), 60_000);
+        const unreachable = await waitForHealth(url, (health) => health.status === 503);
+        expect(unreachable.body).toMatchObject({status: "unavailable", engine: "unreachable", gateway: "connected"});
+        expect(unreachable.body.reasons).toEqual([expect.stringMatching(/^the engine cannot answer: The inference server at http:\/\/127\.0\.0\.1:\d+ cannot be reached/)]);
     }, 120_000);
 });
