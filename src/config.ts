@@ -145,6 +145,14 @@ export type Config = {
     readonly attachmentMaxFiles: number;
     /** STATUS_TEXT: the bot's status line; default {@link defaultStatusText}. */
     readonly statusText: string;
+
+    // --- operating it: health and metrics (src/monitoring/) ---
+    /** METRICS_PORT: the port of `/healthz` and `/metrics`; default: empty = no such server. */
+    readonly metricsPort: number | undefined;
+    /** METRICS_HOST: the address that server listens on; default 127.0.0.1 (this machine only). */
+    readonly metricsHost: string;
+    /** HEALTH_GATEWAY_GRACE_MS: how long the gateway may be down (reconnecting) before `/healthz` says 503; default 60000. */
+    readonly healthGatewayGraceMs: number;
 };
 
 /** Bad or missing settings, every problem named, one per line. */
@@ -235,7 +243,12 @@ const schema = z.object({
     }).default("manage-channels")),
     ATTACHMENT_MAX_BYTES: setting(integer(1, 25 * 1024 * 1024).default(100_000)),
     ATTACHMENT_MAX_FILES: setting(integer(1, 10).default(5)),
-    STATUS_TEXT: setting(z.string().max(128, {error: "must be at most 128 characters (Discord's limit)"}).default(defaultStatusText))
+    STATUS_TEXT: setting(z.string().max(128, {error: "must be at most 128 characters (Discord's limit)"}).default(defaultStatusText)),
+
+    // --- operating it ---
+    METRICS_PORT: setting(integer(1, 65_535).optional()),
+    METRICS_HOST: setting(z.string().regex(/^[\w.:-]+$/, {error: "must be a host name or an IP address (127.0.0.1, 0.0.0.0, ::)"}).default("127.0.0.1")),
+    HEALTH_GATEWAY_GRACE_MS: setting(integer(0, 3_600_000).default(60_000))
 });
 
 export type ParseConfigOptions = {
@@ -331,7 +344,10 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
         personaPermission: data.PERSONA_PERMISSION,
         attachmentMaxBytes: data.ATTACHMENT_MAX_BYTES,
         attachmentMaxFiles: data.ATTACHMENT_MAX_FILES,
-        statusText: data.STATUS_TEXT
+        statusText: data.STATUS_TEXT,
+        metricsPort: data.METRICS_PORT,
+        metricsHost: data.METRICS_HOST,
+        healthGatewayGraceMs: data.HEALTH_GATEWAY_GRACE_MS
     };
 }
 

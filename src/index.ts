@@ -7,6 +7,7 @@ import {checkDiscordAccess} from "./discord/checkDiscordAccess.js";
 import {DiscordBot} from "./discord/DiscordBot.js";
 import {UserFacingError} from "./errors.js";
 import type {Logger} from "./logger.js";
+import {startMonitoring} from "./monitoring/startMonitoring.js";
 import {startChatRuntime} from "./runtime/startChatRuntime.js";
 import type {ChatRuntime} from "./runtime/startChatRuntime.js";
 import {startUp} from "./startUp.js";
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
     process.on("unhandledRejection", (reason) => logger.error("Unhandled rejection; the bot keeps running.", reason));
 
     let runtime: ChatRuntime;
+    // before the model loads: /healthz says "starting" meanwhile
+    const monitor = await startMonitoring(config, logger).catch((error: unknown) => exitWithStartError(logger, error));
     try {
         const botUser = await checkDiscordAccess({discordToken: config.discordToken ?? "", discordApiUrl: config.discordApiUrl});
         logger.info(`Discord accepted the token of ${botUser.username} (${botUser.id}); starting the model…`);
@@ -50,8 +53,10 @@ async function main(): Promise<void> {
 
     for (const line of runtime.describe())
         logger.info(line);
+    monitor.watchRuntime(runtime);
 
     const bot = new DiscordBot({settings: config, chat: runtime.chat, personas: runtime.personas, logger});
+    monitor.watchDiscord(bot.client);
     onSignal = (signal) => {
         onSignal = () => {};
         void stop(signal, runtime, bot, logger);

@@ -3,13 +3,17 @@
  * `ShardingManager`. Every process runs `index.js` and serves the guilds of its shard (DMs go to
  * shard 0); they share DATA_DIR, and each channel is only ever served by one of them. Needs
  * INFERENCE=openai: with the model in process, each shard would load its own copy of it.
- * SIGINT/SIGTERM stop every shard the way a single bot stops, then the manager exits.
+ * SIGINT/SIGTERM stop every shard the way a single bot stops, then the manager exits. With
+ * METRICS_PORT, the manager serves `/healthz` and `/metrics` for all shards (src/monitoring/ShardedMonitor.ts).
  */
 import path from "node:path";
 import {fileURLToPath} from "node:url";
 import {ShardingManager} from "discord.js";
 import type {Shard} from "discord.js";
 import {recommendedShardCount} from "./discord/recommendedShardCount.js";
+import {UserFacingError} from "./errors.js";
+import {MonitoringServer} from "./monitoring/MonitoringServer.js";
+import {ShardedMonitor} from "./monitoring/ShardedMonitor.js";
 import {startUp} from "./startUp.js";
 
 /** A shard has this long to log in and become ready (it first reaches the inference server). */
@@ -39,6 +43,18 @@ async function main(): Promise<void> {
         respawn: false,
         mode: "process"
     });
+    if (config.metricsPort !== undefined) {
+        const server = await MonitoringServer.start({
+            host: config.metricsHost, port: config.metricsPort, endpoints: new ShardedMonitor(manager), logger
+        }).catch((error: unknown) => {
+            if (error instanceof UserFacingError)
+                logger.error(error.userMessage);
+            else
+                logger.error("The metrics server failed to start.", error);
+            process.exit(1);
+        });
+        logger.info(`Health and metrics of every shard: ${server.url}/healthz and ${server.url}/metrics`);
+    }
     manager.on("shardCreate", (shard) => {
         logger.info(`Shard ${shard.id + 1} of ${totalShards}: starting (process ${shard.process?.pid ?? "?"}).`);
         shard.on("death", () => {

@@ -1,7 +1,9 @@
 import PQueue from "p-queue";
-import {GenerationFailedError, UserFacingError} from "../errors.js";
+import {GenerationFailedError, PromptTooLongError, SystemPromptTooLongError, UserFacingError} from "../errors.js";
 import type {ConversationEngine, EngineStatus} from "../llm/types.js";
 import type {Logger} from "../logger.js";
+import {formatAnswerRecord} from "./AnswerRecord.js";
+import type {AnswerOutcome, AnswerRecord} from "./AnswerRecord.js";
 import {ChatStream} from "./ChatStream.js";
 import type {FinalChatEvent, StopReason} from "./events.js";
 import {formatPrompt} from "./formatPrompt.js";
@@ -62,6 +64,14 @@ export type ChatStatus = EngineStatus & {
 
 export type BusyReason = "channel" | "global" | "closed";
 
+/** What the answers are doing right now: how a stuck engine shows (src/monitoring). */
+export type AnswerActivity = {
+    /** Answers being generated. */
+    readonly answering: number;
+    /** performance.now() of the latest sign of life of an answer: started, a token written, ended. */
+    readonly lastProgressAt: number;
+};
+
 type Busy = {readonly accepted: false, readonly reason: BusyReason, readonly userMessage: string};
 
 export type AskResult =
@@ -100,6 +110,8 @@ type Ticket = {
     /** performance.now() when the prompt was accepted, and when its answer started. */
     readonly askedAt: number;
     startedAt?: number;
+    /** performance.now() when its first token (thought or answer) was written. */
+    firstTokenAt?: number;
     stopReason?: StopReason;
     removeSignalListener?: () => void;
 };
@@ -140,6 +152,9 @@ export class ChatService {
     /** Generation slots shared by all channels: one per sequence. */
     readonly #slots: PQueue;
     #ticketCount = 0;
+    #answering = 0;
+    #lastProgressAt = performance.now();
+    readonly #answerListeners = new Set<(record: AnswerRecord) => void>();
     /** Places held for questions being put together, in all channels. */
     #reservedCount = 0;
     #closed = false;
@@ -158,6 +173,20 @@ export class ChatService {
         return this.#ticketCount;
     }
 
+    /** What the answers are doing right now. */
+    get activity(): AnswerActivity {
+        return {answering: this.#answering, lastProgressAt: this.#lastProgressAt};
+    }
+
+    /**
+     * Calls `listener` once for every question that ends (answered, stopped, failed or refused), with
+     * the fields its log line has. Returns the function that stops it.
+     */
+    onAnswer(listener: (record: AnswerRecord) => void): () => void {
+        this.#answerListeners.add(listener);
+        return () => this.#answerListeners.delete(listener);
+    }
+
     /**
      * Queues a prompt in its channel. Answers at once: either a stream of the prompt's events, or
      * busy (queue limits, or shutting down) with a message for the user.
@@ -165,7 +194,7 @@ export class ChatService {
     ask(request: AskRequest): AskResult {
         const refusal = this.#refusal(request.channelId);
         if (refusal !== undefined)
-            return refusal;
+            return this.#refused(request.channelId, refusal);
 
         const channel = this.#channel(request.channelId);
         const ticket = this.#admit(channel, channel.nextEntry++, request);
@@ -181,7 +210,7 @@ export class ChatService {
     reserve(channelId: string): ReserveResult {
         const refusal = this.#refusal(channelId);
         if (refusal !== undefined)
-            return refusal;
+            return this.#refused(channelId, refusal);
 
         const channel = this.#channel(channelId);
         let settle: (ticket: Ticket | undefined) => void = () => {};
@@ -213,7 +242,7 @@ export class ChatService {
                     used = true;
                     if (this.#closed) {
                         hold.end(undefined);
-                        return closedBusy();
+                        return this.#refused(channelId, closedBusy());
                     }
                     const ticket = this.#admit(channel, hold.entry, {channelId, ...request});
                     hold.end(ticket);
@@ -378,8 +407,14 @@ export class ChatService {
 
         ticket.state = "running";
         ticket.startedAt = performance.now();
+        this.#answering++;
+        this.#lastProgressAt = ticket.startedAt;
         const {stream} = ticket;
         stream.push({type: "started"});
+        const wrote = () => {
+            this.#lastProgressAt = performance.now();
+            ticket.firstTokenAt ??= this.#lastProgressAt;
+        };
         try {
             const {personaChannelIds, names} = ticket.place;
             const result = await this.#engine.generate({
@@ -388,17 +423,24 @@ export class ChatService {
                 systemPrompt: await this.#personas?.systemPrompt(personaChannelIds, names),
                 signal: ticket.controller.signal,
                 think: ticket.think,
-                onThought: (text) => stream.push({type: "thinking", text}),
-                onText: (text) => stream.push({type: "text", text})
+                onThought: (text) => {
+                    wrote();
+                    stream.push({type: "thinking", text});
+                },
+                onText: (text) => {
+                    wrote();
+                    stream.push({type: "text", text});
+                }
             });
 
-            this.#logAnswer(ticket, result.tokens, result.stopReason === "abort"
-                ? `stopped (${ticket.stopReason ?? "user"})`
-                : result.stopReason === "maxTokens" ? "cut at MAX_TOKENS" : "done");
+            this.#answering--;
+            const record = this.#recordAnswer(ticket, {tokens: result.tokens, promptTokens: result.evaluatedTokens, engineDurationMs: result.durationMs, ...(result.stopReason === "abort"
+                ? {outcome: "stopped", ending: `stopped (${ticket.stopReason ?? "user"})`}
+                : result.stopReason === "maxTokens" ? {outcome: "cut", ending: "cut at MAX_TOKENS"} : {outcome: "done", ending: "done"})});
             if (result.stopReason === "abort")
                 this.#finish(ticket, {type: "stopped", text: result.text, reason: ticket.stopReason ?? "user"});
             else {
-                const tokensPerSecond = result.durationMs > 0 ? result.tokens / (result.durationMs / 1000) : 0;
+                const tokensPerSecond = record.tokensPerSecond ?? 0;
                 this.#recentSpeeds.add(tokensPerSecond);
                 this.#finish(ticket, {
                     type: "done",
@@ -410,8 +452,10 @@ export class ChatService {
                 });
             }
         } catch (error) {
+            this.#answering--;
             const userError = error instanceof UserFacingError ? error : new GenerationFailedError(error);
-            this.#logAnswer(ticket, undefined, `failed (${userError.code})`);
+            const refused = userError instanceof PromptTooLongError || userError instanceof SystemPromptTooLongError;
+            this.#recordAnswer(ticket, {outcome: refused ? "refused" : "error", ending: `${refused ? "refused" : "failed"} (${userError.code})`, tokens: 0, promptTokens: 0});
             if (userError instanceof GenerationFailedError)
                 this.#logger.error(`Answering in channel ${ticket.channelId} failed.`, userError.cause ?? userError);
             this.#finish(ticket, {type: "error", error: userError});
@@ -429,18 +473,46 @@ export class ChatService {
         }
 
         ticket.leaveSlotLine.abort();
-        this.#logAnswer(ticket, 0, `dropped while waiting (${reason})`);
+        this.#recordAnswer(ticket, {outcome: "stopped", ending: `dropped while waiting (${reason})`, tokens: 0, promptTokens: 0});
         this.#finish(ticket, {type: "stopped", text: "", reason});
     }
 
-    /** One line per answer, for operators: how much, how fast, how long it waited, how it ended. Never its text. */
-    #logAnswer(ticket: Ticket, tokens: number | undefined, ending: string): void {
+    /** One line per answer for operators, and the same record to every {@link onAnswer} listener. Never its text. */
+    #recordAnswer(ticket: Ticket, {outcome, ending, tokens, promptTokens, engineDurationMs}: {
+        outcome: AnswerOutcome, ending: string, tokens: number, promptTokens: number,
+        /** The engine's own measure of the answer's time (prompt reading included), when it has one. */
+        engineDurationMs?: number
+    }): AnswerRecord {
         const now = performance.now();
-        const waitedMs = (ticket.startedAt ?? now) - ticket.askedAt;
-        const durationMs = ticket.startedAt === undefined ? 0 : now - ticket.startedAt;
-        const speed = tokens === undefined || durationMs <= 0 ? "" : `, ${(tokens / (durationMs / 1000)).toFixed(1)} tokens/s`;
-        this.#logger.info(`Answer in channel ${ticket.channelId}: ${ending}; ${tokens === undefined ? "? tokens" : tokens === 1 ? "1 token" : `${tokens} tokens`}${speed}, ` +
-            `${seconds(durationMs)} answering, ${seconds(waitedMs)} waiting.`);
+        this.#lastProgressAt = now;
+        const durationMs = engineDurationMs ?? (ticket.startedAt === undefined ? 0 : now - ticket.startedAt);
+        return this.#publish({
+            channelId: ticket.channelId,
+            outcome,
+            ending,
+            tokens,
+            promptTokens,
+            waitedMs: (ticket.startedAt ?? now) - ticket.askedAt,
+            timeToFirstTokenMs: ticket.firstTokenAt === undefined ? undefined : ticket.firstTokenAt - ticket.askedAt,
+            durationMs,
+            tokensPerSecond: tokens > 0 && durationMs > 0 ? tokens / (durationMs / 1000) : undefined
+        });
+    }
+
+    /** A question turned away before it was answered: recorded like an answer (outcome "refused"). */
+    #refused(channelId: string, busy: Busy): Busy {
+        this.#publish({
+            channelId, outcome: "refused", ending: `refused (${busy.reason})`, tokens: 0, promptTokens: 0,
+            waitedMs: 0, timeToFirstTokenMs: undefined, durationMs: 0, tokensPerSecond: undefined
+        });
+        return busy;
+    }
+
+    #publish(record: AnswerRecord): AnswerRecord {
+        this.#logger.info(formatAnswerRecord(record));
+        for (const listener of this.#answerListeners)
+            listener(record);
+        return record;
     }
 
     /** Frees the ticket's place first, then ends its stream, so a caller that reacts to the end can ask again at once. */
@@ -478,10 +550,6 @@ function neutralPlace(channelId: string): Place {
 /** The questions before an entry of a channel's order, waiting or answered, places held included. */
 function aheadOf(channel: Channel, entry: number): number {
     return [...channel.tickets, ...channel.holds].filter((earlier) => earlier.entry < entry).length;
-}
-
-function seconds(ms: number): string {
-    return `${(ms / 1000).toFixed(1)} s`;
 }
 
 function busy(reason: BusyReason, userMessage: string): Busy {

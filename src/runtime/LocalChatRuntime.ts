@@ -9,6 +9,7 @@ import {SequenceStateStore} from "../llm/local/SequenceStateStore.js";
 import {SessionPool} from "../llm/local/SessionPool.js";
 import {stateIdentity} from "../llm/local/stateIdentity.js";
 import type {Logger} from "../logger.js";
+import type {EngineHealth} from "./EngineHealth.js";
 import {diskWorker} from "../store/DiskWorkerClient.js";
 import type {JsonFileStore} from "../store/JsonFileStore.js";
 import {openConversationStore} from "../store/openConversationStore.js";
@@ -95,6 +96,14 @@ export class LocalChatRuntime {
                 : "llama.cpp: node-llama-cpp's prebuilt binary (`npm run build:engine` compiles one for this machine, about 20 min: " +
                 "faster for some models on a CPU, see the README)"
         ];
+    }
+
+    /** The model answers as long as it is loaded; the lockstep's clock tells when it last decoded. */
+    async engineHealth(): Promise<EngineHealth> {
+        return {
+            problem: this.#closing === undefined ? undefined : "the model is being released (shutting down)",
+            lastDecodeAt: this.engine.batching.lastDecodeAt()
+        };
     }
 
     /** Stops every answer (reason "shutdown"), saves the histories, frees node-llama-cpp and the disk worker. Safe to call twice. */

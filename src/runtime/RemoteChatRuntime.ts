@@ -5,6 +5,7 @@ import type {Config} from "../config.js";
 import {OpenAiEngine} from "../llm/openai/OpenAiEngine.js";
 import type {OpenAiEngineSettings} from "../llm/openai/OpenAiEngine.js";
 import type {Logger} from "../logger.js";
+import type {EngineHealth} from "./EngineHealth.js";
 import {diskWorker} from "../store/DiskWorkerClient.js";
 import type {JsonFileStore} from "../store/JsonFileStore.js";
 import {openConversationStore} from "../store/openConversationStore.js";
@@ -48,6 +49,11 @@ export class RemoteChatRuntime {
             `Context: ${info.parallelism} answers at once x ${info.contextSize} tokens; ` +
             `prompt tokens ${info.exactTokenCounts ? "counted by the server" : "estimated (the server has no /tokenize)"}`
         ];
+    }
+
+    /** Whether the inference server answers (its latest answer, or its /health). */
+    async engineHealth(): Promise<EngineHealth> {
+        return {problem: await this.engine.unreachableReason(), lastDecodeAt: undefined};
     }
 
     /** Stops every answer (reason "shutdown"), saves the histories and frees the disk worker. Safe to call twice. */

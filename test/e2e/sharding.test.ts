@@ -7,6 +7,7 @@ import {killedAfterTest, startEntryPoint} from "../fixtures/botProcess.js";
 import type {RunningProcess} from "../fixtures/botProcess.js";
 import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
 import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
+import {freePort} from "../fixtures/freePort.js";
 import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
 import type {ChatScript, ChatRequestBody} from "../fixtures/scriptedOpenAiServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
@@ -23,8 +24,10 @@ type Deployment = {discord: FakeDiscord, server: ScriptedOpenAiServer, dataDir: 
  * A fake Discord with `guildCount` guilds, a scripted inference server, and an entry point of the
  * built bot with INFERENCE=openai against them; resolves once `ready` holds (fails if it exits first).
  */
-async function deploy(entry: "index.js" | "sharded.js", {guildCount, shards, chat, ready}: {
-    guildCount: number, shards: string, chat: (request: {body: ChatRequestBody}) => ChatScript, ready: (deployment: Deployment) => boolean
+async function deploy(entry: "index.js" | "sharded.js", {guildCount, shards, chat, ready, settings = {}}: {
+    guildCount: number, shards: string, chat: (request: {body: ChatRequestBody}) => ChatScript, ready: (deployment: Deployment) => boolean,
+    /** more settings of the bot */
+    settings?: Record<string, string>
 }): Promise<Deployment> {
     const discord = await fakeDiscord({guildCount, channelRateLimit: {limit: CHANNEL_WRITE_LIMIT.writes, windowMs: testChannelWriteWindowMs}});
     const server = await ScriptedOpenAiServer.start({chat});
@@ -32,7 +35,8 @@ async function deploy(entry: "index.js" | "sharded.js", {guildCount, shards, cha
     const dataDir = await createDataDir();
     const bot = killedAfterTest(startEntryPoint(entry, {
         DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, INFERENCE: "openai", INFERENCE_URL: server.url,
-        SHARDS: shards, EDIT_INTERVAL_MS: "200", USER_COOLDOWN_MS: "0", CHANNEL_WRITE_WINDOW_MS: String(testChannelWriteWindowMs), DATA_DIR: dataDir
+        SHARDS: shards, EDIT_INTERVAL_MS: "200", USER_COOLDOWN_MS: "0", CHANNEL_WRITE_WINDOW_MS: String(testChannelWriteWindowMs), DATA_DIR: dataDir,
+        ...settings
     }));
     const deployment = {discord, server, dataDir, bot};
     await Promise.race([
@@ -114,5 +118,37 @@ describe("npm run start:sharded", () => {
         const saved = await fs.readdir(path.join(dataDir, "conversations"));
         expect(saved.sort()).toEqual([`${channelA}.json`, `${channelB}.json`, `${dm}.json`].sort());
         expect(await fs.readdir(path.join(dataDir, "discord"))).toEqual(expect.arrayContaining(["shard-0", "shard-1"]));
+    }, 120_000);
+
+    it("given METRICS_PORT, then the manager serves one /metrics of every shard, each series labelled with its shard, and one /healthz", async () => {
+        const port = await freePort();
+        const url = `http://127.0.0.1:${port}`;
+        const {discord} = await deploy("sharded.js", {
+            guildCount: 2, shards: "2", chat: () => ({content: ["counted"]}),
+            ready: ({bot}) => /All 2 shards are ready/.test(bot.output()),
+            settings: {METRICS_PORT: String(port)}
+        });
+        const channels = discord.guildIds.map((guildId) => discord.channelsOf(guildId)[0]!);
+        const questions = await Promise.all(channels.map((channelId) => discord.userSays({channelId, author: discord.users.alice, content: "hi", mentionsBot: true})));
+        await discord.waitFor(() => questions.every((question) => replyTo(discord, question)?.content.includes("counted")), 20_000);
+
+        const health = await fetch(`${url}/healthz`);
+        expect(health.status).toBe(200);
+        expect(await health.json()).toMatchObject({status: "ok", shards: [{shard: 0, status: "ok"}, {shard: 1, status: "ok"}], reasons: []});
+
+        // each guild is one shard's: one answer counted in each shard's series (the answer is counted once its last edit is out)
+        const answers = (text: string) => [0, 1].map((shard) => text.match(new RegExp(`^discord_llm_answers_total\\{outcome="done",shard="${shard}"\\} (\\d+)$`, "m"))?.[1]);
+        let text = "";
+        for (const deadline = performance.now() + 10_000; !answers(text).every((count) => count === "1"); await new Promise((resolve) => setTimeout(resolve, 100))) {
+            if (performance.now() > deadline)
+                throw new Error(`the answers were not counted in their shards' series:\n${text}`);
+            text = await (await fetch(`${url}/metrics`)).text();
+        }
+        expect(text).toMatch(/^discord_llm_gateway_connected\{shard="0"\} 1$/m);
+        expect(text).toMatch(/^discord_llm_gateway_connected\{shard="1"\} 1$/m);
+        // every process's own Node.js metrics, the manager's too
+        for (const shard of ["0", "1", "manager"])
+            expect(text).toMatch(new RegExp(`^process_resident_memory_bytes\\{shard="${shard}"\\} \\d+`, "m"));
+        expect(text.split("\n").filter((line) => line.startsWith("discord_llm_") && !line.includes("shard="))).toEqual([]);
     }, 120_000);
 });

@@ -4,6 +4,8 @@ import type {ChatHistoryItem} from "node-llama-cpp";
 import {afterEach, describe, expect, it} from "vitest";
 import type {LocalChatRuntime, LocalChatRuntimeSettings} from "../../src/runtime/LocalChatRuntime.js";
 import {historyItemText} from "../../src/llm/chatHistory.js";
+import {onStateFile} from "../../src/llm/local/stateFileEvents.js";
+import type {StateFileEvent} from "../../src/llm/local/stateFileEvents.js";
 import type {GenerateResult} from "../../src/llm/types.js";
 import {createDataDir, startTestRuntime} from "../fixtures/testRuntime.js";
 import {createTinyModelFile} from "../fixtures/tinyModel.js";
@@ -73,10 +75,20 @@ describe("instant resume: a returning conversation reads only its new message", 
     it("given SEQUENCES=1 and two channels taking turns, then the returning one reads its new prompt and last answer, not its history; without the state cache it reads it all", async () => {
         const withStates = await start();
         const withoutStates = await start({stateCacheMb: 0});
+        // what the metrics count (discord_llm_state_files_total, ..._bytes_total)
+        const files: StateFileEvent[] = [];
+        const stopListening = onStateFile((file) => files.push(file));
         await converseTakingTurns(withStates);
         await converseTakingTurns(withoutStates);
 
         const resumed = await ask(withStates, "100", returningPrompt);
+        stopListening();
+        const saved = files.filter((file) => file.direction === "saved");
+        const loaded = files.filter((file) => file.direction === "loaded");
+        expect(saved.length).toBeGreaterThan(0);
+        expect(loaded.length).toBeGreaterThan(0);
+        expect(saved.map((file) => file.bytes)).toEqual(expect.arrayContaining(loaded.map((file) => file.bytes)));
+        expect(loaded.every((file) => file.bytes > 0)).toBe(true);
         const reRead = await ask(withoutStates, "100", returningPrompt);
         const history = await historyTokens(withoutStates, "100");
         console.info(`returning conversation read ${resumed.evaluatedTokens} tokens from its state, ${reRead.evaluatedTokens} re-reading its history ` +

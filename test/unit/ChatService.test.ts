@@ -315,8 +315,8 @@ describe("ChatService", () => {
         expect(info).toHaveLength(4);
         expect(info[0]).toMatch(/Question in channel 111 from user 222: answered at once\.$/m);
         expect(info[1]).toMatch(/Question in channel 111 from user 333: #1 in line\.$/m);
-        expect(info[2]).toMatch(/Answer in channel 111: done; 1 token, [\d.]+ tokens\/s, [\d.]+ s answering, [\d.]+ s waiting\.$/m);
-        expect(info[3]).toMatch(/Answer in channel 111: cut at MAX_TOKENS; 0 tokens.*, [\d.]+ s answering, [\d.]+ s waiting\.$/m);
+        expect(info[2]).toMatch(/Answer in channel 111: done; outcome=done tokens=1 prompt_tokens=\d+ ttft_seconds=[\d.]+ duration_seconds=[\d.]+ tokens_per_second=[\d.]+ waited_seconds=[\d.]+$/m);
+        expect(info[3]).toMatch(/Answer in channel 111: cut at MAX_TOKENS; outcome=cut tokens=0 prompt_tokens=\d+ ttft_seconds=- duration_seconds=[\d.]+ tokens_per_second=- waited_seconds=[\d.]+$/m);
         expect(logger.lines.join("")).not.toMatch(/secret/);
     });
 });

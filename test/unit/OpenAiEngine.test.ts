@@ -377,3 +377,31 @@ describe("the OpenAI-compatible engine's admin controls", () => {
         expect(await engine.status()).toMatchObject({model: "scripted-model", contextSize: 2048, sequencesInUse: 0, conversations: 1});
     });
 });
+
+describe("whether the inference server answers (/healthz)", () => {
+    it("given a server that just answered, then it answers; once it is gone and a question failed, then the reason names it", async () => {
+        const server = await startServer({chat: () => ({content: ["hi"]})});
+        const {url} = server;
+        const {engine} = await connect(url, {retry: {attempts: 1, firstDelayMs: 10}});
+        expect(await engine.unreachableReason()).toBeUndefined();
+
+        await server.close();
+        await expect(generate(engine, "1", "hello?")).rejects.toBeInstanceOf(InferenceUnavailableError);
+        expect(await engine.unreachableReason()).toMatch(new RegExp(`The inference server at ${url} cannot be reached`));
+    });
+
+    it("given a server that just answered, then its word is taken; once its last answer is an error, then its /health decides", async () => {
+        // its /health says 503 all along: only the last request's success makes it reachable at first
+        const failing = await startServer({chat: () => ({error: {status: 500, body: {error: {message: "boom"}}}}), healthStatus: 503});
+        const {engine} = await connect(failing.url, {retry: {attempts: 1, firstDelayMs: 10}});
+        expect(await engine.unreachableReason()).toBeUndefined();
+        await expect(generate(engine, "1", "hello?")).rejects.toBeInstanceOf(InferenceUnavailableError);
+        expect(await engine.unreachableReason()).toBe(`The inference server at ${failing.url} answered 503 to GET /health`);
+
+        // a server without /health (404) answers: it is up
+        const withoutHealth = await startServer({chat: () => ({error: {status: 500, body: {error: {message: "boom"}}}})});
+        const other = (await connect(withoutHealth.url, {retry: {attempts: 1, firstDelayMs: 10}})).engine;
+        await expect(generate(other, "1", "hello?")).rejects.toBeInstanceOf(InferenceUnavailableError);
+        expect(await other.unreachableReason()).toBeUndefined();
+    });
+});

@@ -203,6 +203,17 @@ describe("parseConfig", () => {
         expect(parseConfig({SHARDING_MANAGER: "true", SHARDS: "0", SHARD_COUNT: "2"}, {requireToken: false}).shards).toBe("managed");
     });
 
+    it("given no METRICS_PORT, then no metrics server; a port, a host and a gateway grace are taken, and bad ones named", () => {
+        expect(parseConfig({}, {requireToken: false})).toMatchObject({metricsPort: undefined, metricsHost: "127.0.0.1", healthGatewayGraceMs: 60_000});
+        expect(parseConfig({METRICS_PORT: "9464", METRICS_HOST: "0.0.0.0", HEALTH_GATEWAY_GRACE_MS: "1000"}, {requireToken: false}))
+            .toMatchObject({metricsPort: 9464, metricsHost: "0.0.0.0", healthGatewayGraceMs: 1000});
+        expect(problemsOf({METRICS_PORT: "70000", METRICS_HOST: "http://x/", HEALTH_GATEWAY_GRACE_MS: "-1"}, false)).toEqual([
+            "METRICS_PORT=\"70000\": must be at most 65535",
+            "METRICS_HOST=\"http://x/\": must be a host name or an IP address (127.0.0.1, 0.0.0.0, ::)",
+            "HEALTH_GATEWAY_GRACE_MS=\"-1\": must be at least 0"
+        ]);
+    });
+
     it("given a bot token and an inference API key, then both are secrets the logger redacts", () => {
         const config = parseConfig({DISCORD_TOKEN: "discord-token-1234", INFERENCE_API_KEY: "sk-inference-5678"}, {requireToken: true});
         expect(secretsOf(config)).toEqual(["discord-token-1234", "sk-inference-5678"]);

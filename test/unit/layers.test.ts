@@ -159,6 +159,14 @@ describe("the layers", () => {
         expect([...graph].filter((file) => importsOfFile(file).some(({module, typeOnly}) => module === "node-llama-cpp" && !typeOnly))).toEqual([]);
     });
 
+    it("given the monitoring room, then nothing below it knows it, and nothing it loads imports node-llama-cpp's values (it runs beside either engine)", () => {
+        const below = ["chat", "llm", "store", "discord", "runtime", "utils"].flatMap((folder) => importsOf(folder));
+        expect(below.filter((entry) => /\/monitoring\//.test(entry))).toEqual([]);
+        const graph = new Set(fs.readdirSync(path.join(projectRoot, "src", "monitoring")).flatMap((file) => [...staticGraphOf(`monitoring/${file}`)]));
+        expect(graph).toContain("llm/local/stateFileEvents.ts");
+        expect([...graph].filter((file) => importsOfFile(file).some(({module, typeOnly}) => module === "node-llama-cpp" && !typeOnly))).toEqual([]);
+    });
+
     it("given node-llama-cpp, then its values are imported in the local engine's folder only (elsewhere its types at most)", () => {
         const files = fs.readdirSync(path.join(projectRoot, "src"), {recursive: true, encoding: "utf8"}).filter((file) => file.endsWith(".ts"));
         const importers = files.filter((file) => importsOfFile(file).some(({module, typeOnly}) => module === "node-llama-cpp" && !typeOnly));

@@ -9,6 +9,7 @@ import {assertValidConversationId} from "../../store/assertValidConversationId.j
 import {isMissingFileError} from "../../utils/isMissingFileError.js";
 import {SerialByKey} from "../../utils/SerialByKey.js";
 import type {ResumeSpeeds} from "./ResumeSpeeds.js";
+import {publishStateFile} from "./stateFileEvents.js";
 import {StateDiskBudget} from "./StateDiskBudget.js";
 
 const stateFileVersion = 1;
@@ -130,6 +131,7 @@ export class SequenceStateStore {
             await fs.rename(temporaryPath, statePath);
             await writeFileAtomically(this.#descriptionPath(conversationId), JSON.stringify(description), {flush: false});
             this.#bytesPerToken = fileSize / tokens;
+            publishStateFile({direction: "saved", bytes: fileSize});
             for (const id of this.#budget.add(conversationId, fileSize))
                 await this.#removeFiles(id);
             this.#logger.debug(`Saved the state of conversation ${conversationId}: ${tokens} tokens, ${fileSize} bytes.`);
@@ -164,6 +166,7 @@ export class SequenceStateStore {
         }
 
         this.speeds.recordStateLoad(description.bytes, performance.now() - startedAt);
+        publishStateFile({direction: "loaded", bytes: description.bytes});
         this.#logger.debug(`Loaded the state of conversation ${conversationId}: ${description.tokens} tokens, ` +
             `${description.bytes} bytes in ${(performance.now() - startedAt).toFixed(0)} ms.`);
         // the state now lives in the sequence, and is out of date after the next turn

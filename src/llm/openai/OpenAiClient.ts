@@ -1,4 +1,5 @@
 import {createParser} from "eventsource-parser";
+import {errorMessage} from "../../utils/errorMessage.js";
 import {credentialsOf, shownUrl} from "../../utils/urlSecrets.js";
 import {InferenceServerError, InferenceUnreachableError} from "./inferenceErrors.js";
 
@@ -50,6 +51,9 @@ export type ChatStreamResponse = {
     read(onDelta: (delta: ChatDelta) => void): Promise<ChatCompletionEnd>;
 };
 
+/** The latest request's fate: whether the server answered (any status below 500), or why not, and when (performance.now()). */
+export type LastExchange = {readonly at: number} & ({readonly answered: true} | {readonly answered: false, readonly reason: string});
+
 export type ServerModel = {readonly id: string, /** vLLM's context size */ readonly maxModelLength: number | undefined};
 
 /**
@@ -64,6 +68,7 @@ export class OpenAiClient {
     readonly #baseUrl: URL;
     readonly #authorization: string | undefined;
     readonly #idleTimeoutMs: number;
+    #lastExchange: LastExchange | undefined;
 
     constructor({baseUrl, apiKey, idleTimeoutMs = 180_000}: OpenAiClientOptions) {
         this.shownUrl = shownUrl(baseUrl);
@@ -76,6 +81,28 @@ export class OpenAiClient {
             ? `Bearer ${apiKey}`
             : credentials == null ? undefined : `Basic ${Buffer.from(credentials, "utf8").toString("base64")}`;
         this.#idleTimeoutMs = idleTimeoutMs;
+    }
+
+    /** The latest request's fate (undefined before the first), for /healthz. */
+    get lastExchange(): LastExchange | undefined {
+        return this.#lastExchange;
+    }
+
+    /**
+     * Asks the server whether it is up: `GET /health` (llama-server and vLLM answer 200 once their model is
+     * loaded). undefined when it answers below 500 (a server without `/health` answers 404: it is up), else why not.
+     */
+    async healthProblem(signal: AbortSignal): Promise<string | undefined> {
+        const watchdog = new IdleWatchdog(this.#idleTimeoutMs, signal);
+        try {
+            const response = await this.#fetch("GET", "/health", undefined, watchdog);
+            await response.body?.cancel();
+            return response.status < 500 ? undefined : `The inference server at ${this.shownUrl} answered ${response.status} to GET /health`;
+        } catch (error) {
+            return signal.aborted ? `The inference server at ${this.shownUrl} did not answer GET /health in time` : errorMessage(error);
+        } finally {
+            watchdog.stop();
+        }
     }
 
     async models(signal?: AbortSignal): Promise<ServerModel[]> {
@@ -200,14 +227,21 @@ export class OpenAiClient {
         const url = new URL(this.#baseUrl);
         url.pathname = `${url.pathname.replace(/\/+$/, "")}${path}`;
         try {
-            return await fetch(url, {
+            const response = await fetch(url, {
                 method,
                 headers,
                 body: body === undefined ? undefined : JSON.stringify(body),
                 signal: watchdog.signal
             });
+            this.#lastExchange = response.status < 500
+                ? {at: performance.now(), answered: true}
+                : {at: performance.now(), answered: false, reason: `it answered ${response.status}`};
+            return response;
         } catch (error) {
-            throw watchdog.explain(error, this.shownUrl);
+            const explained = watchdog.explain(error, this.shownUrl);
+            if (explained instanceof InferenceUnreachableError)
+                this.#lastExchange = {at: performance.now(), answered: false, reason: explained.message};
+            throw explained;
         }
     }
 }

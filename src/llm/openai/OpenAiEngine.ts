@@ -30,6 +30,11 @@ export type OpenAiEngineSettings = Pick<Config,
     readonly retry?: RetryPolicy;
 };
 
+/** How recent a request the server answered must be for /healthz to take it as the server's word, without asking its /health. */
+const trustedExchangeMs = 30_000;
+/** How long /healthz waits for the server's /health. */
+const healthProbeTimeoutMs = 5000;
+
 /** What start-up learnt about the server. */
 export type OpenAiEngineInfo = {
     /** INFERENCE_URL as it may be shown: without credentials or query. */
@@ -246,6 +251,17 @@ export class OpenAiEngine implements ConversationEngine {
             sequencesInUse: this.#generating,
             conversations: (await this.#store.ids()).length
         };
+    }
+
+    /**
+     * Why the server cannot answer now, or undefined when it can: it answered a request of the bot's within
+     * the last 30 s, or else its `/health` answers (llama-server: once its model is loaded).
+     */
+    async unreachableReason(): Promise<string | undefined> {
+        const last = this.#client.lastExchange;
+        if (last?.answered === true && performance.now() - last.at < trustedExchangeMs)
+            return undefined;
+        return this.#client.healthProblem(AbortSignal.timeout(healthProbeTimeoutMs));
     }
 
     /** Waits for the last saves; there is nothing else to free. Safe to call twice. */

@@ -17,6 +17,8 @@ export type LockstepOptions = {
 export type Lockstep = {
     /** Stops the watchdog (the context is being disposed, or the lockstep taken off). */
     readonly stop: () => void;
+    /** performance.now() when a decode last started or ended (or held requests last went): the watchdog's clock, for /healthz. */
+    readonly lastProgressAt: () => number;
 };
 
 /** A request node-llama-cpp has, queued or in a batch. */
@@ -157,6 +159,7 @@ export function decodeInLockstep(context: LlamaContext, {logger, stallMs = 30_00
         stop: () => {
             clearTimeout(watchdog);
             watchdog = undefined;
-        }
+        },
+        lastProgressAt: () => lastProgressAt
     };
 }

@@ -19,6 +19,8 @@ export type Batching = {
     beforeTakingSequence(generatingIds: ReadonlySet<number>): void;
     /** Stops the lockstep's watchdog; before the context is disposed. */
     close(): void;
+    /** performance.now() when a decode last started or ended (lockstep); undefined with plain batching, which does not watch. */
+    lastDecodeAt(): number | undefined;
 };
 
 export type InstallBatchingOptions = {
@@ -32,7 +34,8 @@ export type InstallBatchingOptions = {
 const plainBatching: Batching = {
     mode: "plain",
     beforeTakingSequence() {},
-    close() {}
+    close() {},
+    lastDecodeAt: () => undefined
 };
 
 /**
@@ -72,6 +75,7 @@ export async function installBatching(context: LlamaContext, {mode, logger, stal
     return {
         mode: "lockstep",
         beforeTakingSequence: (generatingIds) => handOutJoiningSequence(context, generatingIds),
-        close: lockstep.stop
+        close: lockstep.stop,
+        lastDecodeAt: lockstep.lastProgressAt
     };
 }
