@@ -145,6 +145,18 @@ export type Config = {
     readonly attachmentMaxFiles: number;
     /** STATUS_TEXT: the bot's status line; default {@link defaultStatusText}. */
     readonly statusText: string;
+
+    // --- tools (MCP servers) ---
+    /** TOOLS_CONFIG: the path of the MCP servers' JSON file (`{"mcpServers": {...}}`); default: none = no tools. */
+    readonly toolsConfig: string | undefined;
+    /** MAX_TOOL_CALLS: tool calls in one answer; default 5. */
+    readonly maxToolCalls: number;
+    /** TOOL_TIMEOUT_MS: the longest one tool call may take before it is cancelled; default 30000. */
+    readonly toolTimeoutMs: number;
+    /** TOOLS_CHANNEL_IDS: the channels where tools are offered (a thread follows its parent); default: empty = every channel the bot answers in. */
+    readonly toolsChannelIds: readonly string[];
+    /** TOOL_RESULT_MAX_TOKENS: the longest tool result the model reads, in tokens (a longer one is cut, with a note); default 1024. */
+    readonly toolResultMaxTokens: number;
 };
 
 /** Bad or missing settings, every problem named, one per line. */
@@ -235,7 +247,14 @@ const schema = z.object({
     }).default("manage-channels")),
     ATTACHMENT_MAX_BYTES: setting(integer(1, 25 * 1024 * 1024).default(100_000)),
     ATTACHMENT_MAX_FILES: setting(integer(1, 10).default(5)),
-    STATUS_TEXT: setting(z.string().max(128, {error: "must be at most 128 characters (Discord's limit)"}).default(defaultStatusText))
+    STATUS_TEXT: setting(z.string().max(128, {error: "must be at most 128 characters (Discord's limit)"}).default(defaultStatusText)),
+
+    // --- tools ---
+    TOOLS_CONFIG: setting(z.string().optional()),
+    MAX_TOOL_CALLS: setting(integer(1, 100).default(5)),
+    TOOL_TIMEOUT_MS: setting(integer(100, 3_600_000).default(30_000)),
+    TOOLS_CHANNEL_IDS: setting(snowflakeList),
+    TOOL_RESULT_MAX_TOKENS: setting(integer(16, 1_048_576).default(1024))
 });
 
 export type ParseConfigOptions = {
@@ -331,7 +350,12 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
         personaPermission: data.PERSONA_PERMISSION,
         attachmentMaxBytes: data.ATTACHMENT_MAX_BYTES,
         attachmentMaxFiles: data.ATTACHMENT_MAX_FILES,
-        statusText: data.STATUS_TEXT
+        statusText: data.STATUS_TEXT,
+        toolsConfig: data.TOOLS_CONFIG,
+        maxToolCalls: data.MAX_TOOL_CALLS,
+        toolTimeoutMs: data.TOOL_TIMEOUT_MS,
+        toolsChannelIds: data.TOOLS_CHANNEL_IDS,
+        toolResultMaxTokens: data.TOOL_RESULT_MAX_TOKENS
     };
 }
 
