@@ -153,6 +153,18 @@ export type Config = {
     readonly metricsHost: string;
     /** HEALTH_GATEWAY_GRACE_MS: how long the gateway may be down (reconnecting) before `/healthz` says 503; default 60000. */
     readonly healthGatewayGraceMs: number;
+
+    // --- tools (MCP servers) ---
+    /** TOOLS_CONFIG: the path of the MCP servers' JSON file (`{"mcpServers": {...}}`); default: none = no tools. */
+    readonly toolsConfig: string | undefined;
+    /** MAX_TOOL_CALLS: tool calls in one answer; default 5. */
+    readonly maxToolCalls: number;
+    /** TOOL_TIMEOUT_MS: the longest one tool call may take before it is cancelled; default 30000. */
+    readonly toolTimeoutMs: number;
+    /** TOOLS_CHANNEL_IDS: the channels where tools are offered (a thread follows its parent); default: empty = every channel the bot answers in. */
+    readonly toolsChannelIds: readonly string[];
+    /** TOOL_RESULT_MAX_TOKENS: the longest tool result the model reads, in tokens (a longer one is cut, with a note); default 1024. */
+    readonly toolResultMaxTokens: number;
 };
 
 /** Bad or missing settings, every problem named, one per line. */
@@ -248,7 +260,14 @@ const schema = z.object({
     // --- operating it ---
     METRICS_PORT: setting(integer(1, 65_535).optional()),
     METRICS_HOST: setting(z.string().regex(/^[\w.:-]+$/, {error: "must be a host name or an IP address (127.0.0.1, 0.0.0.0, ::)"}).default("127.0.0.1")),
-    HEALTH_GATEWAY_GRACE_MS: setting(integer(0, 3_600_000).default(60_000))
+    HEALTH_GATEWAY_GRACE_MS: setting(integer(0, 3_600_000).default(60_000)),
+
+    // --- tools ---
+    TOOLS_CONFIG: setting(z.string().optional()),
+    MAX_TOOL_CALLS: setting(integer(1, 100).default(5)),
+    TOOL_TIMEOUT_MS: setting(integer(100, 3_600_000).default(30_000)),
+    TOOLS_CHANNEL_IDS: setting(snowflakeList),
+    TOOL_RESULT_MAX_TOKENS: setting(integer(16, 1_048_576).default(1024))
 });
 
 export type ParseConfigOptions = {
@@ -347,7 +366,12 @@ export function parseConfig(env: Environment, {requireToken, checkModel = true}:
         statusText: data.STATUS_TEXT,
         metricsPort: data.METRICS_PORT,
         metricsHost: data.METRICS_HOST,
-        healthGatewayGraceMs: data.HEALTH_GATEWAY_GRACE_MS
+        healthGatewayGraceMs: data.HEALTH_GATEWAY_GRACE_MS,
+        toolsConfig: data.TOOLS_CONFIG,
+        maxToolCalls: data.MAX_TOOL_CALLS,
+        toolTimeoutMs: data.TOOL_TIMEOUT_MS,
+        toolsChannelIds: data.TOOLS_CHANNEL_IDS,
+        toolResultMaxTokens: data.TOOL_RESULT_MAX_TOKENS
     };
 }
 

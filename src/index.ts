@@ -21,13 +21,15 @@ import {settlesWithin} from "./utils/settlesWithin.js";
 const stopAnswersMs = 5000;
 const finalEditsMs = 2500;
 const releaseModelMs = 1500;
+/** A stdio server gets 1 s to stop when its stdin closes, then 1 s after SIGTERM (src/tools/stdioGuard.ts). */
+const closeToolsMs = 2500;
 const shutdownBudgetMs = 10_000;
 
 /** What a signal does at this stage of the process's life. */
 type OnSignal = (signal: NodeJS.Signals) => void;
 
 async function main(): Promise<void> {
-    const {config, logger} = startUp({requireToken: true});
+    const {config, logger, tools} = startUp({requireToken: true});
 
     // from the first moment: until the bot runs, nothing is worth saving, so a signal ends the process at once
     let onSignal: OnSignal = (signal) => {
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
         const botUser = await checkDiscordAccess({discordToken: config.discordToken ?? "", discordApiUrl: config.discordApiUrl});
         logger.info(`Discord accepted the token of ${botUser.username} (${botUser.id}); starting the model…`);
         // a progress bar only on a terminal (it would also swallow log lines written while it shows)
-        runtime = await startChatRuntime({...config, downloadProgress: process.stderr.isTTY === true}, logger);
+        runtime = await startChatRuntime({...config, downloadProgress: process.stderr.isTTY === true, tools}, logger);
     } catch (error) {
         exitWithStartError(logger, error);
     }
@@ -90,6 +92,8 @@ async function stop(signal: NodeJS.Signals, runtime: ChatRuntime, bot: DiscordBo
     try {
         const leftUndone: string[] = [];
         const answersStopped = await settlesWithin(runtime.chat.close(), stopAnswersMs);
+        // the MCP servers end while the rest is saved (runtime.close() waits for them too)
+        const toolsClosed = settlesWithin(runtime.tools?.close() ?? Promise.resolve(), closeToolsMs);
         if (!(await bot.drain(finalEditsMs)))
             leftUndone.push("some answers' last edits did not reach Discord in time (they are marked interrupted on the next start)");
         if (!answersStopped)
@@ -97,6 +101,8 @@ async function stop(signal: NodeJS.Signals, runtime: ChatRuntime, bot: DiscordBo
         else if (!(await settlesWithin(runtime.close(), releaseModelMs)))
             leftUndone.push("the model was not released in time");
         await runtime.store.flush();
+        if (!(await toolsClosed))
+            leftUndone.push("some MCP servers had not stopped yet (each ends within 2 s of the bot: its guard sees the bot gone)");
         const unsaved = runtime.store.unsaved;
         if (unsaved.length > 0)
             leftUndone.push(`the conversations of ${unsaved.join(", ")} could not be saved (see the warnings above)`);

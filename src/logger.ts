@@ -31,8 +31,7 @@ export type LoggerOptions = {
  * traces included: the given ones, and the credentials of any URL (`http://user:password@host`).
  */
 export function createLogger({level = "info", format = "text", secrets = [], write = (line) => process.stderr.write(line)}: LoggerOptions = {}): Logger {
-    const activeSecrets = secrets.filter((secret) => secret.length >= 8);
-    const redact = (text: string) => activeSecrets.reduce((result, secret) => result.split(secret).join("[redacted]"), redactUserinfo(text));
+    const redact = createRedactor(secrets);
 
     const log = (entryLevel: LogLevel) => (message: string, ...details: unknown[]) => {
         if (levelRank[entryLevel] < levelRank[level])
@@ -46,6 +45,15 @@ export function createLogger({level = "info", format = "text", secrets = [], wri
     };
 
     return {debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error")};
+}
+
+/**
+ * What the logger does to every line, for text shown elsewhere (a tool server's problem in `/tools`): each
+ * secret of 8 characters or more, and the credentials of any URL, replaced by "[redacted]".
+ */
+export function createRedactor(secrets: readonly string[]): (text: string) => string {
+    const activeSecrets = secrets.filter((secret) => secret.length >= 8);
+    return (text) => activeSecrets.reduce((result, secret) => result.split(secret).join("[redacted]"), redactUserinfo(text));
 }
 
 function formatDetail(detail: unknown): string {

@@ -2,6 +2,8 @@ import {ConfigError, loadConfig, secretsOf} from "./config.js";
 import type {Config, ParseConfigOptions} from "./config.js";
 import {createLogger} from "./logger.js";
 import type {Logger} from "./logger.js";
+import {readToolsConfig, secretsOfToolsConfig, ToolsConfigError} from "./tools/ToolsConfig.js";
+import type {ToolsConfig} from "./tools/ToolsConfig.js";
 
 export type StartUpOptions = ParseConfigOptions & {
     /** false: at LOG_LEVEL=info, only warnings and errors are logged (the terminal chat shows its own numbers). default true */
@@ -10,12 +12,28 @@ export type StartUpOptions = ParseConfigOptions & {
 
 /**
  * What every entry point does first: the validated settings (or one message naming every bad one and
- * exit code 1), and the logger LOG_LEVEL and LOG_FORMAT ask for, which never writes a secret.
+ * exit code 1), the MCP servers of TOOLS_CONFIG (or one line saying what is wrong with the file, and exit
+ * code 1), and the logger LOG_LEVEL and LOG_FORMAT ask for, which never writes a secret (those of
+ * TOOLS_CONFIG included).
  */
-export function startUp({infoLogged = true, ...options}: StartUpOptions): {config: Config, logger: Logger} {
+export function startUp({infoLogged = true, ...options}: StartUpOptions): {config: Config, logger: Logger, tools: ToolsConfig | undefined} {
     const config = loadConfigOrExit(options);
+    const tools = config.toolsConfig == null ? undefined : readToolsConfigOrExit(config.toolsConfig);
     const level = !infoLogged && config.logLevel === "info" ? "warn" : config.logLevel;
-    return {config, logger: createLogger({level, format: config.logFormat, secrets: secretsOf(config)})};
+    const secrets = [...secretsOf(config), ...(tools == null ? [] : secretsOfToolsConfig(tools))];
+    return {config, logger: createLogger({level, format: config.logFormat, secrets}), tools};
+}
+
+function readToolsConfigOrExit(file: string): ToolsConfig {
+    try {
+        return readToolsConfig(file);
+    } catch (error) {
+        if (error instanceof ToolsConfigError) {
+            process.stderr.write(`${error.userMessage}\n`);
+            process.exit(1);
+        }
+        throw error;
+    }
 }
 
 function loadConfigOrExit(options: ParseConfigOptions): Config {

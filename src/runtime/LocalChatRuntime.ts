@@ -14,12 +14,16 @@ import {diskWorker} from "../store/DiskWorkerClient.js";
 import type {JsonFileStore} from "../store/JsonFileStore.js";
 import {openConversationStore} from "../store/openConversationStore.js";
 import {openPersonaStore} from "../store/openPersonaStore.js";
+import {ToolBox} from "../tools/ToolBox.js";
+import type {ToolBoxOptions} from "../tools/ToolBox.js";
 
 export type LocalChatRuntimeSettings = Pick<Config,
     | "model" | "modelsDir" | "contextSize" | "batchSize" | "threads" | "gpuLayers" | "sequences"
     | "temperature" | "topP" | "maxTokens" | "thinkingBudget" | "systemPrompt" | "dataDir" | "queuePerChannel" | "queueTotal"
     | "stateCacheMb"
 > & Partial<Pick<Config, "batching">> & {
+    /** The MCP servers' catalog, started, and the tool settings (the runtime measures the tools, and ends the servers). default: no tools */
+    readonly tools?: ToolBoxOptions;
     /** How long the lockstep's watchdog lets held requests wait with no decode. default 30 s */
     readonly batchingStallMs?: number;
     /** Fixes sampling, for reproducible answers in tests and benchmarks. default: random */
@@ -39,10 +43,13 @@ export class LocalChatRuntime {
     readonly chat: ChatService;
     readonly store: JsonFileStore<ChatHistoryItem[]>;
     readonly personas: Personas;
+    /** The tools offered (TOOLS_CONFIG), for the Discord layer; undefined without TOOLS_CONFIG. */
+    readonly tools: ToolBox | undefined;
     #closing: Promise<void> | undefined;
 
-    private constructor(engine: LlamaEngine, store: JsonFileStore<ChatHistoryItem[]>, sessions: SessionPool, chat: ChatService, personas: Personas) {
+    private constructor(engine: LlamaEngine, store: JsonFileStore<ChatHistoryItem[]>, sessions: SessionPool, chat: ChatService, personas: Personas, tools: ToolBox | undefined) {
         this.engine = engine;
+        this.tools = tools;
         this.personas = personas;
         this.store = store;
         this.sessions = sessions;
@@ -80,7 +87,8 @@ export class LocalChatRuntime {
             logger,
             personas
         });
-        return new LocalChatRuntime(engine, store, sessions, chat, personas);
+        const tools = settings.tools == null ? undefined : await ToolBox.open(settings.tools, sessions, logger);
+        return new LocalChatRuntime(engine, store, sessions, chat, personas, tools);
     }
 
     /** What start-up prints about the engine. */
@@ -106,12 +114,14 @@ export class LocalChatRuntime {
         };
     }
 
-    /** Stops every answer (reason "shutdown"), saves the histories, frees node-llama-cpp and the disk worker. Safe to call twice. */
+    /** Stops every answer (reason "shutdown"), saves the histories, frees node-llama-cpp and the disk worker, ends the MCP servers. Safe to call twice. */
     close(): Promise<void> {
         this.#closing ??= (async () => {
             await this.chat.close();
-            await this.sessions.close();
-            await this.engine.close();
+            await Promise.all([this.tools?.close(), (async () => {
+                await this.sessions.close();
+                await this.engine.close();
+            })()]);
             await diskWorker.close();
         })();
         return this.#closing;

@@ -10,8 +10,14 @@ import {diskWorker} from "../store/DiskWorkerClient.js";
 import type {JsonFileStore} from "../store/JsonFileStore.js";
 import {openConversationStore} from "../store/openConversationStore.js";
 import {openPersonaStore} from "../store/openPersonaStore.js";
+import {ToolBox} from "../tools/ToolBox.js";
+import type {ToolBoxOptions} from "../tools/ToolBox.js";
 
-export type RemoteChatRuntimeSettings = OpenAiEngineSettings & Pick<Config, "dataDir" | "queuePerChannel" | "queueTotal" | "systemPrompt">;
+export type RemoteChatRuntimeSettings = OpenAiEngineSettings & Pick<Config, "dataDir" | "queuePerChannel" | "queueTotal" | "systemPrompt">
+    & {
+        /** The MCP servers' catalog, started, and the tool settings (the runtime measures the tools, and ends the servers). default: no tools */
+        readonly tools?: ToolBoxOptions;
+    };
 
 /**
  * The chat layer on an OpenAI-compatible server (`INFERENCE=openai`): the same chat service and saved
@@ -23,10 +29,13 @@ export class RemoteChatRuntime {
     readonly chat: ChatService;
     readonly store: JsonFileStore<ChatHistoryItem[]>;
     readonly personas: Personas;
+    /** The tools offered (TOOLS_CONFIG), for the Discord layer; undefined without TOOLS_CONFIG. */
+    readonly tools: ToolBox | undefined;
     #closing: Promise<void> | undefined;
 
-    private constructor(engine: OpenAiEngine, store: JsonFileStore<ChatHistoryItem[]>, chat: ChatService, personas: Personas) {
+    private constructor(engine: OpenAiEngine, store: JsonFileStore<ChatHistoryItem[]>, chat: ChatService, personas: Personas, tools: ToolBox | undefined) {
         this.engine = engine;
+        this.tools = tools;
         this.store = store;
         this.chat = chat;
         this.personas = personas;
@@ -38,7 +47,8 @@ export class RemoteChatRuntime {
         const engine = await OpenAiEngine.connect(settings, store, logger);
         const personas = new Personas({defaultPrompt: settings.systemPrompt, store: openPersonaStore(settings.dataDir, logger), engine});
         const chat = new ChatService({engine, queuePerChannel: settings.queuePerChannel, queueTotal: settings.queueTotal, logger, personas});
-        return new RemoteChatRuntime(engine, store, chat, personas);
+        const tools = settings.tools == null ? undefined : await ToolBox.open(settings.tools, engine, logger);
+        return new RemoteChatRuntime(engine, store, chat, personas, tools);
     }
 
     /** What start-up prints about the engine. */
@@ -56,11 +66,11 @@ export class RemoteChatRuntime {
         return {problem: await this.engine.unreachableReason(), lastDecodeAt: undefined};
     }
 
-    /** Stops every answer (reason "shutdown"), saves the histories and frees the disk worker. Safe to call twice. */
+    /** Stops every answer (reason "shutdown"), saves the histories, frees the disk worker and ends the MCP servers. Safe to call twice. */
     close(): Promise<void> {
         this.#closing ??= (async () => {
             await this.chat.close();
-            await this.engine.close();
+            await Promise.all([this.tools?.close(), this.engine.close()]);
             await diskWorker.close();
         })();
         return this.#closing;

@@ -123,6 +123,11 @@ describe("the layers", () => {
         expect(importsOf("discord").filter((entry) => /: node-llama-cpp|\/llm\/(?!types)/.test(entry))).toEqual([]);
     });
 
+    it("given the tools room, then it knows nothing of Discord, the chat layer or node-llama-cpp, and of the engines only their types", () => {
+        expect(importsOf("tools")).toContain("tools/connectMcpServer.ts: @modelcontextprotocol/sdk/client/index.js");
+        expect(importsOf("tools").filter((entry) => /: (discord\.js|@discordjs|node-llama-cpp)|\/(discord|chat|runtime)\/|\/llm\/(?!types\.js)/.test(entry))).toEqual([]);
+    });
+
     it("given the reply's layout, then it is pure text and page layout: nothing of ours from outside its folder", () => {
         expect(importsOf("discord/reply/layout")).toContain("discord/reply/layout/replyLayout.ts: ./splitMessage.js");
         expect(importsOf("discord/reply/layout").filter((entry) => /: \.\.\//.test(entry))).toEqual([]);
