@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {afterAll, beforeAll, describe, expect, it} from "vitest";
+import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
 import type {ChatHistoryItem, ChatModelFunctionCall} from "node-llama-cpp";
 import {isChatHistory} from "../../src/store/isChatHistory.js";
 import {LlamaEngine} from "../../src/llm/local/LlamaEngine.js";
@@ -38,6 +38,12 @@ beforeAll(async () => {
     engines = {once: await loadEngine(toolCall), repeat: await loadEngine({...toolCall, repeat: true})};
 });
 
+/** Pools a test opened: closed after it even when it fails, so the next test finds its sequence free. */
+const openPools: SessionPool[] = [];
+afterEach(async () => {
+    await Promise.all(openPools.splice(0).map((pool) => pool.close()));
+});
+
 afterAll(async () => {
     await engines?.once.close();
     await engines?.repeat.close();
@@ -54,6 +60,7 @@ function createPool(engine: LlamaEngine, dataDir = fs.mkdtempSync(path.join(os.t
         store,
         logger
     });
+    openPools.push(pool);
     return {pool, store, logger, dataDir};
 }
 
