@@ -176,10 +176,10 @@ describe("tools in process (node-llama-cpp functions)", () => {
         const {pool, logger} = createPool(engines.once);
         const inexpressible: ToolDefinition = {...echo, parameters: {type: "object", properties: {message: {not: {type: "number"}}}}};
         const {tools, requests} = recordingTools(() => ({status: "done", result: "unexpected"}), {definitions: [inexpressible]});
-        const result = await pool.generate(request(tools));
+        // this model writes its call anyway, as text, since no function is there to take it
+        await pool.generate(request(tools));
         await pool.generate(request(tools));
         expect(requests).toEqual([]);
-        expect(result.text.length).toBeGreaterThan(10);
         expect(logger.lines.filter((line) => line.includes("The tool echo is not offered"))).toHaveLength(1);
         expect(await pool.measureTools([inexpressible])).toBe(0);
         await pool.close();

@@ -24,7 +24,7 @@ const tools = [{
     function: {name: "echo", description: "Echoes back the input", parameters: {type: "object", properties: {message: {type: "string"}}, required: ["message"]}}
 }];
 
-type Completion = {choices: Array<{message: {content: string | null, tool_calls?: Array<{id: string, function: {name: string, arguments: string}}>}}>};
+type Completion = {choices: Array<{finish_reason: string, message: {content: string | null, tool_calls?: Array<{id: string, function: {name: string, arguments: string}}>}}>};
 
 async function complete(messages: readonly unknown[]): Promise<Completion> {
     const body = {messages, tools, temperature: 0, seed: 1, max_tokens: 40, chat_template_kwargs: {enable_thinking: false}};
@@ -39,6 +39,7 @@ describe("the tiny toolCall model on llama-server", () => {
         const first = await complete(messages);
         const [call] = first.choices[0]?.message.tool_calls ?? [];
         expect(call?.function).toEqual({name: "echo", arguments: JSON.stringify({message: "hi"})});
+        expect(first.choices[0]?.finish_reason).toBe("tool_calls");
 
         const second = await complete([
             ...messages,
