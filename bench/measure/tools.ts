@@ -301,7 +301,8 @@ async function measureRemoteRoundTrip(settings: BenchSettings, modelPath: string
     try {
         const engine = await OpenAiEngine.connect({
             inferenceUrl: server.url, inferenceModel: undefined, inferenceApiKey: undefined, inferenceParallel: 1, contextSize,
-            maxTokens: 16, thinkingBudget: 0, temperature: 0, topP: 1, systemPrompt, seed: benchSeed
+            // the call, written token by token by the model on llama-server, takes ~30 tokens
+            maxTokens: 64, thinkingBudget: 0, temperature: 0, topP: 1, systemPrompt, seed: benchSeed
         }, new JsonFileStore<ChatHistoryItem[]>({directory: dataDir, isValid: isChatHistory, logger}), logger);
         const botMs: number[] = [];
         const readMs: number[] = [];
