@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
 import type {ChatHistoryItem, ChatModelFunctionCall} from "node-llama-cpp";
+import {PromptTooLongError} from "../../src/errors.js";
 import {isChatHistory} from "../../src/store/isChatHistory.js";
 import {LlamaEngine} from "../../src/llm/local/LlamaEngine.js";
 import {SessionPool} from "../../src/llm/local/SessionPool.js";
@@ -183,6 +184,16 @@ describe("tools in process (node-llama-cpp functions)", () => {
         expect(logger.lines.filter((line) => line.includes("The tool echo is not offered"))).toHaveLength(1);
         expect(await pool.measureTools([inexpressible])).toBe(0);
         await pool.close();
+    });
+
+    it("given tools, then their descriptions take the user turn's room: a turn that fits alone is refused beside them", async () => {
+        const {pool} = createPool(engines.once);
+        const {tools, requests} = recordingTools(() => ({status: "done", result: "x"}));
+        // a byte a token in this model's vocabulary; "Alice: " included
+        const prompt = `Alice: ${"a".repeat(pool.maxPromptTokens - 7)}`;
+        expect(engines.once.model.tokenize(prompt).length).toBe(pool.maxPromptTokens);
+        await expect(pool.generate({...request(tools), prompt})).rejects.toBeInstanceOf(PromptTooLongError);
+        expect(requests).toEqual([]);
     });
 
     it("given tools, then measureTools is exactly the tokens their descriptions add to the prompt the model reads", async () => {

@@ -112,8 +112,9 @@ export class SessionPool implements ConversationEngine {
         const systemTokens = this.#model.tokenize(systemPrompt).length;
         // the tools' descriptions join the system prompt: they take the user turn's room
         const toolTokens = tools == null ? 0 : await this.measureTools(tools.definitions);
+        const maxPromptTokens = this.#room.maxPromptTokens(systemTokens + toolTokens);
         const refusal = this.#room.refusalOf(systemTokens, promptTokens)
-            ?? (promptTokens > this.#room.maxPromptTokens(systemTokens + toolTokens) ? new PromptTooLongError(promptTokens, this.#room.maxPromptTokens(systemTokens + toolTokens)) : undefined);
+            ?? (promptTokens > maxPromptTokens ? new PromptTooLongError(promptTokens, maxPromptTokens) : undefined);
         if (refusal)
             throw refusal;
 
@@ -134,9 +135,10 @@ export class SessionPool implements ConversationEngine {
         const {maxTokens} = this.#generation;
         let tokens = 0;
         let thoughtTokens = 0;
-        const turnFunctions = tools == null || tools.definitions.length === 0 ? undefined : new TurnFunctions({
+        const turnFunctions = tools == null ? undefined : new TurnFunctions({
             tools, model: this.#model, chatWrapper: active.session.chatWrapper, signal, logger: this.#logger, loggedRefusals: this.#refusedTools
         });
+        // none of the tools expressible: the prompt goes without functions
         const functions = turnFunctions?.offered === true ? turnFunctions : undefined;
         try {
             useSystemPrompt(active.session, systemPrompt);
