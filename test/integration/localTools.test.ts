@@ -2,11 +2,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {afterAll, afterEach, beforeAll, describe, expect, it} from "vitest";
+import {GeneralChatWrapper} from "node-llama-cpp";
 import type {ChatHistoryItem, ChatModelFunctionCall} from "node-llama-cpp";
 import {PromptTooLongError} from "../../src/errors.js";
 import {isChatHistory} from "../../src/store/isChatHistory.js";
 import {LlamaEngine} from "../../src/llm/local/LlamaEngine.js";
 import {SessionPool} from "../../src/llm/local/SessionPool.js";
+import {TurnFunctions} from "../../src/llm/local/TurnFunctions.js";
 import type {GenerateRequest, ToolCallOutcome, ToolCallRequest, ToolDefinition, TurnTools} from "../../src/llm/types.js";
 import {JsonFileStore} from "../../src/store/JsonFileStore.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
@@ -145,6 +147,21 @@ describe("tools in process (node-llama-cpp functions)", () => {
         expect(calls.map((call) => call.result)).toEqual(["ok", "ok", expect.stringMatching(/^No more tools may be called in this answer \(at most 2\)/)]);
         expect(result.stopReason).toBe("maxTokens");
         await pool.close();
+    });
+
+    it("given a chat template whose call syntax starts with plain text (no token to ban), then a call past the limit the model was told of ends the answer", async () => {
+        const {tools, requests} = recordingTools(() => ({status: "done", result: "ok"}), {maxCalls: 1});
+        const turn = new TurnFunctions({
+            tools, model: engines.once.model, chatWrapper: new GeneralChatWrapper(), signal: new AbortController().signal,
+            logger: createMemoryLogger(), loggedRefusals: new Set()
+        });
+        const call = () => turn.functions.echo!.handler({message: "hi"}) as Promise<string>;
+        expect(await call()).toBe("ok");
+        expect(await call()).toMatch(/^No more tools may be called/);
+        expect(turn.stopSignal.aborted).toBe(false);
+        expect(await call()).toMatch(/^No more tools may be called/);
+        expect(turn.stopSignal.aborted).toBe(true);
+        expect(requests).toHaveLength(1);
     });
 
     it("given a conversation with calls, then they are saved, restored by a new pool on the same data, and trimmed only with their whole turn", async () => {
