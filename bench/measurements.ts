@@ -12,6 +12,7 @@ import {overhead} from "./measure/overhead.js";
 import {responsiveness} from "./measure/responsiveness.js";
 import {thinkingBudget} from "./measure/thinkingBudget.js";
 import {threads} from "./measure/threads.js";
+import {tools} from "./measure/tools.js";
 
 /**
  * Every row of the table, in the order they run (the ones that say most about speed first, so that a
@@ -31,5 +32,6 @@ export const measurements: readonly Measurement[] = [
     longConversation,
     instantResume,
     llamaServer,
-    diskIo
+    diskIo,
+    tools
 ];

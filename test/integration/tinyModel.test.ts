@@ -4,6 +4,7 @@ import path from "node:path";
 import {afterAll, beforeAll, describe, expect, it} from "vitest";
 import {
     ChatMLChatWrapper,
+    defineChatSessionFunction,
     getLlama,
     LlamaChatSession,
     QwenChatWrapper,
@@ -14,7 +15,7 @@ import {
     type LlamaModel,
     type Token
 } from "node-llama-cpp";
-import {createTinyModelFile, thinkingTokens, tinyModelTokens, writeTinyModel} from "../fixtures/tinyModel.js";
+import {createTinyModelFile, thinkingTokens, tinyModelTokens, toolCallTokens, writeTinyModel} from "../fixtures/tinyModel.js";
 
 const systemPrompt = "You are a test bot.";
 
@@ -156,6 +157,44 @@ describe("tiny generated GGUF model", () => {
         } finally {
             await thinkingContext.dispose();
             await thinkingModel.dispose();
+        }
+    });
+
+    it("given toolCall, then the model calls the tool as Qwen3 does, with its arguments, and answers after reading the response", async () => {
+        const toolModel = await llama.loadModel({modelPath: await createTinyModelFile({toolCall: {name: "echo", arguments: {message: "hi"}}})});
+        const toolContext = await toolModel.createContext({contextSize: 1024, threads: 1});
+        try {
+            expect(toolModel.tokenize(toolCallTokens.toolCallStartText, true)).toEqual([toolCallTokens.toolCallStart as Token]);
+            for (const thoughtTokens of [0, 8]) {
+                const sequence = toolContext.getSequence();
+                const session = new LlamaChatSession({contextSequence: sequence, systemPrompt, autoDisposeSequence: true});
+                try {
+                    const calls: unknown[] = [];
+                    const params = {type: "object", properties: {message: {type: "string"}}} as const;
+                    const functions = {
+                        other: defineChatSessionFunction({description: "Not this one", params, handler: () => "no"}),
+                        echo: defineChatSessionFunction({description: "Echoes", params, handler: (args) => {
+                            calls.push(args);
+                            return `You said ${args.message}`;
+                        }})
+                    };
+                    const answer = await session.promptWithMeta("Hello there!", {functions, temperature: 0, seed: 42, maxTokens: 60, budgets: {thoughtTokens}});
+                    expect(calls).toEqual([{message: "hi"}]);
+                    const response = session.getChatHistory().at(-1);
+                    expect(response?.type === "model" && response.response.filter((part) => typeof part !== "string" && part.type === "functionCall"))
+                        .toEqual([expect.objectContaining({name: "echo", params: {message: "hi"}, result: "You said hi"})]);
+                    expect(toolModel.detokenize(sequence.contextTokens, true))
+                        .toContain('<tool_call>\n{"name": "echo", "arguments": {"message":"hi"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>');
+                    // after the response: an answer, not another call
+                    expect(answer.responseText.length).toBeGreaterThan(10);
+                    expect(answer.stopReason).toBe("maxTokens");
+                } finally {
+                    session.dispose();
+                }
+            }
+        } finally {
+            await toolContext.dispose();
+            await toolModel.dispose();
         }
     });
 

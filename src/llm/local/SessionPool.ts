@@ -1,6 +1,6 @@
 import {LlamaChatSession, resolveChatWrapper} from "node-llama-cpp";
-import type {ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
-import {GenerationFailedError, HistoryNotSavedError} from "../../errors.js";
+import type {ChatHistoryItem, ChatModelResponse, ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
+import {GenerationFailedError, HistoryNotSavedError, PromptTooLongError} from "../../errors.js";
 import type {Logger} from "../../logger.js";
 import type {JsonFileStore} from "../../store/JsonFileStore.js";
 import {sequenceIdOf} from "./batching/contextInternals.js";
@@ -12,6 +12,7 @@ import type {GenerationSettings} from "../GenerationSettings.js";
 import {modelName} from "./modelName.js";
 import type {SequenceStateStore} from "./SequenceStateStore.js";
 import {TurnRoom, turnOverheadTokens} from "../TurnRoom.js";
+import {functionsOfTools, TurnFunctions} from "./TurnFunctions.js";
 import type {ConversationEngine, ConversationTurn, EngineStatus, GenerateRequest, GenerateResult, SystemPromptSize, ToolDefinition} from "../types.js";
 
 export type SessionPoolOptions = {
@@ -64,6 +65,12 @@ export class SessionPool implements ConversationEngine {
     readonly #thinks: boolean;
     /** An earlier item's tokens as the model's chat template renders them. */
     readonly #renderedTokensOf: HistoryItemSize;
+    /** The chat wrapper each session resolves for this model. */
+    readonly #chatWrapper: ChatWrapper;
+    /** Tools already logged as not offered (their schema cannot be expressed). */
+    readonly #refusedTools = new Set<string>();
+    /** measureTools' answers: the chat layer passes the same catalog on every turn. */
+    readonly #toolRoom = new WeakMap<readonly ToolDefinition[], number>();
     #closed = false;
 
     constructor({model, context, batching, systemPrompt, generation, store, states, logger}: SessionPoolOptions) {
@@ -77,6 +84,7 @@ export class SessionPool implements ConversationEngine {
         this.#logger = logger;
         // the chat wrapper each session resolves for this model, as LlamaChat does
         const chatWrapper = resolveChatWrapper(model);
+        this.#chatWrapper = chatWrapper;
         // a model whose template has no thoughts never thinks: no room is kept for it
         this.#thinks = chatWrapper.settings.segments?.thought != null;
         // node-llama-cpp's maxTokens counts thoughts, so their budget is kept on top of the answer's room
@@ -99,9 +107,14 @@ export class SessionPool implements ConversationEngine {
         return [...this.#active.keys()];
     }
 
-    async generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, think, onThought, onText}: GenerateRequest): Promise<GenerateResult> {
+    async generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, think, onThought, onText, tools}: GenerateRequest): Promise<GenerateResult> {
         const promptTokens = this.#model.tokenize(prompt).length;
-        const refusal = this.#room.refusalOf(this.#model.tokenize(systemPrompt).length, promptTokens);
+        const systemTokens = this.#model.tokenize(systemPrompt).length;
+        // the tools' descriptions join the system prompt: they take the user turn's room
+        const toolTokens = tools == null ? 0 : await this.measureTools(tools.definitions);
+        const maxPromptTokens = this.#room.maxPromptTokens(systemTokens + toolTokens);
+        const refusal = this.#room.refusalOf(systemTokens, promptTokens)
+            ?? (promptTokens > maxPromptTokens ? new PromptTooLongError(promptTokens, maxPromptTokens) : undefined);
         if (refusal)
             throw refusal;
 
@@ -122,14 +135,21 @@ export class SessionPool implements ConversationEngine {
         const {maxTokens} = this.#generation;
         let tokens = 0;
         let thoughtTokens = 0;
+        const turnFunctions = tools == null ? undefined : new TurnFunctions({
+            tools, model: this.#model, chatWrapper: active.session.chatWrapper, signal, logger: this.#logger, loggedRefusals: this.#refusedTools
+        });
+        // none of the tools expressible: the prompt goes without functions
+        const functions = turnFunctions?.offered === true ? turnFunctions : undefined;
         try {
             useSystemPrompt(active.session, systemPrompt);
-            this.#fitHistory(active.session, promptTokens);
+            this.#fitHistory(active.session, promptTokens + toolTokens);
             const readingStartedAt = performance.now();
             const speeds = this.#states?.speeds;
             const {responseText, stopReason} = await active.session.promptWithMeta(prompt, {
-                signal: AbortSignal.any([signal, answerLimit.signal]),
+                // a model that goes on calling past the limit has its answer ended (TurnFunctions)
+                signal: AbortSignal.any([signal, answerLimit.signal, ...(functions == null ? [] : [functions.stopSignal])]),
                 stopOnAbortSignal: true,
+                ...(functions != null && {functions: functions.functions, tokenBias: functions.tokenBias}),
                 temperature: this.#generation.temperature,
                 topP: this.#generation.topP,
                 maxTokens: thoughtRoom + maxTokens,
@@ -160,7 +180,7 @@ export class SessionPool implements ConversationEngine {
                 thoughtTokens,
                 stopReason: stopReason === "maxTokens" || (stopReason === "abort" && !signal.aborted && answerLimit.signal.aborted)
                     ? "maxTokens"
-                    : stopReason === "abort" ? "abort" : "end",
+                    : stopReason === "abort" && signal.aborted ? "abort" : "end",
                 evaluatedTokens: evaluatedTokens(),
                 durationMs: performance.now() - startedAt
             };
@@ -199,8 +219,18 @@ export class SessionPool implements ConversationEngine {
         return {tokens: this.#model.tokenize(text).length, limit: this.#room.maxSystemPromptTokens};
     }
 
+    /** Exact: the tokens the model's chat wrapper adds to the default system prompt to describe the tools it can offer. */
     async measureTools(definitions: readonly ToolDefinition[]): Promise<number> {
-        return definitions.length === 0 ? 0 : this.#model.tokenize(JSON.stringify(definitions)).length;
+        const known = this.#toolRoom.get(definitions);
+        if (known !== undefined)
+            return known;
+        const {functions} = functionsOfTools(definitions, () => async () => "");
+        const tokensWith = (availableFunctions: typeof functions | undefined) => this.#chatWrapper.generateContextState({
+            chatHistory: [{type: "system", text: this.#systemPrompt}], availableFunctions, documentFunctionParams: true
+        }).contextText.tokenize(this.#model.tokenizer).length;
+        const tokens = Object.keys(functions).length === 0 ? 0 : tokensWith(functions) - tokensWith(undefined);
+        this.#toolRoom.set(definitions, tokens);
+        return tokens;
     }
 
     async status(): Promise<EngineStatus> {
@@ -366,11 +396,19 @@ export class SessionPool implements ConversationEngine {
 
 /**
  * An earlier item's tokens as this chat template renders them: reasoning templates drop the thoughts of
- * earlier turns, which would otherwise be counted and trim long conversations early.
+ * earlier turns, which would otherwise be counted and trim long conversations early. An answer is rendered by the
+ * chat wrapper itself, so its tool calls and results count exactly (as the wrapper's call and result sections).
  */
 function renderedTokensOf(model: LlamaModel, chatWrapper: ChatWrapper): HistoryItemSize {
     const earlierThoughtsKept = !("keepOnlyLastThought" in chatWrapper && chatWrapper.keepOnlyLastThought === true);
-    return (item) => model.tokenize(historyItemText(item, {earlierThoughtsKept})).length + turnOverheadTokens;
+    return (item) => {
+        if (item.type !== "model" || !item.response.some((part) => typeof part === "object" && part?.type === "functionCall"))
+            return model.tokenize(historyItemText(item, {earlierThoughtsKept})).length + turnOverheadTokens;
+        const response: ChatModelResponse["response"] = earlierThoughtsKept
+            ? item.response
+            : item.response.filter((part) => typeof part !== "object" || part.type !== "segment" || part.segmentType !== "thought");
+        return chatWrapper.generateModelResponseText(response).tokenize(model.tokenizer).length + turnOverheadTokens;
+    };
 }
 
 /** The tokens that close a thought when its budget is spent (Qwen's `\n</think>` and the like), rounded up. */
