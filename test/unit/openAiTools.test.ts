@@ -309,7 +309,7 @@ describe("tools through the OpenAI-compatible engine", () => {
 
     it("given Stop between the call and the next request, then the answer ends without sending it", async () => {
         const server = await startServer({chat: () => ({deltas: llamaServerToolCallDeltas([{id: "b1", name: "echo", arguments: "{}"}])})});
-        const {engine} = await connect(server.url);
+        const {engine, store} = await connect(server.url);
         const controller = new AbortController();
         const tools = fakeTools({outcome: () => {
             controller.abort();
@@ -320,6 +320,7 @@ describe("tools through the OpenAI-compatible engine", () => {
 
         expect(result.stopReason).toBe("abort");
         expect(server.chatRequests).toHaveLength(1);
+        expect((await store.load("100"))!.at(-1)).toMatchObject({type: "model", response: [{type: "functionCall", result: "fine", toolCallId: "b1"}]});
     });
 
     it("given a restart, then the saved calls and results are sent again exactly, and a conversation saved before tools existed loads unchanged", async () => {
@@ -354,8 +355,9 @@ describe("tools through the OpenAI-compatible engine", () => {
             {type: "model", response: [
                 {type: "functionCall", name: "get-sum", params: {a: 1, b: 2}, result: {value: 3}, startsNewChunk: true},
                 {type: "functionCall", name: "get-sum", params: {a: 3, b: 4}, result: "7"},
-                "3 and 7.",
                 {type: "functionCall", name: "echo", params: {message: "m"}, result: "m", startsNewChunk: true},
+                "3, 7 and m.",
+                {type: "functionCall", name: "echo", params: {message: "n"}, result: "n", startsNewChunk: true},
                 "Done."
             ]}
         ];
@@ -364,29 +366,30 @@ describe("tools through the OpenAI-compatible engine", () => {
         await generate(engine, "Alice: next", undefined, {conversationId: "300"});
 
         const messages = server.chatRequests[0]!.body.messages.slice(2, -1);
-        expect(messages.map((message) => message.role)).toEqual(["assistant", "tool", "tool", "assistant", "tool", "assistant"]);
+        expect(messages.map((message) => message.role)).toEqual(["assistant", "tool", "tool", "assistant", "tool", "assistant", "tool", "assistant"]);
         expect(messages[0]!.tool_calls!.map((call) => call.function)).toEqual([
             {name: "get-sum", arguments: "{\"a\":1,\"b\":2}"}, {name: "get-sum", arguments: "{\"a\":3,\"b\":4}"}
         ]);
         expect(messages[1]!.content).toBe("{\"value\":3}");
-        expect(messages[3]).toMatchObject({content: "3 and 7."});
-        expect(messages[5]).toEqual({role: "assistant", content: "Done."});
+        expect(messages[3]!.tool_calls!.map((call) => call.function.name)).toEqual(["echo"]);
+        expect(messages[5]).toMatchObject({content: "3, 7 and m.", tool_calls: [{function: {name: "echo", arguments: "{\"message\":\"n\"}"}}]});
+        expect(messages[7]).toEqual({role: "assistant", content: "Done."});
         expect(callsAndResultsPaired(messages)).toBe(true);
-        expect(new Set(messages.flatMap((message) => message.tool_calls ?? []).map((call) => call.id)).size).toBe(3);
+        expect(new Set(messages.flatMap((message) => message.tool_calls ?? []).map((call) => call.id)).size).toBe(4);
     });
 
     it("given a long conversation with tool calls, then it is counted with its results and trimmed by whole turns, never separating a call from its result", async () => {
-        const server = await startServer({slotContextSize: 1024, chat: ({body}) => afterPrompt(body.messages).length === 0
+        const server = await startServer({slotContextSize: 2048, chat: ({body}) => afterPrompt(body.messages).length === 0
             ? {deltas: llamaServerToolCallDeltas([{id: `t${body.messages.length}`, name: "echo", arguments: "{}"}])}
             : {content: ["z".repeat(20)]}});
         const {engine} = await connect(server.url, {maxTokens: 128});
-        const tools = fakeTools({outcome: () => ({status: "done", result: "r".repeat(150)})});
+        const tools = fakeTools({outcome: () => ({status: "done", result: "r".repeat(200)})});
         for (let turn = 0; turn < 8; turn++)
             await generate(engine, `Alice: turn ${turn} ${"x".repeat(40)}`, tools);
 
         for (const {body} of server.chatRequests) {
             const size = body.messages.reduce((sum, message) => sum + message.content.length + JSON.stringify(message.tool_calls ?? []).length + 16, 0);
-            expect(size).toBeLessThanOrEqual(1024 - 128);
+            expect(size).toBeLessThanOrEqual(2048 - 128);
             expect(callsAndResultsPaired(body.messages)).toBe(true);
         }
         const last = server.chatRequests.at(-1)!.body.messages;
