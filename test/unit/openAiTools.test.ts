@@ -420,6 +420,22 @@ describe("tools through the OpenAI-compatible engine", () => {
         expect(await estimating.measureTools(definitions)).toBe(lines.join("\n").length + 100);
     });
 
+    it("given a tool whose parameters llama-server cannot use, then it is found when the tools are measured, logged, and never offered; the others are", async () => {
+        const server = await startServer({chat: () => ({content: ["ok"]})});
+        const {engine, logger} = await connect(server.url);
+        const unusable: ToolDefinition = {name: "odd", description: "Its schema is no object.", parameters: {type: "banana"}};
+        const withUnusable = [definitions[0]!, unusable, definitions[1]!];
+
+        expect(await engine.measureTools(withUnusable)).toBe(await engine.measureTools(definitions));
+        expect(logger.lines.join("\n")).toMatch(/cannot use the parameters of the tool "odd"; it is not offered/);
+
+        const {result} = await generate(engine, "Alice: hi", {...fakeTools(), definitions: withUnusable});
+        expect(result.text).toBe("ok");
+        expect(server.chatRequests[0]!.body.tools!.map((tool) => tool.function.name)).toEqual(["get-sum", "echo"]);
+        await generate(engine, "Alice: hi", {...fakeTools(), definitions: [unusable]});
+        expect(server.chatRequests[1]!.body.tools).toBeUndefined();
+    });
+
     it("given llama-server started without --jinja, then measuring the tools stops start-up with one line saying to add it", async () => {
         const server = await startServer({chat: () => ({content: ["ok"]}), jinja: false});
         const {engine, logger} = await connect(server.url);

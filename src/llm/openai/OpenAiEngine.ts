@@ -16,7 +16,7 @@ import {chatMessages} from "./chatMessages.js";
 import {chatTools} from "./chatTools.js";
 import {InferenceServerError, InferenceUnavailableError, InferenceUnreachableError} from "./inferenceErrors.js";
 import {OpenAiClient} from "./OpenAiClient.js";
-import type {ChatMessage, ChatTool} from "./OpenAiClient.js";
+import type {ChatMessage} from "./OpenAiClient.js";
 import {defaultRetryPolicy, withRetries} from "./retry.js";
 import type {RetryPolicy} from "./retry.js";
 import {ThinkTagSplitter} from "./ThinkTagSplitter.js";
@@ -84,6 +84,8 @@ export class OpenAiEngine implements ConversationEngine {
     #generating = 0;
     /** {@link measureTools}' counts, by the tools' JSON. */
     readonly #toolTokens = new LRUCache<string, number>({max: 16});
+    /** Tools whose parameters the server cannot use, by name: found by {@link measureTools}, never offered. */
+    readonly #refusedTools = new Set<string>();
 
     private constructor(parts: OpenAiEngineParts, settings: OpenAiEngineSettings, store: JsonFileStore<ChatHistoryItem[]>, logger: Logger) {
         this.info = parts.info;
@@ -167,13 +169,14 @@ export class OpenAiEngine implements ConversationEngine {
      */
     async #generate({conversationId, prompt, systemPrompt = this.#systemPrompt, signal, think, onThought, onText, tools}: GenerateRequest): Promise<GenerateResult> {
         const startedAt = performance.now();
-        const offered = tools != null && tools.definitions.length > 0 ? tools : undefined;
-        const saved = await this.#loadHistory(conversationId, systemPrompt).catch((error: unknown) => {
-            throw this.#userErrorOf(conversationId, error);
-        });
-        const toolTokens = offered == null ? 0 : await this.measureTools(offered.definitions).catch((error: unknown) => {
+        const toolTokens = tools == null ? 0 : await this.measureTools(tools.definitions).catch((error: unknown) => {
             // the start-up message names INFERENCE_URL: the user gets plain words, the log the advice
             throw this.#userErrorOf(conversationId, error instanceof EngineStartError ? error.cause : error);
+        });
+        const definitions = tools?.definitions.filter(({name}) => !this.#refusedTools.has(name)) ?? [];
+        const offered = tools != null && definitions.length > 0 ? tools : undefined;
+        const saved = await this.#loadHistory(conversationId, systemPrompt).catch((error: unknown) => {
+            throw this.#userErrorOf(conversationId, error);
         });
         let sized = await this.#sizeTurn(saved, systemPrompt, prompt, toolTokens).catch((error: unknown) => {
             throw this.#userErrorOf(conversationId, error);
@@ -186,7 +189,7 @@ export class OpenAiEngine implements ConversationEngine {
 
         const answer = new AnswerParts();
         const runner = offered == null ? undefined : new ToolCallRunner(offered, this.#tokens);
-        const apiTools = offered == null ? undefined : chatTools(offered.definitions);
+        const apiTools = offered == null ? undefined : chatTools(definitions);
         let splitter = new ThinkTagSplitter();
         let deltas = 0;
         // a streamed delta is about one token
@@ -285,19 +288,20 @@ export class OpenAiEngine implements ConversationEngine {
     /**
      * What the chat template adds to a prompt when these tools are offered: llama-server's `/apply-template`
      * renders a short conversation with and without them, and its `/tokenize` counts both (exact, as the
-     * server will render them). A server without those (vLLM) gets an estimate: the tools' JSON, counted, and
-     * {@link toolInstructionsTokens} for the template's words around them. Kept per set of tools.
+     * server will render them). A tool whose parameters the server cannot use (llama-server turns each
+     * schema into a grammar, and refuses the whole request over one it cannot convert) is found here, logged
+     * and never offered. A server without those endpoints (vLLM) gets an estimate: the tools' JSON, counted,
+     * and {@link toolInstructionsTokens} for the template's words around them. Kept per set of tools.
      * @throws {EngineStartError} when the server refuses tools (llama-server without `--jinja`)
      */
     async measureTools(definitions: readonly ToolDefinition[]): Promise<number> {
         if (definitions.length === 0)
             return 0;
-        const tools = chatTools(definitions);
-        const key = JSON.stringify(tools);
+        const key = JSON.stringify(chatTools(definitions));
         const known = this.#toolTokens.get(key);
         if (known != null)
             return known;
-        const tokens = await this.#measureTools(tools).catch((error: unknown) => {
+        const tokens = await this.#measureTools(definitions).catch((error: unknown) => {
             if (error instanceof InferenceServerError && error.toolsNotEnabled)
                 throw new EngineStartError(`The inference server at INFERENCE_URL=${this.info.url} does not accept tools: ${toolsNotEnabledAdvice}`, error);
             throw error;
@@ -306,12 +310,38 @@ export class OpenAiEngine implements ConversationEngine {
         return tokens;
     }
 
-    async #measureTools(tools: ChatTool[]): Promise<number> {
+    async #measureTools(definitions: readonly ToolDefinition[]): Promise<number> {
         const messages: ChatMessage[] = [{role: "system", content: "System."}, {role: "user", content: "Question."}];
-        const [plain, withTools] = await Promise.all([this.#client.applyTemplate({messages}), this.#client.applyTemplate({messages, tools})]);
-        if (this.#tokens.exact && plain != null && withTools != null)
-            return Math.max(0, await this.#tokens.count(withTools) - await this.#tokens.count(plain));
-        return await this.#tokens.count(tools.map((tool) => JSON.stringify(tool)).join("\n")) + toolInstructionsTokens;
+        const plain = await this.#client.applyTemplate({messages});
+        if (plain == null || !this.#tokens.exact)
+            return await this.#tokens.count(chatTools(definitions).map((tool) => JSON.stringify(tool)).join("\n")) + toolInstructionsTokens;
+
+        let rendered = await this.#renderTools(messages, definitions);
+        if (rendered === undefined) {
+            const accepted: ToolDefinition[] = [];
+            for (const definition of definitions)
+                if (await this.#renderTools(messages, [definition]) !== undefined)
+                    accepted.push(definition);
+                else {
+                    this.#refusedTools.add(definition.name);
+                    this.#logger.warn(`The inference server cannot use the parameters of the tool "${definition.name}"; it is not offered to the model.`);
+                }
+            rendered = accepted.length === 0 ? plain : await this.#renderTools(messages, accepted) ?? plain;
+        }
+        return Math.max(0, await this.#tokens.count(rendered) - await this.#tokens.count(plain));
+    }
+
+    /** The prompt with these tools; undefined when the server refuses them (400: a schema it cannot turn into a grammar). */
+    async #renderTools(messages: ChatMessage[], definitions: readonly ToolDefinition[]): Promise<string | undefined> {
+        try {
+            return await this.#client.applyTemplate({messages, tools: chatTools(definitions)});
+        } catch (error) {
+            if (error instanceof InferenceServerError && error.status === 400) {
+                this.#logger.debug(`The inference server refuses the tools ${definitions.map(({name}) => name).join(", ")}: ${error.message}`);
+                return undefined;
+            }
+            throw error;
+        }
     }
 
     async status(): Promise<EngineStatus> {
