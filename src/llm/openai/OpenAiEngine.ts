@@ -84,7 +84,7 @@ export class OpenAiEngine implements ConversationEngine {
     #generating = 0;
     /** {@link measureTools}' counts, by the tools' JSON. */
     readonly #toolTokens = new LRUCache<string, number>({max: 16});
-    /** Tools whose parameters the server cannot use, by name: found by {@link measureTools}, never offered. */
+    /** Tools whose parameters the server cannot use ({@link toolKey}): found by {@link measureTools}, never offered. */
     readonly #refusedTools = new Set<string>();
 
     private constructor(parts: OpenAiEngineParts, settings: OpenAiEngineSettings, store: JsonFileStore<ChatHistoryItem[]>, logger: Logger) {
@@ -173,7 +173,7 @@ export class OpenAiEngine implements ConversationEngine {
             // the start-up message names INFERENCE_URL: the user gets plain words, the log the advice
             throw this.#userErrorOf(conversationId, error instanceof EngineStartError ? error.cause : error);
         });
-        const definitions = tools?.definitions.filter(({name}) => !this.#refusedTools.has(name)) ?? [];
+        const definitions = tools?.definitions.filter((definition) => !this.#refusedTools.has(toolKey(definition))) ?? [];
         const offered = tools != null && definitions.length > 0 ? tools : undefined;
         const saved = await this.#loadHistory(conversationId, systemPrompt).catch((error: unknown) => {
             throw this.#userErrorOf(conversationId, error);
@@ -191,12 +191,11 @@ export class OpenAiEngine implements ConversationEngine {
         const runner = offered == null ? undefined : new ToolCallRunner(offered, this.#tokens);
         const apiTools = offered == null ? undefined : chatTools(definitions);
         let splitter = new ThinkTagSplitter();
-        let deltas = 0;
-        // a streamed delta is about one token
+        // a streamed delta is about one token: the count when the server reports none
+        let stepDeltas = 0;
         let thoughtDeltas = 0;
         let completionTokens = 0;
         let evaluatedTokens = 0;
-        let stepStart = 0;
         const write = ({thought, answer: text}: {thought: string, answer: string}) => {
             if (thought !== "") {
                 thoughtDeltas++;
@@ -218,7 +217,6 @@ export class OpenAiEngine implements ConversationEngine {
                     sized = await this.#sizeTurn(saved, systemPrompt, prompt, toolTokens + await this.#answerTokens(answer.item()));
                 const toolChoice = runner?.exhausted === true ? "none" : "auto";
                 const assembler = new ToolCallAssembler();
-                stepStart = deltas;
                 splitter = new ThinkTagSplitter();
                 const response = await withRetries(() => this.#client.startChat({
                     model: this.info.model,
@@ -233,14 +231,15 @@ export class OpenAiEngine implements ConversationEngine {
                     this.#logger.warn(`Channel ${conversationId}: the inference server failed (${errorMessage(error)}); trying again in ${delayMs} ms.`);
                 });
                 const end = await response.read(({content, reasoning, toolCalls}) => {
-                    deltas++;
+                    stepDeltas++;
                     write({thought: reasoning, answer: ""});
                     write(splitter.push(content));
                     assembler.push(toolCalls);
                 });
                 write(splitter.end());
                 answer.endStep();
-                completionTokens += end.completionTokens ?? deltas - stepStart;
+                completionTokens += end.completionTokens ?? stepDeltas;
+                stepDeltas = 0;
                 evaluatedTokens += end.promptTokensRead ?? (step === 0 ? sized.historyTokens + sized.promptTokens : 0);
 
                 const calls = runner == null ? [] : assembler.calls(runner.made);
@@ -264,7 +263,7 @@ export class OpenAiEngine implements ConversationEngine {
             answer.endStep();
             if (signal.aborted) {
                 await save();
-                return {...result("abort"), tokens: completionTokens + deltas - stepStart, evaluatedTokens: evaluatedTokens || sized.historyTokens + sized.promptTokens};
+                return {...result("abort"), tokens: completionTokens + stepDeltas, evaluatedTokens: evaluatedTokens || sized.historyTokens + sized.promptTokens};
             }
             // what the user saw before the failure, and the calls made, stay in the conversation
             if (!answer.empty)
@@ -323,7 +322,7 @@ export class OpenAiEngine implements ConversationEngine {
                 if (await this.#renderTools(messages, [definition]) !== undefined)
                     accepted.push(definition);
                 else {
-                    this.#refusedTools.add(definition.name);
+                    this.#refusedTools.add(toolKey(definition));
                     this.#logger.warn(`The inference server cannot use the parameters of the tool "${definition.name}"; it is not offered to the model.`);
                 }
             rendered = accepted.length === 0 ? plain : await this.#renderTools(messages, accepted) ?? plain;
@@ -442,6 +441,11 @@ export class OpenAiEngine implements ConversationEngine {
 const toolInstructionsTokens = 100;
 
 const toolsNotEnabledAdvice = "start llama-server with --jinja (vLLM: --enable-auto-tool-choice --tool-call-parser hermes); see docs/scaling-out.md.";
+
+/** A tool as offered, to know it again (a tool changed since is measured again). */
+function toolKey(definition: ToolDefinition): string {
+    return JSON.stringify(chatTools([definition]));
+}
 
 /** How many tool calls a history item holds. */
 function toolCallsOf(item: ChatHistoryItem): number {
