@@ -176,6 +176,21 @@ describe("tools through the OpenAI-compatible engine", () => {
         expect(callsAndResultsPaired(sent)).toBe(true);
     });
 
+    it("given calls without an index, each whole in one delta with its arguments as an object, then each is its own call", async () => {
+        const server = await startServer({chat: ({index}) => index === 0
+            ? {deltas: [
+                {tool_calls: [{id: "x1", type: "function", function: {name: "get-sum", arguments: {a: 1, b: 2}}}]},
+                {tool_calls: [{id: "x2", type: "function", function: {name: "echo", arguments: {message: "m"}}}]}
+            ]}
+            : {content: ["ok"]}});
+        const {engine} = await connect(server.url);
+        const tools = fakeTools();
+
+        await generate(engine, "Alice: go", tools);
+
+        expect(tools.requests).toEqual([{id: "x1", name: "get-sum", arguments: {a: 1, b: 2}}, {id: "x2", name: "echo", arguments: {message: "m"}}]);
+    });
+
     it("given a call after some content, then the content stays in the answer and goes back on the assistant message that made the call", async () => {
         const server = await startServer({chat: ({index}) => index === 0
             ? {content: ["Let me ", "check. "], deltas: llamaServerToolCallDeltas([{id: "c1", name: "echo", arguments: "{\"message\": \"x\"}"}])}
