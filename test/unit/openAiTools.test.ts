@@ -278,6 +278,29 @@ describe("tools through the OpenAI-compatible engine", () => {
         expect(cut! + read.length - "\n".length - note![0].length).toBe(long.length);
     });
 
+    it("given results that would overflow the context, then each is cut to the room left, a call with no room left does not run, and the answer ends within the context", async () => {
+        const server = await startServer({slotContextSize: 1024, chat: ({index, body}) => body.tool_choice === "none"
+            ? {content: ["Done."]}
+            : {deltas: llamaServerToolCallDeltas([{id: `c${index}`, name: "echo", arguments: "{\"message\": \"more\"}"}])}});
+        const {engine} = await connect(server.url, {maxTokens: 128});
+        const tools = fakeTools({resultMaxTokens: 1024, outcome: () => ({status: "done", result: "y".repeat(700)})});
+
+        const {result} = await generate(engine, "Alice: fill it", tools);
+
+        expect(result).toMatchObject({text: "Done.", stopReason: "end"});
+        expect(tools.requests.map((request) => request.id)).toEqual(["c0"]);
+        expect(server.chatRequests.map((request) => request.body.tool_choice)).toEqual(["auto", "auto", "none"]);
+        const results = afterPrompt(server.chatRequests[2]!.body.messages).filter((message) => message.role === "tool");
+        expect(results[0]!.content).toMatch(/^y+\n\[… cut: /);
+        expect(results[1]!.content).toMatch(/no room left for another tool result/);
+        // the scripted tokenizer: one token per character; 16 for each message's markers
+        const toolsRoom = await engine.measureTools(definitions);
+        for (const {body} of server.chatRequests) {
+            const size = body.messages.reduce((sum, message) => sum + message.content.length + JSON.stringify(message.tool_calls ?? []).length + 16, toolsRoom);
+            expect(size).toBeLessThanOrEqual(1024 - 128);
+        }
+    });
+
     it("given arguments that are not valid JSON, then the call does not run and the model is told, and the next turn still sends valid messages", async () => {
         const server = await startServer({chat: ({index}) => index === 0
             ? {deltas: vllmToolCallDeltas([{id: "bad", name: "get-sum", arguments: "{\"a\": 1, \"b\""}])}

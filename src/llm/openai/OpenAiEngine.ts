@@ -24,6 +24,7 @@ import {ServerTokenCounter} from "./TokenCounter.js";
 import type {TokenCounter} from "./TokenCounter.js";
 import {ToolCallAssembler} from "./ToolCallAssembler.js";
 import {ToolCallRunner} from "./ToolCallRunner.js";
+import type {RoomLeft} from "./ToolCallRunner.js";
 
 export type OpenAiEngineSettings = Pick<Config,
     "inferenceUrl" | "inferenceModel" | "inferenceApiKey" | "inferenceParallel" | "contextSize" | "maxTokens" | "thinkingBudget" | "temperature" | "topP" | "systemPrompt"
@@ -188,7 +189,11 @@ export class OpenAiEngine implements ConversationEngine {
             return {text: "", tokens: 0, thoughtTokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
 
         const answer = new AnswerParts();
-        const runner = offered == null ? undefined : new ToolCallRunner(offered, this.#tokens);
+        // what is left once the system prompt, the tools, the question, the answer so far (calls and results
+        // included) and the reply's room are counted: the history before the question can be cut to nothing
+        const roomLeft: RoomLeft = async (calls) => this.#room.maxPromptTokens(sized.systemTokens) - toolTokens - sized.promptTokens
+            - await this.#answerTokens({type: "model", response: [...answer.item().response, ...calls]});
+        const runner = offered == null ? undefined : new ToolCallRunner(offered, this.#tokens, roomLeft);
         const apiTools = offered == null ? undefined : chatTools(definitions);
         let splitter = new ThinkTagSplitter();
         // a streamed delta is about one token: the count when the server reports none
@@ -387,7 +392,7 @@ export class OpenAiEngine implements ConversationEngine {
     #fitTurn(history: ChatHistoryItem[], systemPrompt: string, prompt: string, extraTokens: number, tokensOf: (text: string) => number): TurnSize & {fits: boolean} {
         const systemTokens = tokensOf(systemPrompt);
         const promptTokens = tokensOf(prompt);
-        const sizeOf = (item: ChatHistoryItem) => tokensOf(historyItemText(item)) + turnOverheadTokens * (1 + toolCallsOf(item));
+        const sizeOf = (item: ChatHistoryItem) => tokensOf(historyItemText(item)) + turnOverheadTokens * messagesOf(item);
         const fitted = this.#room.fitHistory(history, promptTokens + extraTokens, sizeOf);
         return {
             systemTokens,
@@ -400,7 +405,7 @@ export class OpenAiEngine implements ConversationEngine {
 
     /** The tokens the answer so far adds to the next request: its text, and its tool calls with their results. */
     async #answerTokens(item: ChatModelResponse): Promise<number> {
-        return await this.#tokens.count(historyItemText(item)) + turnOverheadTokens * (1 + toolCallsOf(item));
+        return await this.#tokens.count(historyItemText(item)) + turnOverheadTokens * messagesOf(item);
     }
 
     /** Why a turn cannot be answered, if it cannot: the tools offered take their room from the user turn's. */
@@ -447,9 +452,12 @@ function toolKey(definition: ToolDefinition): string {
     return JSON.stringify(chatTools([definition]));
 }
 
-/** How many tool calls a history item holds. */
-function toolCallsOf(item: ChatHistoryItem): number {
-    return item.type === "model" ? item.response.filter((part) => typeof part !== "string" && part.type === "functionCall").length : 0;
+/**
+ * How many messages a history item becomes, at most: each of a model turn's tool calls may take an assistant
+ * message and a tool message of its own; each message costs {@link turnOverheadTokens}.
+ */
+function messagesOf(item: ChatHistoryItem): number {
+    return item.type === "model" ? 1 + 2 * item.response.filter((part) => typeof part !== "string" && part.type === "functionCall").length : 1;
 }
 
 /** What a chat request asks of a reasoning model: no thoughts at all, or thoughts within the budget. */
