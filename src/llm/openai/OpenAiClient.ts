@@ -18,8 +18,25 @@ export type OpenAiClientOptions = {
     readonly idleTimeoutMs?: number;
 };
 
+/** A call the model made, as an assistant message carries it. */
+export type ChatToolCall = {
+    readonly id: string;
+    readonly type: "function";
+    /** `arguments` is the JSON text of an object. */
+    readonly function: {readonly name: string, readonly arguments: string};
+};
+
 /** A chat message as the OpenAI API takes it. */
-export type ChatMessage = {readonly role: "system" | "user" | "assistant", readonly content: string};
+export type ChatMessage =
+    | {readonly role: "system" | "user", readonly content: string}
+    | {readonly role: "assistant", readonly content: string, readonly tool_calls?: readonly ChatToolCall[]}
+    | {readonly role: "tool", readonly tool_call_id: string, readonly content: string};
+
+/** A tool as the chat completions API offers it to the model. */
+export type ChatTool = {
+    readonly type: "function";
+    readonly function: {readonly name: string, readonly description: string, readonly parameters: {readonly [key: string]: unknown}};
+};
 
 /** What the bot sends; `stream`, `stream_options` and `cache_prompt` are added by the client. */
 export type ChatCompletionBody = {
@@ -31,10 +48,19 @@ export type ChatCompletionBody = {
     readonly seed?: number;
     /** `{enable_thinking: false}` asks a reasoning model's template (Qwen3's, on llama-server and vLLM) not to think. */
     readonly chat_template_kwargs?: {readonly enable_thinking: boolean};
+    readonly tools?: readonly ChatTool[];
+    /** "none": the model may not call the tools offered (they stay in the prompt, so its cached prefix still holds). */
+    readonly tool_choice?: "auto" | "none";
 };
 
+/**
+ * A piece of a tool call, as streamed: the call's `index` in the message (missing on some servers), then
+ * its id and name (usually once), and its arguments' JSON text in pieces.
+ */
+export type ToolCallDelta = {readonly index?: number, readonly id?: string, readonly name?: string, readonly arguments?: string};
+
 /** One piece of a streamed answer. */
-export type ChatDelta = {readonly content: string, readonly reasoning: string};
+export type ChatDelta = {readonly content: string, readonly reasoning: string, readonly toolCalls: readonly ToolCallDelta[]};
 
 export type ChatCompletionEnd = {
     /** "stop", "length", ...; undefined when the stream ended without saying. */
@@ -127,6 +153,15 @@ export class OpenAiClient {
     }
 
     /**
+     * The prompt the server's chat template makes of these messages and tools (llama-server's
+     * `/apply-template`), or undefined when the server has no such endpoint.
+     */
+    async applyTemplate(body: {readonly messages: readonly ChatMessage[], readonly tools?: readonly ChatTool[]}, signal?: AbortSignal): Promise<string | undefined> {
+        const prompt = asRecord(await this.#optionalJson("POST", "/apply-template", body, signal)).prompt;
+        return typeof prompt === "string" ? prompt : undefined;
+    }
+
+    /**
      * Sends a streamed chat completion and waits until the server starts answering (or refuses).
      * Aborting `signal` closes the connection, which makes llama-server stop generating.
      */
@@ -168,8 +203,9 @@ export class OpenAiClient {
                     const delta = asRecord(choice.delta);
                     const content = typeof delta.content === "string" ? delta.content : "";
                     const reasoning = typeof delta.reasoning_content === "string" ? delta.reasoning_content : "";
-                    if (content !== "" || reasoning !== "")
-                        onDelta({content, reasoning});
+                    const toolCalls = toolCallDeltasOf(delta.tool_calls);
+                    if (content !== "" || reasoning !== "" || toolCalls.length > 0)
+                        onDelta({content, reasoning, toolCalls});
                     if (typeof choice.finish_reason === "string")
                         finishReason = choice.finish_reason;
                 }
@@ -313,6 +349,24 @@ async function* eventData(body: AsyncIterable<Uint8Array>): AsyncGenerator<strin
     }
     parser.feed(`${decoder.decode()}\n\n`);
     yield* parsed.splice(0);
+}
+
+/**
+ * The tool call pieces of a delta: llama-server sends `{index, id, type, function: {name}}` once, then
+ * `{index, function: {arguments}}` pieces; vLLM and OpenAI alike, with `arguments: ""` in the first. A server
+ * that sends the arguments as an object has them as JSON text here.
+ */
+function toolCallDeltasOf(value: unknown): ToolCallDelta[] {
+    return (Array.isArray(value) ? value : []).map(asRecord).map((call) => {
+        const fn = asRecord(call.function);
+        const args = fn.arguments;
+        return {
+            ...(typeof call.index === "number" && {index: call.index}),
+            ...(typeof call.id === "string" && call.id !== "" && {id: call.id}),
+            ...(typeof fn.name === "string" && fn.name !== "" && {name: fn.name}),
+            ...(typeof args === "string" ? args !== "" && {arguments: args} : args != null && {arguments: JSON.stringify(args)})
+        };
+    });
 }
 
 async function errorOf(response: Response): Promise<InferenceServerError> {

@@ -35,7 +35,15 @@ export class InferenceServerError extends Error {
 
     /** Worth trying again: the server is overloaded, loading, or failed on its side. */
     get transient(): boolean {
-        return this.status === 429 || this.status >= 500;
+        return (this.status === 429 || this.status >= 500) && !this.toolsNotEnabled;
+    }
+
+    /**
+     * The server refuses tools until it is started with them on: llama-server without `--jinja` ("tools param
+     * requires --jinja flag", a 500), vLLM without `--enable-auto-tool-choice` (a 400).
+     */
+    get toolsNotEnabled(): boolean {
+        return /requires --jinja|--enable-auto-tool-choice/.test(this.message);
     }
 }
 
