@@ -87,6 +87,15 @@ describe("a tool call in a reply", () => {
         expect(buttonIdsOf(finished)).toEqual([`tools:${question.id}`]);
     });
 
+    it("leaves the calls' time out of the thought-for line: they show their own", async () => {
+        const catalog = FakeToolCatalog.of({name: "search", autoApprove: true, run: () => new Promise((resolve) => setTimeout(() => resolve("found"), 1600))});
+        const engine = new ScriptedEngine((_, outcomes) => outcomes.map(said).join("\n"), {thoughts: "Let me look it up.", toolCalls: () => [{name: "search"}]});
+        const harness = await start({engine, tools: toolSettings(catalog)});
+        const {discord} = harness;
+        const question = await discord.userSays({channelId: discord.channelIds[18]!, author: discord.users.alice, content: "look", mentionsBot: true});
+        expect((await finishedReply(harness, question)).content).toMatch(/^-# 🔧 search \(1\.\d s\)\n-# 💭 thought for 1 s\ndone: found$/);
+    });
+
     it("says when a call failed, timed out, named no tool, or went past MAX_TOOL_CALLS (which the chat layer holds to)", async () => {
         const catalog = FakeToolCatalog.of(
             {name: "broken", autoApprove: true, run: {status: "failed", result: "The tool broken failed: boom"}},

@@ -71,7 +71,14 @@ export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, 
     };
     /** The final text under the calls' lines. */
     const withCalls = (text: string): string => withToolLines(tools?.finalLines() ?? [], text);
-    tools?.show((shown) => streamer.tools(shown));
+    tools?.show((shown) => {
+        // the calls show their own time: the thinking time leaves it out
+        if (shown.busy)
+            timer.pause();
+        else
+            timer.resume();
+        streamer.tools(shown);
+    });
 
     try {
         for await (const event of stream) {
