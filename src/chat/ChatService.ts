@@ -1,6 +1,6 @@
 import PQueue from "p-queue";
 import {GenerationFailedError, PromptTooLongError, SystemPromptTooLongError, UserFacingError} from "../errors.js";
-import type {ConversationEngine, EngineStatus} from "../llm/types.js";
+import type {ConversationEngine, EngineStatus, TurnTools} from "../llm/types.js";
 import type {Logger} from "../logger.js";
 import {formatAnswerRecord} from "./AnswerRecord.js";
 import type {AnswerOutcome, AnswerRecord} from "./AnswerRecord.js";
@@ -43,6 +43,8 @@ export type AskRequest = {
     readonly think?: boolean;
     /** default: the channel itself, with neutral names */
     readonly place?: Place;
+    /** The tools the model may call in this answer (see `createTurnTools`); none when absent. */
+    readonly tools?: TurnTools;
 };
 
 /** A question and its answer, to start a conversation from (a thread opened on an answer). */
@@ -100,6 +102,7 @@ type Ticket = {
     readonly prompt: string;
     readonly think: boolean;
     readonly place: Place;
+    readonly tools: TurnTools | undefined;
     readonly stream: ChatStream;
     readonly controller: AbortController;
     /** Aborted when the prompt is stopped while waiting: takes it out of the line for a generation slot. */
@@ -274,13 +277,14 @@ export class ChatService {
     }
 
     /** Makes an admitted prompt a ticket in its channel's line; its place in the channel's queue is already taken. */
-    #admit(channel: Channel, entry: number, {channelId, speaker, userId, text, signal, think = true, place = neutralPlace(channelId)}: AskRequest): Ticket {
+    #admit(channel: Channel, entry: number, {channelId, speaker, userId, text, signal, think = true, place = neutralPlace(channelId), tools}: AskRequest): Ticket {
         const ticket: Ticket = {
             channelId,
             entry,
             prompt: formatPrompt(speaker, text),
             think,
             place,
+            tools,
             stream: new ChatStream(),
             controller: new AbortController(),
             leaveSlotLine: new AbortController(),
@@ -430,7 +434,8 @@ export class ChatService {
                 onText: (text) => {
                     wrote();
                     stream.push({type: "text", text});
-                }
+                },
+                tools: ticket.tools
             });
 
             this.#answering--;

@@ -7,7 +7,7 @@ import {Cooldown} from "../chat/Cooldown.js";
 import type {Personas} from "../chat/Personas.js";
 import type {Config, Shards} from "../config.js";
 import type {Logger} from "../logger.js";
-import type {BotContext} from "./BotContext.js";
+import type {BotContext, DiscordTools} from "./BotContext.js";
 import {DiscordAccessError, explainDiscordFailure} from "./checkDiscordAccess.js";
 import {commandDefinitions} from "./commands/index.js";
 import {DiscordErrorReporter} from "./DiscordErrorReporter.js";
@@ -19,7 +19,8 @@ import {ChannelWriteLimits} from "./reply/ChannelWriteLimits.js";
 import {noMentions} from "./reply/layout/noMentions.js";
 import {ActiveAnswers} from "./state/ActiveAnswers.js";
 import {InterruptedReplies} from "./state/InterruptedReplies.js";
-import {RecentReasoning} from "./state/RecentReasoning.js";
+import {PendingApprovals} from "./state/PendingApprovals.js";
+import {RecentAnswerTexts} from "./state/RecentAnswerTexts.js";
 
 /**
  * The permissions the bot uses, and nothing more: read the channel, reply, reply in threads, reply
@@ -48,6 +49,10 @@ export type DiscordBotOptions = {
     readonly clientOptions?: Partial<ClientOptions>;
     /** How long start-up waits for the gateway to let the bot in. Default: 60 s. */
     readonly readyTimeoutMs?: number;
+    /** The tools the model may call (the runtime's tool box, TOOLS_CONFIG); none when absent. */
+    readonly tools?: DiscordTools;
+    /** How long a tool call waits for Allow or Deny before it counts as Deny. Default: 2 minutes. */
+    readonly toolApprovalWaitMs?: number;
 };
 
 export type StartedBot = {
@@ -95,7 +100,7 @@ export class DiscordBot {
     /** The gateway's latest close of the connection, to explain a start-up that never gets ready. */
     #lastGatewayClose: {readonly code: number, readonly at: number} | undefined;
 
-    constructor({settings, chat, personas, logger, clientOptions, readyTimeoutMs = gatewayReadyTimeoutMs}: DiscordBotOptions) {
+    constructor({settings, chat, personas, logger, clientOptions, readyTimeoutMs = gatewayReadyTimeoutMs, tools, toolApprovalWaitMs = 2 * 60_000}: DiscordBotOptions) {
         this.#settings = settings;
         this.#logger = logger;
         this.#readyTimeoutMs = readyTimeoutMs;
@@ -120,7 +125,10 @@ export class DiscordBot {
             logger,
             errors: new DiscordErrorReporter(logger),
             interrupted: new InterruptedReplies(replyStateDirectory(settings.dataDir, this.client), logger),
-            reasoning: new RecentReasoning(),
+            reasoning: new RecentAnswerTexts(),
+            toolReports: new RecentAnswerTexts(),
+            tools,
+            approvals: new PendingApprovals(),
             writeLimits: new ChannelWriteLimits({writes: CHANNEL_WRITE_LIMIT.writes, windowMs: settings.channelWriteWindowMs}),
             settings: {
                 editIntervalMs: settings.editIntervalMs,
@@ -131,7 +139,8 @@ export class DiscordBot {
                 access: settings,
                 attachmentMaxBytes: settings.attachmentMaxBytes,
                 attachmentMaxFiles: settings.attachmentMaxFiles,
-                attachmentHosts: attachmentHosts(settings.discordApiUrl)
+                attachmentHosts: attachmentHosts(settings.discordApiUrl),
+                toolApprovalWaitMs
             }
         };
     }

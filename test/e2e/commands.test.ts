@@ -195,10 +195,10 @@ describe("/reset", () => {
         expect(engine.resets).toEqual([dmId]);
     });
 
-    it("registers /ask, /persona, /reset and /status on start, /reset hidden from members without Manage Messages", async () => {
+    it("registers /ask, /persona, /reset, /status and /tools on start, /reset hidden from members without Manage Messages", async () => {
         const harness = await start({engine: new ScriptedEngine(() => "ok")});
         const commands = harness.discord.registeredCommands() as {name: string, default_member_permissions?: string | null}[];
-        expect(commands.map((command) => command.name).sort()).toEqual(["ask", "persona", "reset", "status"]);
+        expect(commands.map((command) => command.name).sort()).toEqual(["ask", "persona", "reset", "status", "tools"]);
         expect(commands.find((command) => command.name === "reset")?.default_member_permissions).toBe("8192");
         // everyone may see a channel's persona; changing it is checked when the command runs
         expect(commands.find((command) => command.name === "persona")?.default_member_permissions).toBeNull();

@@ -128,6 +128,15 @@ describe("the layers", () => {
         expect(importsOf("tools").filter((entry) => /: (discord\.js|@discordjs|node-llama-cpp)|\/(discord|chat|runtime)\/|\/llm\/(?!types\.js)/.test(entry))).toEqual([]);
     });
 
+    it("given the chat and Discord layers, then of the tools they know only the catalog's types: nothing that starts or reaches a server", () => {
+        const files = ["chat", "discord"].flatMap((folder) => fs.readdirSync(path.join(projectRoot, "src", folder), {recursive: true, encoding: "utf8"})
+            .filter((file) => file.endsWith(".ts")).map((file) => `${folder}/${file}`));
+        const toolImports = files.flatMap((file) => importsOfFile(file).filter(({module}) => /\/tools\/|@modelcontextprotocol/.test(module))
+            .map(({module, typeOnly}) => `${file}: ${typeOnly ? "type " : ""}${module}`));
+        expect(toolImports).toContain("chat/createTurnTools.ts: type ../tools/ToolCatalog.js");
+        expect(toolImports.filter((entry) => !/: type (\.\.\/)+tools\/ToolCatalog\.js$/.test(entry))).toEqual([]);
+    });
+
     it("given the reply's layout, then it is pure text and page layout: nothing of ours from outside its folder", () => {
         expect(importsOf("discord/reply/layout")).toContain("discord/reply/layout/replyLayout.ts: ./splitMessage.js");
         expect(importsOf("discord/reply/layout").filter((entry) => /: \.\.\//.test(entry))).toEqual([]);

@@ -1,7 +1,7 @@
 import {describe, expect, it} from "vitest";
 import {parseButtonId} from "../../src/discord/reply/layout/answerButtons.js";
 import {finishedAnswerText, formatCut} from "../../src/discord/reply/layout/finishedAnswer.js";
-import {channelsWithKeptThoughts, RecentReasoning, thoughtsKeptPerChannel} from "../../src/discord/state/RecentReasoning.js";
+import {channelsWithKeptTexts, RecentAnswerTexts, textsKeptPerChannel} from "../../src/discord/state/RecentAnswerTexts.js";
 import {formatThinking, formatThoughtFor, NO_ANSWER_TEXT, THINKING_TEXT} from "../../src/discord/reply/layout/replyText.js";
 
 describe("the thinking lines", () => {
@@ -45,26 +45,26 @@ describe("parseButtonId", () => {
     });
 });
 
-describe("RecentReasoning", () => {
+describe("RecentAnswerTexts", () => {
     it("given more answers in a channel than it keeps, then the oldest are forgotten, other channels' kept", () => {
-        const kept = new RecentReasoning();
+        const kept = new RecentAnswerTexts();
         kept.keep("other", "o1", "other thoughts");
-        for (let answer = 1; answer <= thoughtsKeptPerChannel + 2; answer++)
+        for (let answer = 1; answer <= textsKeptPerChannel + 2; answer++)
             kept.keep("c", `a${answer}`, `thoughts ${answer}`);
 
         expect(kept.get("a1")).toBeUndefined();
         expect(kept.get("a2")).toBeUndefined();
         expect(kept.get("a3")).toBe("thoughts 3");
-        expect(kept.get(`a${thoughtsKeptPerChannel + 2}`)).toBe(`thoughts ${thoughtsKeptPerChannel + 2}`);
+        expect(kept.get(`a${textsKeptPerChannel + 2}`)).toBe(`thoughts ${textsKeptPerChannel + 2}`);
         expect(kept.get("o1")).toBe("other thoughts");
     });
 
     it("given more channels than it keeps, then the least recently answered channel is forgotten", () => {
-        const kept = new RecentReasoning();
+        const kept = new RecentAnswerTexts();
         kept.keep("first", "f1", "first thoughts");
         kept.keep("second", "s1", "second thoughts");
         kept.keep("first", "f2", "more first thoughts");
-        for (let channel = 0; channel < channelsWithKeptThoughts - 1; channel++)
+        for (let channel = 0; channel < channelsWithKeptTexts - 1; channel++)
             kept.keep(`channel ${channel}`, `answer ${channel}`, "thoughts");
 
         expect(kept.get("s1")).toBeUndefined();

@@ -1,10 +1,10 @@
 import {describe, expect, it} from "vitest";
 import type {AnswerButton} from "../../src/discord/reply/layout/answerButtons.js";
-import {finalLayout, retiredPayload, type StreamingAnswer, streamingLayout, type StreamingLayoutOptions} from "../../src/discord/reply/layout/replyLayout.js";
+import {finalLayout, NO_TOOLS, retiredPayload, type StreamingAnswer, streamingLayout, type StreamingLayoutOptions} from "../../src/discord/reply/layout/replyLayout.js";
 import {ANSWER_BELOW_TEXT, formatQueued, STREAMING_MARKER} from "../../src/discord/reply/layout/replyText.js";
 
 const options: StreamingLayoutOptions = {maxLength: 50, showThinking: false, thinkingLabel: () => "💭 thinking… 3 s"};
-const answering: StreamingAnswer = {text: "", thoughts: "", thinking: false, queuedPosition: undefined};
+const answering: StreamingAnswer = {text: "", thoughts: "", thinking: false, queuedPosition: undefined, tools: NO_TOOLS};
 
 describe("streamingLayout", () => {
     it("given an answer running onto a second page, then only the page being written shows the streaming marker and the Stop button", () => {

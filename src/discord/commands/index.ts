@@ -5,9 +5,10 @@ import {persona} from "./persona.js";
 import {reset} from "./reset.js";
 import type {SlashCommand} from "./SlashCommand.js";
 import {status} from "./status.js";
+import {tools} from "./tools.js";
 
 /** Every slash command of the bot, by name. */
-export const commands: ReadonlyMap<string, SlashCommand> = new Map([ask, reset, persona, status].map((command) => [command.data.name, command]));
+export const commands: ReadonlyMap<string, SlashCommand> = new Map([ask, reset, persona, status, tools].map((command) => [command.data.name, command]));
 
 /** The commands as Discord registers them; /reset is shown to everyone when RESET_PERMISSION=everyone. */
 export function commandDefinitions(resetPermission: ResetPermission): RESTPostAPIChatInputApplicationCommandsJSONBody[] {

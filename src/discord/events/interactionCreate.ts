@@ -2,8 +2,10 @@ import {MessageFlags, PermissionFlagsBits} from "discord.js";
 import type {ButtonInteraction, ChatInputCommandInteraction, Interaction} from "discord.js";
 import {UserFacingError} from "../../errors.js";
 import type {BotContext} from "../BotContext.js";
+import {answerToolCall} from "../buttons/answerToolCall.js";
 import {continueAnswer} from "../buttons/continueAnswer.js";
 import {showReasoning} from "../buttons/showReasoning.js";
+import {showToolCalls} from "../buttons/showToolCalls.js";
 import {stopAnswer} from "../buttons/stopAnswer.js";
 import {commands} from "../commands/index.js";
 import {askerOfInteraction, checkAccess} from "../input/accessRules.js";
@@ -64,6 +66,13 @@ async function pressButton(interaction: ButtonInteraction, context: BotContext):
                 break;
             case "continue":
                 await continueAnswer(interaction, context, button.askerId, canManageMessages);
+                break;
+            case "tools":
+                await showToolCalls(interaction, context, button.answerId);
+                break;
+            case "allow":
+            case "deny":
+                await answerToolCall(interaction, context, {answerId: button.answerId, callNumber: button.callNumber, allow: button.kind === "allow"}, canManageMessages);
                 break;
             case undefined:
                 // not a button this bot makes (any more)

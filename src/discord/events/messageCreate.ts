@@ -9,6 +9,7 @@ import {cleanPrompt} from "../input/cleanPrompt.js";
 import type {MentionNames} from "../input/cleanPrompt.js";
 import {cooldownRefusal} from "../input/cooldownRefusal.js";
 import {placeOfMessage} from "../input/placeOfQuestion.js";
+import {AnswerTools} from "../reply/AnswerTools.js";
 import {toMessagePayload} from "../reply/layout/messagePayload.js";
 import {noMentions} from "../reply/layout/noMentions.js";
 import type {ReplyPayload} from "../reply/layout/ReplyPayload.js";
@@ -45,7 +46,8 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         return;
 
     // outside where the bot answers, a mention is ignored without a word (a reply there would be noise)
-    if (!checkAccess(context.settings.access, askerOfMessage(message)).allowed)
+    const asker = askerOfMessage(message);
+    if (!checkAccess(context.settings.access, asker).allowed)
         return;
 
     // looked up at each write: an unused limit is forgotten, so one held across an await (reading the
@@ -94,13 +96,16 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         return reply([...attached.notes, emptyPromptHint].join("\n"));
     }
 
+    const answerId = message.id;
     const controller = new AbortController();
+    const tools = AnswerTools.offered({context, answerId, askerId: message.author.id, channelId: message.channelId, channelIds: [message.channelId, asker.channelId]});
     const result = reservation.ask({
         speaker: message.member?.displayName ?? message.author.displayName,
         userId: message.author.id,
         text: withAttachedFiles(question, attached.files),
         signal: controller.signal,
-        place: placeOfMessage(message)
+        place: placeOfMessage(message),
+        tools: tools?.turnTools
     });
     if (!result.accepted)
         return reply(result.userMessage);
@@ -109,7 +114,6 @@ export async function handleMessage(message: Message, context: BotContext): Prom
     if (attached.notes.length > 0)
         await reply(attached.notes.map((note) => `-# 📎 ${note}`).join("\n"));
 
-    const answerId = message.id;
     const firstPagePayload: ReplyPayload = {
         content: result.position > 0 ? formatQueued(result.position) : THINKING_TEXT,
         stopButton: true
@@ -136,7 +140,8 @@ export async function handleMessage(message: Message, context: BotContext): Prom
         pending: {kind: "message", answerId, channelId: message.channelId, messageId: placeholder.id},
         firstPageShownAt: performance.now(),
         firstPagePayload,
-        sendTyping: () => channel.sendTyping()
+        sendTyping: () => channel.sendTyping(),
+        tools
     });
 }
 

@@ -3,7 +3,9 @@ import type {Client, SendableChannels} from "discord.js";
 import type {Place} from "../../chat/ChatService.js";
 import type {FinalChatEvent} from "../../chat/events.js";
 import type {BotContext} from "../BotContext.js";
+import {askerOfInteraction} from "../input/accessRules.js";
 import {cooldownRefusal} from "../input/cooldownRefusal.js";
+import {AnswerTools} from "../reply/AnswerTools.js";
 import {streamReply} from "../reply/streamReply.js";
 import {interactionTransport} from "../reply/transports/interactionTransport.js";
 import type {AnsweredInteraction} from "../reply/transports/interactionTransport.js";
@@ -39,6 +41,10 @@ export async function answerInteraction(interaction: AnsweredInteraction, contex
     }
 
     const controller = new AbortController();
+    const tools = AnswerTools.offered({
+        context, answerId: interaction.id, askerId: interaction.user.id, channelId: interaction.channelId,
+        channelIds: [interaction.channelId, askerOfInteraction(interaction).channelId]
+    });
     const result = context.chat.ask({
         channelId: interaction.channelId,
         speaker: speakerOfInteraction(interaction),
@@ -46,7 +52,8 @@ export async function answerInteraction(interaction: AnsweredInteraction, contex
         text,
         think,
         signal: controller.signal,
-        place
+        place,
+        tools: tools?.turnTools
     });
     if (!result.accepted) {
         await interaction.reply({content: result.userMessage, flags: MessageFlags.Ephemeral});
@@ -78,7 +85,8 @@ export async function answerInteraction(interaction: AnsweredInteraction, contex
             token: interaction.token,
             createdAt: interaction.createdTimestamp
         },
-        firstPageShownAt: performance.now()
+        firstPageShownAt: performance.now(),
+        tools
     });
 }
 

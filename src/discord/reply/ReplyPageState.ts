@@ -64,7 +64,7 @@ export class ReplyPageState {
     public shows(payload: ReplyPayload): boolean {
         const shown = this.#shown;
         return shown !== undefined && shown.content === payload.content && shown.stopButton === payload.stopButton &&
-            sameButtons(shown.answerButtons ?? [], payload.answerButtons ?? []);
+            shown.approval === payload.approval && sameButtons(shown.answerButtons ?? [], payload.answerButtons ?? []);
     }
 
     /**

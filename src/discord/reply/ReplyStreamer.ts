@@ -1,7 +1,7 @@
 import {CHANNEL_LOST_CODES, DiscordErrorCode, discordErrorCode, isLostPageError} from "../discordErrorCodes.js";
 import {ChannelWriteLimit} from "./ChannelWriteLimit.js";
 import type {AnswerButton} from "./layout/answerButtons.js";
-import {finalLayout, LEFT_OVER_PAYLOAD, retiredPayload, streamingLayout, type StreamingLayoutOptions} from "./layout/replyLayout.js";
+import {finalLayout, LEFT_OVER_PAYLOAD, retiredPayload, streamingLayout, type StreamingLayoutOptions, type ToolsShown} from "./layout/replyLayout.js";
 import type {ReplyPayload} from "./layout/ReplyPayload.js";
 import {formatFailed, formatStopped, THINKING_TEXT, withNote} from "./layout/replyText.js";
 import {DISCORD_MESSAGE_LIMIT} from "./layout/splitMessage.js";
@@ -139,6 +139,12 @@ export class ReplyStreamer {
     /** Answer text arrived (appended). */
     public text(chunk: string): void {
         if (this.#answer.append(chunk))
+            this.#update();
+    }
+
+    /** The answer's tool calls changed: their lines above the text, and the question to allow one with its Allow / Deny buttons. */
+    public tools(tools: ToolsShown): void {
+        if (this.#answer.showTools(tools))
             this.#update();
     }
 

@@ -1,4 +1,4 @@
-import {MAX_THOUGHTS_LENGTH, type StreamingAnswer} from "./layout/replyLayout.js";
+import {MAX_THOUGHTS_LENGTH, NO_TOOLS, type StreamingAnswer, type ToolsShown} from "./layout/replyLayout.js";
 import type {ReplyPayload} from "./layout/ReplyPayload.js";
 
 /**
@@ -12,6 +12,7 @@ export class StreamedAnswer implements StreamingAnswer {
     #thoughts = "";
     #thinking = false;
     #queuedPosition: number | undefined;
+    #tools: ToolsShown = NO_TOOLS;
     /** The final pages' payloads, once finished. */
     #final: readonly ReplyPayload[] | undefined;
 
@@ -34,6 +35,10 @@ export class StreamedAnswer implements StreamingAnswer {
 
     public get queuedPosition(): number | undefined {
         return this.#queuedPosition;
+    }
+
+    public get tools(): ToolsShown {
+        return this.#tools;
     }
 
     public get finished(): boolean {
@@ -75,6 +80,16 @@ export class StreamedAnswer implements StreamingAnswer {
         this.#queuedPosition = undefined;
         this.#thinking = false;
         this.#text += chunk;
+        return true;
+    }
+
+    /** The answer's tool calls changed. */
+    public showTools(tools: ToolsShown): boolean {
+        if (this.finished)
+            return false;
+
+        this.#queuedPosition = undefined;
+        this.#tools = tools;
         return true;
     }
 

@@ -1,8 +1,10 @@
 import type {ChatStream} from "../../chat/ChatStream.js";
 import type {FinalChatEvent, StopReason} from "../../chat/events.js";
-import type {RecentReasoning} from "../state/RecentReasoning.js";
+import type {RecentAnswerTexts} from "../state/RecentAnswerTexts.js";
+import type {AnswerTools} from "./AnswerTools.js";
 import type {AnswerButton} from "./layout/answerButtons.js";
 import {finishedAnswerText, thoughtHeader} from "./layout/finishedAnswer.js";
+import {withToolLines} from "./layout/toolText.js";
 import type {ReplyStreamer} from "./ReplyStreamer.js";
 import type {ThinkingTimer} from "./ThinkingTimer.js";
 
@@ -30,16 +32,21 @@ export type RenderAnswerOptions = {
      */
     readonly mayThink: boolean;
     /** Where the thoughts go, for the Reasoning button. */
-    readonly reasoning: RecentReasoning;
+    readonly reasoning: RecentAnswerTexts;
+    /** The answer's tools, when it has any: their calls show above the text. */
+    readonly tools?: AnswerTools;
+    /** Where the tool calls go, for the Tools button. */
+    readonly toolReports: RecentAnswerTexts;
 };
 
 /**
- * Plays a prompt's events onto a reply: queue place, thinking (with its time), streamed text (after a
- * "thought for" line when the model thought), then the final state with its buttons: Reasoning when
- * there were thoughts, Continue when the answer was cut at MAX_TOKENS. Resolves with the final event
+ * Plays a prompt's events onto a reply: queue place, thinking (with its time), tool calls as they
+ * happen (their lines above the text), streamed text (after a "thought for" line when the model
+ * thought), then the final state with its buttons: Reasoning when there were thoughts, Tools when
+ * there were tool calls, Continue when the answer was cut at MAX_TOKENS. Resolves with the final event
  * once the last write has landed (or was given up).
  */
-export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, {answer, timer, mayThink, reasoning}: RenderAnswerOptions): Promise<FinalChatEvent> {
+export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, {answer, timer, mayThink, reasoning, tools, toolReports}: RenderAnswerOptions): Promise<FinalChatEvent> {
     let written = "";
     let thought = "";
     let started = false;
@@ -52,6 +59,26 @@ export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, 
         reasoning.keep(answer.channelId, answer.answerId, thought);
         return [{kind: "reasoning"}];
     };
+    /** The buttons of the answer's thoughts and tool calls, which are kept for them. */
+    const keepDetails = (): AnswerButton[] => {
+        const buttons = keepThoughts();
+        const report = tools?.report();
+        if (report !== undefined) {
+            toolReports.keep(answer.channelId, answer.answerId, report);
+            buttons.push({kind: "tools"});
+        }
+        return buttons;
+    };
+    /** The final text under the calls' lines. */
+    const withCalls = (text: string): string => withToolLines(tools?.finalLines() ?? [], text);
+    tools?.show((shown) => {
+        // the calls show their own time: the thinking time leaves it out
+        if (shown.busy)
+            timer.pause();
+        else
+            timer.resume();
+        streamer.tools(shown);
+    });
 
     try {
         for await (const event of stream) {
@@ -83,21 +110,22 @@ export async function renderAnswer(stream: ChatStream, streamer: ReplyStreamer, 
                 case "done": {
                     timer.stop();
                     const cutAtTokens = event.truncated ? event.tokens - event.thoughtTokens : undefined;
-                    const buttons = keepThoughts();
+                    const buttons = keepDetails();
                     if (event.truncated)
                         buttons.push({kind: "continue", askerId: answer.askerId});
-                    await streamer.done(finishedAnswerText({text: event.text, thoughtForMs: thoughtForMs(), cutAtTokens}), buttons);
+                    await streamer.done(finishedAnswerText({text: event.text, thoughtForMs: thoughtForMs(), cutAtTokens, toolLines: tools?.finalLines()}), buttons);
                     break;
                 }
                 case "stopped":
                     timer.stop();
-                    await streamer.stopped(answering ? thoughtHeader(thoughtForMs()) + event.text : event.text, !started && event.reason !== "user"
+                    await streamer.stopped(withCalls(answering ? thoughtHeader(thoughtForMs()) + event.text : event.text), !started && event.reason !== "user"
                         ? stopNotes[event.reason].replace(/^stopped/, "dropped")
-                        : stopNotes[event.reason], keepThoughts());
+                        // a restart forgets the thoughts and calls: no button that could only say so
+                        : stopNotes[event.reason], event.reason === "shutdown" ? [] : keepDetails());
                     break;
                 case "error":
                     timer.stop();
-                    await streamer.failed(written, event.error.userMessage);
+                    await streamer.failed(withCalls(written), event.error.userMessage);
                     break;
             }
         }

@@ -2,6 +2,7 @@ import type {ChatStream} from "../../chat/ChatStream.js";
 import type {FinalChatEvent} from "../../chat/events.js";
 import type {BotContext} from "../BotContext.js";
 import type {PendingReply} from "../state/PendingReply.js";
+import type {AnswerTools} from "./AnswerTools.js";
 import type {ReplyPayload} from "./layout/ReplyPayload.js";
 import {renderAnswer} from "./renderAnswer.js";
 import {ReplyStreamer} from "./ReplyStreamer.js";
@@ -30,6 +31,8 @@ export type StreamReplyOptions = {
     readonly firstPagePayload?: ReplyPayload;
     /** Shows the typing indicator; called at once and every {@link typingRefreshMs} until the answer ends. */
     readonly sendTyping?: () => Promise<unknown>;
+    /** The answer's tools (whose `turnTools` the question was asked with), when it has any. */
+    readonly tools?: AnswerTools;
 };
 
 /**
@@ -58,7 +61,9 @@ export function streamReply(options: StreamReplyOptions): Promise<FinalChatEvent
     const stopTyping = sendTyping == null ? () => {} : keepTyping(sendTyping, (error) => context.errors.report(error, channelId, "the typing indicator"));
     context.interrupted.add(options.pending);
     const mayThink = options.think && context.settings.thinkingBudget > 0;
-    const finished = renderAnswer(stream, streamer, {answer: {answerId, askerId, channelId}, timer, mayThink, reasoning: context.reasoning}).finally(() => {
+    const finished = renderAnswer(stream, streamer, {
+        answer: {answerId, askerId, channelId}, timer, mayThink, reasoning: context.reasoning, tools: options.tools, toolReports: context.toolReports
+    }).finally(() => {
         stopTyping();
         context.interrupted.remove(answerId);
     });

@@ -1,5 +1,6 @@
 import {formatThoughtFor, NO_ANSWER_TEXT} from "./replyText.js";
 import {closeOpenFence} from "./splitMessage.js";
+import {withToolLines} from "./toolText.js";
 
 /** The last line of an answer cut at MAX_TOKENS. */
 export function formatCut(answerTokens: number): string {
@@ -13,6 +14,8 @@ export type FinishedAnswer = {
     readonly thoughtForMs?: number;
     /** The answer's tokens when it was cut at MAX_TOKENS; undefined when it ended by itself. */
     readonly cutAtTokens?: number;
+    /** The lines of the tool calls the model made, shown first; default none. */
+    readonly toolLines?: readonly string[];
 };
 
 /** The line that opens an answer after thoughts, with its line break; "" when there were none. */
@@ -21,12 +24,12 @@ export function thoughtHeader(thoughtForMs: number | undefined): string {
 }
 
 /**
- * What a finished answer shows: the "thought for" line when the model thought, the answer (a note when
- * it is empty, so the page never shows only the line), and the "cut at" line when it was cut, below a
- * code block closed first.
+ * What a finished answer shows: the tool calls' lines, the "thought for" line when the model thought,
+ * the answer (a note when it is empty, so the page never shows only the lines), and the "cut at" line
+ * when it was cut, below a code block closed first.
  */
-export function finishedAnswerText({text, thoughtForMs, cutAtTokens}: FinishedAnswer): string {
-    const header = thoughtHeader(thoughtForMs);
+export function finishedAnswerText({text, thoughtForMs, cutAtTokens, toolLines = []}: FinishedAnswer): string {
+    const header = withToolLines(toolLines, thoughtHeader(thoughtForMs).trimEnd()) + (toolLines.length > 0 || thoughtForMs !== undefined ? "\n" : "");
     const body = text.trim() === "" && (header !== "" || cutAtTokens !== undefined) ? NO_ANSWER_TEXT : text;
     return cutAtTokens === undefined
         ? header + body

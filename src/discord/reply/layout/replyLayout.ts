@@ -9,10 +9,11 @@
 
 import type {AnswerButton} from "./answerButtons.js";
 import {
-    ANSWER_ABOVE_TEXT, ANSWER_BELOW_TEXT, formatQueued, formatStopped, NO_ANSWER_TEXT, quoteTail, STREAMING_MARKER, withoutStreamingMarks
+    ANSWER_ABOVE_TEXT, ANSWER_BELOW_TEXT, formatQueued, formatStopped, NO_ANSWER_TEXT, quoteTail, STREAMING_MARKER, withNote, withoutStreamingMarks
 } from "./replyText.js";
 import type {ReplyPayload} from "./ReplyPayload.js";
 import {endsWithFenceLine, splitMessage} from "./splitMessage.js";
+import {withToolLines} from "./toolText.js";
 
 /** Longest thought excerpt shown with showThinking, so the answer keeps most of the page. */
 export const MAX_THOUGHTS_LENGTH = 600;
@@ -27,7 +28,22 @@ export type StreamingAnswer = {
     readonly thinking: boolean;
     /** The model is queued behind others, at this position: the queued line is shown. */
     readonly queuedPosition: number | undefined;
+    /** The answer's tool calls so far. */
+    readonly tools: ToolsShown;
 };
+
+/** What a reply shows of its answer's tool calls while it runs. */
+export type ToolsShown = {
+    /** One small line per call, in order, above the text. */
+    readonly lines: readonly string[];
+    /** The call waiting for Allow / Deny: its number (for the buttons) and the question, shown below the text. */
+    readonly approval?: {readonly callNumber: number, readonly text: string};
+    /** A call is running or waiting for a person: the model is not thinking meanwhile. */
+    readonly busy: boolean;
+};
+
+/** An answer without tool calls. */
+export const NO_TOOLS: ToolsShown = Object.freeze({lines: [], busy: false});
 
 export type StreamingLayoutOptions = {
     /** Longest content of one page. */
@@ -45,14 +61,16 @@ export const LEFT_OVER_PAYLOAD: ReplyPayload = Object.freeze({content: ANSWER_AB
 export function streamingLayout(answer: StreamingAnswer, options: StreamingLayoutOptions): ReplyPayload[] {
     // split with room for the streaming marker, so that every page being written shows it and the
     // edit that finalizes a page always changes its text, never only its button
-    const chunks = splitMessage(answer.text, options.maxLength - STREAMING_MARKER.length);
+    const {lines, approval} = answer.tools;
+    const text = withToolLines(lines, answer.text);
+    const chunks = splitMessage(approval === undefined ? text : withNote(text, approval.text), options.maxLength - STREAMING_MARKER.length);
     if (chunks.length === 0) {
         const status = statusText(answer, "", options);
         return status === undefined ? [] : [{content: status, stopButton: true}];
     }
     return chunks.map((chunk, index) => index < chunks.length - 1 ?
         {content: chunk, stopButton: false} :
-        {content: decorate(chunk, answer, options), stopButton: true});
+        {content: decorate(chunk, answer, options), stopButton: true, ...(approval !== undefined && {approval: approval.callNumber})});
 }
 
 /**
@@ -85,9 +103,12 @@ export function retiredPayload(shown: ReplyPayload | undefined, {abandoned}: {re
     return {content: kept === "" ? formatStopped("") : kept, stopButton: false};
 }
 
-/** The page being written: the thinking status above the text, and the streaming marker, when they fit. */
+/**
+ * The page being written: the thinking status above the text, and the streaming marker, when they fit
+ * (not under the question to allow a tool call: nothing is being written while it waits).
+ */
 function decorate(chunk: string, answer: StreamingAnswer, options: StreamingLayoutOptions): string {
-    const marker = endsWithFenceLine(chunk) ? "\n" + STREAMING_MARKER.trim() : STREAMING_MARKER;
+    const marker = answer.tools.approval !== undefined ? "" : endsWithFenceLine(chunk) ? "\n" + STREAMING_MARKER.trim() : STREAMING_MARKER;
     const body = chunk.length + marker.length <= options.maxLength ? chunk + marker : chunk;
     const status = statusText(answer, body, options);
     return status === undefined ? body : status + "\n\n" + body;
@@ -99,7 +120,7 @@ function statusText(answer: StreamingAnswer, body: string, {maxLength, showThink
     let status: string | undefined;
     if (answer.queuedPosition !== undefined)
         status = formatQueued(answer.queuedPosition);
-    else if (answer.thinking) {
+    else if (answer.thinking && !answer.tools.busy) {
         const label = thinkingLabel();
         const thoughtRoom = Math.min(MAX_THOUGHTS_LENGTH, room - label.length - 1);
         const quoted = showThinking ? quoteTail(answer.thoughts, thoughtRoom) : "";

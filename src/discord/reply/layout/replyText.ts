@@ -1,4 +1,5 @@
 import {closeOpenFence} from "./splitMessage.js";
+import {withoutPendingCalls} from "./toolText.js";
 
 /** Appended to the page being written while the answer runs (never in a final edit). */
 export const STREAMING_MARKER = " ▌";
@@ -35,10 +36,13 @@ export function formatFailed(message: string): string {
     return `⚠️ ${message.trim()}`;
 }
 
-/** What a page showed while the answer ran, without the queued or thinking line above it and the streaming marker after it. */
+/**
+ * What a page showed while the answer ran, without the queued or thinking line above it and the streaming
+ * marker after it (nor a question to allow a tool call, whose buttons are gone).
+ */
 export function withoutStreamingMarks(content: string): string {
     const marker = STREAMING_MARKER.trim();
-    let text = content.trimEnd();
+    let text = withoutPendingCalls(content).trimEnd();
     if (text.endsWith(marker))
         text = text.slice(0, -marker.length).trimEnd();
     if (text.startsWith(THINKING_TEXT) || text.startsWith(formatQueued(0).replace(/0$/, ""))) {
