@@ -57,7 +57,10 @@ async function main(): Promise<void> {
         logger.info(line);
     monitor.watchRuntime(runtime);
 
-    const bot = new DiscordBot({settings: config, chat: runtime.chat, personas: runtime.personas, logger});
+    const bot = new DiscordBot({
+        settings: config, chat: runtime.chat, personas: runtime.personas, logger,
+        tools: runtime.tools, onToolCallEnded: (status) => monitor.recordToolCall(status)
+    });
     monitor.watchDiscord(bot.client);
     onSignal = (signal) => {
         onSignal = () => {};

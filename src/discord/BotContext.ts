@@ -3,6 +3,7 @@ import type {Cooldown} from "../chat/Cooldown.js";
 import type {Personas} from "../chat/Personas.js";
 import type {PersonaPermission, ResetPermission} from "../config.js";
 import type {Logger} from "../logger.js";
+import type {ToolCallStatus} from "../llm/types.js";
 import type {ToolCatalog} from "../tools/ToolCatalog.js";
 import type {DiscordErrorReporter} from "./DiscordErrorReporter.js";
 import type {AccessRules} from "./input/accessRules.js";
@@ -41,6 +42,8 @@ export type BotContext = {
     readonly toolReports: RecentAnswerTexts;
     /** Tools offered to the model; undefined when TOOLS_CONFIG names none. */
     readonly tools: DiscordTools | undefined;
+    /** Told how each tool call ended (for the metrics). */
+    readonly onToolCallEnded: (status: ToolCallStatus) => void;
     /** The tool calls waiting for Allow or Deny. */
     readonly approvals: PendingApprovals;
     /** Discord's per-channel write limit, shared by every write the bot makes to a channel. */

@@ -7,6 +7,7 @@ import {Cooldown} from "../chat/Cooldown.js";
 import type {Personas} from "../chat/Personas.js";
 import type {Config, Shards} from "../config.js";
 import type {Logger} from "../logger.js";
+import type {ToolCallStatus} from "../llm/types.js";
 import type {BotContext, DiscordTools} from "./BotContext.js";
 import {DiscordAccessError, explainDiscordFailure} from "./checkDiscordAccess.js";
 import {commandDefinitions} from "./commands/index.js";
@@ -53,6 +54,8 @@ export type DiscordBotOptions = {
     readonly tools?: DiscordTools;
     /** How long a tool call waits for Allow or Deny before it counts as Deny. Default: 2 minutes. */
     readonly toolApprovalWaitMs?: number;
+    /** Told how each tool call ended (for the metrics). */
+    readonly onToolCallEnded?: (status: ToolCallStatus) => void;
 };
 
 export type StartedBot = {
@@ -100,7 +103,7 @@ export class DiscordBot {
     /** The gateway's latest close of the connection, to explain a start-up that never gets ready. */
     #lastGatewayClose: {readonly code: number, readonly at: number} | undefined;
 
-    constructor({settings, chat, personas, logger, clientOptions, readyTimeoutMs = gatewayReadyTimeoutMs, tools, toolApprovalWaitMs = 2 * 60_000}: DiscordBotOptions) {
+    constructor({settings, chat, personas, logger, clientOptions, readyTimeoutMs = gatewayReadyTimeoutMs, tools, toolApprovalWaitMs = 2 * 60_000, onToolCallEnded = () => {}}: DiscordBotOptions) {
         this.#settings = settings;
         this.#logger = logger;
         this.#readyTimeoutMs = readyTimeoutMs;
@@ -128,6 +131,7 @@ export class DiscordBot {
             reasoning: new RecentAnswerTexts(),
             toolReports: new RecentAnswerTexts(),
             tools,
+            onToolCallEnded,
             approvals: new PendingApprovals(),
             writeLimits: new ChannelWriteLimits({writes: CHANNEL_WRITE_LIMIT.writes, windowMs: settings.channelWriteWindowMs}),
             settings: {

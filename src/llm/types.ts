@@ -55,6 +55,8 @@ export type ToolCallOutcome = {
     readonly result: string;
 };
 
+export type ToolCallStatus = ToolCallOutcome["status"];
+
 /** The tools of one answer. */
 export type TurnTools = {
     readonly definitions: readonly ToolDefinition[];

@@ -2,7 +2,7 @@ import {collectDefaultMetrics, Counter, Gauge, Histogram, Registry} from "prom-c
 import type {AnswerOutcome, AnswerRecord} from "../chat/AnswerRecord.js";
 import type {ChatStatus} from "../chat/ChatService.js";
 import {onStateFile} from "../llm/local/stateFileEvents.js";
-import type {ToolCallOutcome} from "../llm/types.js";
+import type {ToolCallStatus} from "../llm/types.js";
 
 /** Every metric's name starts with it (docs/metrics.md lists them). */
 export const metricPrefix = "discord_llm_";
@@ -10,7 +10,6 @@ export const metricPrefix = "discord_llm_";
 const answerOutcomes: readonly AnswerOutcome[] = ["done", "cut", "stopped", "error", "refused"];
 
 /** How a tool call ended (the tool loop's outcome). */
-export type ToolCallStatus = ToolCallOutcome["status"];
 const toolCallStatuses: readonly ToolCallStatus[] = ["done", "failed", "denied", "timeout", "unknown", "limit"];
 
 /** One scrape reads the chat layer's status once, however many gauges show part of it. */

@@ -2,7 +2,7 @@ import type {Client} from "discord.js";
 import type {ChatService} from "../chat/ChatService.js";
 import type {EngineHealth} from "../runtime/EngineHealth.js";
 import {BotMetrics} from "./BotMetrics.js";
-import type {ToolCallStatus} from "./BotMetrics.js";
+import type {ToolCallStatus} from "../llm/types.js";
 import {GatewayWatch} from "./GatewayWatch.js";
 import {defaultDecodeStallMs, healthOf} from "./healthOf.js";
 import type {HealthReport} from "./healthOf.js";

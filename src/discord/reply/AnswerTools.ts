@@ -116,6 +116,7 @@ export class AnswerTools {
             case "ended": {
                 const ran = event.outcome.status === "done" || event.outcome.status === "failed" || event.outcome.status === "timeout";
                 this.#update(call, {state: event.outcome.status, result: event.outcome.result, ...(ran && {durationMs: event.durationMs})});
+                this.#options.context.onToolCallEnded(event.outcome.status);
                 // never the arguments or the result at info level; the name quoted, since the model may have made it up
                 this.#options.context.logger.info(`Tool call in channel ${this.#options.channelId}: ${JSON.stringify(call.name)}, ${event.outcome.status}` +
                     (ran ? `, ${formatSeconds(event.durationMs)}.` : "."));
