@@ -129,6 +129,7 @@ export class McpServerConnection {
         try {
             client = await connectMcpServer(this.server, {
                 timeoutMs: this.#options.timeoutMs,
+                signal: this.#stopped.signal,
                 onToolsChanged: () => void this.#relist(),
                 onStderrLine: (line) => {
                     this.#stderr.push(line);
@@ -172,7 +173,7 @@ export class McpServerConnection {
         const tools: Tool[] = [];
         let cursor: string | undefined;
         do {
-            const page = await client.listTools(cursor == null ? {} : {cursor}, {timeout: this.#options.timeoutMs});
+            const page = await client.listTools(cursor == null ? {} : {cursor}, {timeout: this.#options.timeoutMs, signal: this.#stopped.signal});
             tools.push(...page.tools);
             cursor = page.nextCursor;
         } while (cursor != null);

@@ -1,3 +1,4 @@
+import {setTimeout as delay} from "node:timers/promises";
 import {fileURLToPath} from "node:url";
 import {Client} from "@modelcontextprotocol/sdk/client/index.js";
 import {SSEClientTransport} from "@modelcontextprotocol/sdk/client/sse.js";
@@ -15,6 +16,8 @@ const stdioGuard = fileURLToPath(import.meta.url.endsWith(".ts")
 export type ConnectOptions = {
     /** The longest the handshake may take. */
     readonly timeoutMs: number;
+    /** Aborted when the bot stops: a handshake under way ends at once, and what it started with it. */
+    readonly signal: AbortSignal;
     /** Called on every `notifications/tools/list_changed` of the server. */
     readonly onToolsChanged: () => void;
     /** Each line a stdio server writes to its stderr. */
@@ -41,9 +44,19 @@ function newClient({onToolsChanged}: ConnectOptions): Client {
     });
 }
 
+/** A stdio transport that keeps its process's pid after the SDK has let go of the process. */
+class PidKeepingStdioTransport extends StdioClientTransport {
+    spawnedPid: number | undefined;
+
+    override async start(): Promise<void> {
+        await super.start();
+        this.spawnedPid = this.pid ?? undefined;
+    }
+}
+
 async function connectStdio(server: StdioServerConfig, options: ConnectOptions): Promise<Client> {
     const guarded = process.platform !== "win32";
-    const transport = new StdioClientTransport({
+    const transport = new PidKeepingStdioTransport({
         command: guarded ? process.execPath : server.command,
         args: guarded ? [stdioGuard, server.command, ...server.args] : [...server.args],
         // never the bot's own environment: its token and keys stay with it
@@ -61,12 +74,37 @@ async function connectStdio(server: StdioServerConfig, options: ConnectOptions):
     });
     const client = newClient(options);
     try {
-        await client.connect(transport, {timeout: options.timeoutMs});
+        await client.connect(transport, {timeout: options.timeoutMs, signal: options.signal});
     } catch (error) {
+        const pid = transport.spawnedPid;
         await client.close().catch(() => {});
+        // the SDK closes a transport whose handshake failed without waiting for its process: end it here
+        if (guarded && pid != null)
+            await endGuardedServer(pid);
         throw error;
     }
     return client;
+}
+
+/** SIGTERM to a server's guard ends the server's group at once (SIGKILL a second later); resolves once the guard is gone. */
+async function endGuardedServer(guardPid: number): Promise<void> {
+    const running = () => {
+        try {
+            process.kill(guardPid, 0);
+            return true;
+        } catch {
+            return false;
+        }
+    };
+    try {
+        process.kill(guardPid, "SIGTERM");
+    } catch {
+        return; // already gone
+    }
+    // the guard signals SIGKILL one second after SIGTERM: allow for that and a slow machine
+    const deadline = performance.now() + 3000;
+    while (running() && performance.now() < deadline)
+        await delay(20);
 }
 
 async function connectHttp(server: HttpServerConfig, options: ConnectOptions): Promise<Client> {
@@ -74,14 +112,14 @@ async function connectHttp(server: HttpServerConfig, options: ConnectOptions): P
     const requestInit = {headers: {...server.headers}};
     const client = newClient(options);
     try {
-        await client.connect(new StreamableHTTPClientTransport(url, {requestInit}), {timeout: options.timeoutMs});
+        await client.connect(new StreamableHTTPClientTransport(url, {requestInit}), {timeout: options.timeoutMs, signal: options.signal});
         return client;
     } catch (streamableError) {
         await client.close().catch(() => {});
         // a server from before Streamable HTTP speaks SSE only
         const sseClient = newClient(options);
         try {
-            await sseClient.connect(new SSEClientTransport(url, {requestInit}), {timeout: options.timeoutMs});
+            await sseClient.connect(new SSEClientTransport(url, {requestInit}), {timeout: options.timeoutMs, signal: options.signal});
             return sseClient;
         } catch (sseError) {
             await sseClient.close().catch(() => {});

@@ -2,10 +2,12 @@ import {randomUUID} from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
+import {buttonIdsOf, isStillAnswering} from "../fixtures/botHarness.js";
 import {startEntryPoint} from "../fixtures/botProcess.js";
 import type {RunningProcess} from "../fixtures/botProcess.js";
 import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
-import type {FakeDiscord} from "../fixtures/fakeDiscord.js";
+import type {FakeDiscord, StoredMessage} from "../fixtures/fakeDiscord.js";
+import {freePort} from "../fixtures/freePort.js";
 import {everythingServer, pidsWithArgument, waitUntilGone} from "../fixtures/mcpServers.js";
 import {startSlowModelServer} from "../fixtures/slowModelServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
@@ -58,6 +60,48 @@ async function startBot(discord: FakeDiscord, settings: Record<string, string>):
 }
 
 describe("the bot process with MCP servers", () => {
+    it("given a model that calls a tool, then the reply asks, Allow runs it on the real server, the answer goes on after its result, it is saved, and /metrics counts it", async () => {
+        const discord = await fakeDiscord();
+        const port = await freePort();
+        const dataDir = await createDataDir();
+        await startBot(discord, {
+            MODEL: await createTinyModelFile({toolCall: {name: "get-sum", arguments: {a: 2, b: 3}}}),
+            TOOLS_CONFIG: await toolsConfigFile({everything: {command: process.execPath, args: [everythingServer, "stdio"], autoApprove: ["echo"]}}),
+            METRICS_PORT: String(port),
+            DATA_DIR: dataDir,
+            MAX_TOKENS: "32",
+            USER_COOLDOWN_MS: "0"
+        });
+        const channelId = discord.channelIds[1]!;
+        const question = await discord.userSays({channelId, author: discord.users.alice, content: "what is 2+3?", mentionsBot: true});
+        const replyTo = (): StoredMessage | undefined => discord.messagesIn(channelId).find((message) => message.message_reference?.message_id === question.id);
+
+        const asking = await discord.waitFor(() => {
+            const reply = replyTo();
+            return reply != null && buttonIdsOf(reply).includes(`allow:${question.id}:1`) ? reply : undefined;
+        }, 30_000);
+        expect(asking.content).toContain("-# 🔧 get-sum (waiting for approval…)");
+        await discord.pressButton({messageId: asking.id, user: discord.users.alice, customId: `allow:${question.id}:1`});
+
+        const finished = await discord.waitFor(() => {
+            const reply = replyTo();
+            return reply != null && !isStillAnswering(reply) && reply.edits.length > 0 ? reply : undefined;
+        }, 30_000);
+        expect(finished.content).toMatch(/^-# 🔧 get-sum \(\d+\.\d s\)\n/);
+        expect(buttonIdsOf(finished)).toContain(`tools:${question.id}`);
+
+        const saved = JSON.parse(await fs.readFile(path.join(dataDir, "conversations", `${channelId}.json`), "utf8")) as {value: {type: string, response?: unknown[]}[]};
+        const calls = saved.value.at(-1)?.response?.filter((part): part is {type: string, name: string, result: unknown} =>
+            typeof part === "object" && part != null && (part as {type?: unknown}).type === "functionCall") ?? [];
+        expect(calls.map((call) => call.name)).toEqual(["get-sum"]);
+        expect(JSON.stringify(calls[0]!.result)).toContain("5");
+        // the model wrote on after reading the result
+        expect(typeof saved.value.at(-1)?.response?.at(-1)).toBe("string");
+
+        const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        expect(metrics).toMatch(/^discord_llm_tool_calls_total\{outcome="done"\} 1$/m);
+    });
+
     it("given a malformed TOOLS_CONFIG, then it stops with one line naming it, exit 1, before the model loads", async () => {
         const model = await startSlowModelServer();
         defer(() => model.close());
@@ -86,8 +130,11 @@ describe("the bot process with MCP servers", () => {
         const discord = await fakeDiscord();
         const marker = randomUUID();
         const bot = await startBot(discord, {TOOLS_CONFIG: await toolsConfigFile(twoServers(marker)), TOOL_TIMEOUT_MS: "3000"});
-        const pids = pidsWithArgument(marker);
-        expect(pids.length).toBeGreaterThanOrEqual(3); // everything, the stuck one (maybe being started again), and their guards
+        // everything, the stuck one (started again after its first try timed out), and their guards
+        const pids = await discord.waitFor(() => {
+            const found = pidsWithArgument(marker);
+            return found.length >= 4 ? found : undefined;
+        }, 10_000);
 
         bot.child.kill("SIGKILL");
         await bot.exited;

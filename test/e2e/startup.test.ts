@@ -80,8 +80,8 @@ describe("starting the bot", () => {
             DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, MODEL: "/nope/model.gguf"
         });
         expect(await registered.exited).toBe(0);
-        expect(registered.output()).toMatch(/Registered \/ask, \/reset, \/persona, \/status globally/);
-        expect(discord.registeredCommands()).toHaveLength(4);
+        expect(registered.output()).toMatch(/Registered \/ask, \/reset, \/persona, \/status, \/tools globally/);
+        expect(discord.registeredCommands()).toHaveLength(5);
 
         discord.expectRejections({status: 401});
         const refused = startEntryPoint("discord/registerCommands.js", {
