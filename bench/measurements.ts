@@ -2,6 +2,7 @@ import type {Measurement} from "./lib/measurement.js";
 import {batching} from "./measure/batching.js";
 import {binaries} from "./measure/binaries.js";
 import {bandwidth} from "./measure/bandwidth.js";
+import {container} from "./measure/container.js";
 import {diskIo} from "./measure/diskIo.js";
 import {hygiene} from "./measure/hygiene.js";
 import {instantResume} from "./measure/instantResume.js";
@@ -33,5 +34,6 @@ export const measurements: readonly Measurement[] = [
     instantResume,
     llamaServer,
     diskIo,
-    tools
+    tools,
+    container
 ];
