@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type {ChatHistoryItem} from "node-llama-cpp";
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {GenerationFailedError, PromptTooLongError, SavedFileUnreadableError, SystemPromptTooLongError} from "../../src/errors.js";
 import {openConversationStore} from "../../src/store/openConversationStore.js";
 import {EngineStartError} from "../../src/llm/EngineStartError.js";
@@ -9,21 +9,11 @@ import {InferenceUnavailableError} from "../../src/llm/openai/inferenceErrors.js
 import {OpenAiEngine} from "../../src/llm/openai/OpenAiEngine.js";
 import type {OpenAiEngineSettings} from "../../src/llm/openai/OpenAiEngine.js";
 import type {GenerateRequest, GenerateResult} from "../../src/llm/types.js";
-import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
-import type {ScriptedOpenAiServerOptions} from "../fixtures/scriptedOpenAiServer.js";
+import {scriptedServersPerTest} from "../fixtures/scriptedOpenAiServer.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 
-const servers: ScriptedOpenAiServer[] = [];
-afterEach(async () => {
-    await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function startServer(options: ScriptedOpenAiServerOptions): Promise<ScriptedOpenAiServer> {
-    const server = await ScriptedOpenAiServer.start(options);
-    servers.push(server);
-    return server;
-}
+const startServer = scriptedServersPerTest();
 
 async function connect(url: string, settings: Partial<OpenAiEngineSettings> = {}) {
     const logger = createMemoryLogger();
@@ -281,7 +271,6 @@ describe("the OpenAI-compatible engine", () => {
         expect(engine.info.url).toBe(`http://127.0.0.1:${port}`);
         const {engine: kind} = await engine.status();
         await server.close();
-        servers.splice(0);
         const failure = await generate(engine, "100", "again").catch((caught: unknown) => caught);
         expect(failure).toBeInstanceOf(InferenceUnavailableError);
         const shown = [kind, (failure as InferenceUnavailableError).userMessage, (failure as Error).message,
@@ -294,7 +283,6 @@ describe("the OpenAI-compatible engine", () => {
         const server = await startServer({chat: () => ({content: []})});
         const url = server.url;
         await server.close();
-        servers.splice(0);
         const error = await connect(url).catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(EngineStartError);
         expect((error as EngineStartError).userMessage).toMatch(new RegExp(`^Cannot reach the inference server at INFERENCE_URL=${url} \\(.*ECONNREFUSED`));

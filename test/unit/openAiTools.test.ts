@@ -1,25 +1,16 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {EngineStartError} from "../../src/llm/EngineStartError.js";
 import {OpenAiEngine} from "../../src/llm/openai/OpenAiEngine.js";
 import type {OpenAiEngineSettings} from "../../src/llm/openai/OpenAiEngine.js";
 import type {GenerateResult, ToolCallOutcome, ToolCallRequest, ToolDefinition, TurnTools} from "../../src/llm/types.js";
 import {openConversationStore} from "../../src/store/openConversationStore.js";
-import {llamaServerToolCallDeltas, ScriptedOpenAiServer, vllmToolCallDeltas} from "../fixtures/scriptedOpenAiServer.js";
-import type {RequestMessage, ScriptedOpenAiServerOptions} from "../fixtures/scriptedOpenAiServer.js";
+import {llamaServerToolCallDeltas, scriptedServersPerTest, vllmToolCallDeltas} from "../fixtures/scriptedOpenAiServer.js";
+import type {RequestMessage} from "../fixtures/scriptedOpenAiServer.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 
-const servers: ScriptedOpenAiServer[] = [];
-afterEach(async () => {
-    await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function startServer(options: ScriptedOpenAiServerOptions): Promise<ScriptedOpenAiServer> {
-    const server = await ScriptedOpenAiServer.start(options);
-    servers.push(server);
-    return server;
-}
+const startServer = scriptedServersPerTest();
 
 async function connect(url: string, settings: Partial<OpenAiEngineSettings> = {}, dataDir?: string) {
     const logger = createMemoryLogger();

@@ -1,15 +1,12 @@
 import {spawn} from "node:child_process";
 import path from "node:path";
 import {pathToFileURL} from "node:url";
-import {afterEach, describe, expect, it} from "vitest";
+import {describe, expect, it} from "vitest";
 import {childEnvironment, projectRoot} from "../fixtures/botProcess.js";
-import {ScriptedOpenAiServer} from "../fixtures/scriptedOpenAiServer.js";
+import {scriptedServersPerTest} from "../fixtures/scriptedOpenAiServer.js";
 import {createDataDir} from "../fixtures/testRuntime.js";
 
-const servers: ScriptedOpenAiServer[] = [];
-afterEach(async () => {
-    await Promise.all(servers.splice(0).map((server) => server.close()));
-});
+const startServer = scriptedServersPerTest();
 
 const distUrl = (file: string) => pathToFileURL(path.join(projectRoot, "dist", file)).href;
 
@@ -57,8 +54,7 @@ function run(script: string): Promise<{code: number | null, output: string}> {
 
 describe("the remote engine (INFERENCE=openai)", () => {
     it("given the remote runtime started and answering, then node-llama-cpp's modules are never loaded", async () => {
-        const server = await ScriptedOpenAiServer.start({chat: () => ({content: ["hi from the server"]})});
-        servers.push(server);
+        const server = await startServer({chat: () => ({content: ["hi from the server"]})});
         const {code, output} = await run(childScript(server.url, await createDataDir()));
         expect(code, output).toBe(0);
         expect(output).toContain("answer: hi from the server");
