@@ -70,11 +70,11 @@ export function thinkingBenchModel(): Promise<string> {
 }
 
 /**
- * The bench model as a Qwen3 that calls the tool `echo` with `{"message": "hi"}` once per conversation, then answers
+ * The bench model as a Qwen3 that calls the tool `get-time` (no arguments) once per conversation, then answers
  * (the tests' `toolCall` rules): for the tool round trip.
  */
 export function toolCallingBenchModel(): Promise<string> {
-    return createTinyModelFile({...benchModelOptions, thinking: true, toolCall: {name: "echo", arguments: {message: "hi"}}, endOfTurnBias: 0});
+    return createTinyModelFile({...benchModelOptions, thinking: true, toolCall: {name: "get-time", arguments: {}}, endOfTurnBias: 0});
 }
 
 /** The tests' tiny model (0.4 MB): for measurements where the model's speed does not matter (memory). */
