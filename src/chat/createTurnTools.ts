@@ -1,4 +1,5 @@
 import type {ToolCallOutcome, ToolCallRequest, TurnTools} from "../llm/types.js";
+import {limitOutcome} from "../llm/toolCallTexts.js";
 import type {ToolCatalog} from "../tools/ToolCatalog.js";
 import {errorMessage} from "../utils/errorMessage.js";
 
@@ -54,7 +55,7 @@ export function createTurnTools({catalog, maxCalls, resultMaxTokens, approve, on
             };
 
             if (calls > maxCalls)
-                return end({status: "limit", result: `No more tools may be called in this answer (the limit is ${maxCalls}). Answer with what you have.`});
+                return end(limitOutcome(maxCalls));
             // nobody is asked about a name the model made up, and nothing offered since the answer began runs
             if (!known)
                 return end({status: "unknown", result: `There is no tool called ${call.name}. The tools you can call: ${[...offered].join(", ")}.`});

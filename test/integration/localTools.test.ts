@@ -134,7 +134,7 @@ describe("tools in process (node-llama-cpp functions)", () => {
         await pool.generate(request(recordingTools(() => ({status: "done", result: long}), {resultMaxTokens: 30}).tools));
         const [call] = callsIn(await store.load("100"));
         // one token a byte in the tiny model's vocabulary
-        expect(call?.result).toBe(`${long.slice(0, 30)}\n[Cut: 70 of its 100 tokens are not shown.]`);
+        expect(call?.result).toBe(`${long.slice(0, 30)}\n[… cut: 70 of the result's 100 tokens are left out]`);
         await pool.close();
     });
 
@@ -144,7 +144,7 @@ describe("tools in process (node-llama-cpp functions)", () => {
         const result = await pool.generate(request(tools));
         expect(requests).toHaveLength(2);
         const calls = callsIn(await store.load("100"));
-        expect(calls.map((call) => call.result)).toEqual(["ok", "ok", expect.stringMatching(/^No more tools may be called in this answer \(at most 2\)/)]);
+        expect(calls.map((call) => call.result)).toEqual(["ok", "ok", expect.stringMatching(/^Not run: no more tools may be called in this answer \(at most 2\)/)]);
         expect(result.stopReason).toBe("maxTokens");
         await pool.close();
     });
@@ -157,9 +157,9 @@ describe("tools in process (node-llama-cpp functions)", () => {
         });
         const call = () => turn.functions.echo!.handler({message: "hi"}) as Promise<string>;
         expect(await call()).toBe("ok");
-        expect(await call()).toMatch(/^No more tools may be called/);
+        expect(await call()).toMatch(/^Not run: no more tools may be called/);
         expect(turn.stopSignal.aborted).toBe(false);
-        expect(await call()).toMatch(/^No more tools may be called/);
+        expect(await call()).toMatch(/^Not run: no more tools may be called/);
         expect(turn.stopSignal.aborted).toBe(true);
         expect(requests).toHaveLength(1);
     });

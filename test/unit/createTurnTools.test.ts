@@ -87,7 +87,7 @@ describe("createTurnTools", () => {
         await tools.call(call("search"), running);
         const third = await tools.call(call("write"), running);
         expect(third.status).toBe("limit");
-        expect(third.result).toMatch(/No more tools may be called in this answer \(the limit is 2\)/);
+        expect(third.result).toMatch(/Not run: no more tools may be called in this answer \(at most 2\)/);
         expect(catalog.calls).toHaveLength(2);
         expect(asked).toEqual([]);
         expect(events.at(-2)).toMatchObject({type: "started", asking: false});

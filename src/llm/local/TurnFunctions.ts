@@ -2,6 +2,7 @@ import {LlamaText, TokenBias} from "node-llama-cpp";
 import type {ChatSessionModelFunctions, ChatWrapper, GbnfJsonObjectSchema, LlamaModel, Token} from "node-llama-cpp";
 import type {Logger} from "../../logger.js";
 import {errorMessage} from "../../utils/errorMessage.js";
+import {limitOutcome, resultCutNote} from "../toolCallTexts.js";
 import type {ToolCallOutcome, ToolDefinition, TurnTools} from "../types.js";
 import {toGbnfJsonSchema, withoutOmittedNulls} from "./toolSchema.js";
 
@@ -102,7 +103,7 @@ export class TurnFunctions {
         if (number > this.#tools.maxCalls) {
             if (number > this.#tools.maxCalls + 1)
                 this.#stop.abort();
-            return limitResult(this.#tools.maxCalls).result;
+            return limitOutcome(this.#tools.maxCalls).result;
         }
         let outcome: ToolCallOutcome;
         try {
@@ -115,14 +116,10 @@ export class TurnFunctions {
 }
 
 /** What the model reads when it calls past the limit. */
-export function limitResult(maxCalls: number): ToolCallOutcome {
-    return {status: "limit", result: `No more tools may be called in this answer (at most ${maxCalls}). Answer with what you have.`};
-}
-
 /** The text cut to `maxTokens` tokens, with a note saying how much was cut. */
 export function cutToTokens(model: LlamaModel, text: string, maxTokens: number): string {
     const tokens = model.tokenize(text);
     if (tokens.length <= maxTokens)
         return text;
-    return `${model.detokenize(tokens.slice(0, maxTokens))}\n[Cut: ${tokens.length - maxTokens} of its ${tokens.length} tokens are not shown.]`;
+    return `${model.detokenize(tokens.slice(0, maxTokens))}${resultCutNote(tokens.length - maxTokens, tokens.length)}`;
 }

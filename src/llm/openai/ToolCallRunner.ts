@@ -1,4 +1,5 @@
 import {errorMessage} from "../../utils/errorMessage.js";
+import {limitOutcome} from "../toolCallTexts.js";
 import type {ToolCallOutcome, TurnTools} from "../types.js";
 import type {SavedToolCall} from "./chatMessages.js";
 import {cutToTokens} from "./cutToTokens.js";
@@ -100,9 +101,7 @@ export class ToolCallRunner {
     }
 
     #limitOutcome(): ToolCallOutcome {
-        return {status: "limit", result: this.#full
-            ? noRoomResult
-            : `Not run: no more tools may be called in this answer (at most ${this.#tools.maxCalls}). Answer with what you have.`};
+        return this.#full ? {status: "limit", result: noRoomResult} : limitOutcome(this.#tools.maxCalls);
     }
 }
 

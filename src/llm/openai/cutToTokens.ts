@@ -1,3 +1,4 @@
+import {resultCutNote} from "../toolCallTexts.js";
 import type {TokenCounter} from "./TokenCounter.js";
 
 /**
@@ -10,7 +11,7 @@ export async function cutToTokens(text: string, maxTokens: number, tokens: Token
     if (total <= maxTokens)
         return text;
 
-    const note = (cut: number) => `\n[… cut: ${cut.toLocaleString("en-US")} of the result's ${total.toLocaleString("en-US")} tokens are left out]`;
+    const note = (cut: number) => resultCutNote(cut, total);
     const room = Math.max(0, maxTokens - await tokens.count(note(total)));
     let length = Math.floor(text.length * room / total);
     let kept = wholeCharacters(text, length);
