@@ -70,7 +70,9 @@ export type BusyReason = "channel" | "global" | "closed";
 export type AnswerActivity = {
     /** Answers being generated. */
     readonly answering: number;
-    /** performance.now() of the latest sign of life of an answer: started, a token written, ended. */
+    /** Of those, the answers waiting on a tool call (a person's Allow or Deny, or the tool): the engine owes them nothing meanwhile. */
+    readonly inToolCalls: number;
+    /** performance.now() of the latest sign of life of an answer: started, a token written, a tool call ended, ended. */
     readonly lastProgressAt: number;
 };
 
@@ -156,6 +158,7 @@ export class ChatService {
     readonly #slots: PQueue;
     #ticketCount = 0;
     #answering = 0;
+    #inToolCalls = 0;
     #lastProgressAt = performance.now();
     readonly #answerListeners = new Set<(record: AnswerRecord) => void>();
     /** Places held for questions being put together, in all channels. */
@@ -178,7 +181,7 @@ export class ChatService {
 
     /** What the answers are doing right now. */
     get activity(): AnswerActivity {
-        return {answering: this.#answering, lastProgressAt: this.#lastProgressAt};
+        return {answering: this.#answering, inToolCalls: this.#inToolCalls, lastProgressAt: this.#lastProgressAt};
     }
 
     /**
@@ -405,6 +408,22 @@ export class ChatService {
         }
     }
 
+    /** The answer's tools, with each call counted as a wait the engine does not owe (for {@link activity}). */
+    #timedTools(tools: TurnTools): TurnTools {
+        return {
+            ...tools,
+            call: async (request, signal) => {
+                this.#inToolCalls++;
+                try {
+                    return await tools.call(request, signal);
+                } finally {
+                    this.#inToolCalls--;
+                    this.#lastProgressAt = performance.now();
+                }
+            }
+        };
+    }
+
     async #generate(ticket: Ticket): Promise<void> {
         if (ticket.state !== "waiting")
             return;
@@ -435,7 +454,7 @@ export class ChatService {
                     wrote();
                     stream.push({type: "text", text});
                 },
-                tools: ticket.tools
+                tools: ticket.tools && this.#timedTools(ticket.tools)
             });
 
             this.#answering--;

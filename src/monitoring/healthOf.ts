@@ -24,7 +24,7 @@ export type HealthInput = {
     readonly gateway: GatewayState;
     readonly engine: EngineState;
     /** Answers being generated, and their latest sign of life (ChatService's activity); undefined before the chat layer runs. */
-    readonly answers: {readonly answering: number, readonly lastProgressAt: number} | undefined;
+    readonly answers: {readonly answering: number, readonly inToolCalls?: number, readonly lastProgressAt: number} | undefined;
 };
 
 export type HealthRules = {
@@ -87,9 +87,11 @@ export function healthOf({now, gateway, engine, answers}: HealthInput, {gatewayG
         reasons.push(`the engine cannot answer: ${engine.problem}`);
     } else {
         const lastSign = Math.max(answers?.lastProgressAt ?? -Infinity, engine.lastDecodeAt ?? -Infinity);
-        if (answering > 0 && now - lastSign > decodeStallMs) {
+        // an answer waiting on a tool call (a person's Allow or Deny, or the tool itself) owes the engine nothing meanwhile
+        const waiting = answering - (answers?.inToolCalls ?? 0);
+        if (waiting > 0 && now - lastSign > decodeStallMs) {
             engineState = "stuck";
-            reasons.push(`no decode for ${seconds(now - lastSign)} s while ${answering} ${answering === 1 ? "answer waits" : "answers wait"}`);
+            reasons.push(`no decode for ${seconds(now - lastSign)} s while ${waiting} ${waiting === 1 ? "answer waits" : "answers wait"}`);
         } else
             engineState = "ready";
     }

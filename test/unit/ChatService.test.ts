@@ -3,6 +3,7 @@ import {ChatService} from "../../src/chat/ChatService.js";
 import type {ChatStream} from "../../src/chat/ChatStream.js";
 import type {ChatEvent} from "../../src/chat/events.js";
 import {PromptTooLongError} from "../../src/errors.js";
+import type {ToolCallOutcome, TurnTools} from "../../src/llm/types.js";
 import {FakeEngine} from "../fixtures/fakeEngine.js";
 import {createMemoryLogger} from "../fixtures/silentLogger.js";
 
@@ -87,6 +88,30 @@ describe("ChatService", () => {
 
         const places = (await Promise.all(results)).map((events) => events.flatMap((event) => (event.type === "queued" ? [event.position] : [])));
         expect(places).toEqual([[], [1], [2, 1], [3, 2, 1]]);
+    });
+
+    it("given an answer waiting on a tool call, then its activity says so until the call ends, which counts as a sign of life", async () => {
+        const {engine, chat} = createService();
+        let release: (outcome: ToolCallOutcome) => void = () => {};
+        const tools: TurnTools = {
+            definitions: [{name: "search", description: "Searches.", parameters: {type: "object", properties: {}}}],
+            maxCalls: 5,
+            resultMaxTokens: 100,
+            call: () => new Promise((resolve) => release = resolve)
+        };
+        const stream = accepted(chat.ask({channelId: "1", speaker: "Alice", text: "look it up", tools}));
+        const generation = await engine.started(1);
+        const calling = generation.callTool("search");
+        expect(chat.activity).toMatchObject({answering: 1, inToolCalls: 1});
+
+        const before = chat.activity.lastProgressAt;
+        release({status: "done", result: "found"});
+        expect(await calling).toEqual({status: "done", result: "found"});
+        expect(chat.activity.inToolCalls).toBe(0);
+        expect(chat.activity.lastProgressAt).toBeGreaterThan(before);
+        generation.finish();
+        await collect(stream);
+        expect(chat.activity).toMatchObject({answering: 0, inToolCalls: 0});
     });
 
     it("given two channels, then they generate at the same time up to the engine's parallelism", async () => {

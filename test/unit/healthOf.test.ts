@@ -61,4 +61,12 @@ describe("healthOf (/healthz)", () => {
         expect(healthOf({...healthy, answers: {answering: 2, lastProgressAt: now - 59_000}}, rules).status).toBe(200);
         expect(healthOf({...healthy, answers: {answering: 0, lastProgressAt: now - 600_000}}, rules).status).toBe(200);
     });
+
+    it("given an answer waiting over 60 s on a tool call (a person's Allow or Deny), then it is not stuck; another answer with no decode is", () => {
+        expect(healthOf({...healthy, answers: {answering: 1, inToolCalls: 1, lastProgressAt: now - 90_000}}, rules).status).toBe(200);
+        expect(healthOf({...healthy, answers: {answering: 2, inToolCalls: 1, lastProgressAt: now - 90_000}}, rules)).toMatchObject({
+            status: 503,
+            body: {engine: "stuck", reasons: ["no decode for 90 s while 1 answer waits"]}
+        });
+    });
 });
