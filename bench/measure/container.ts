@@ -1,7 +1,8 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import {buildProjectImage, containerLogs, docker, freePort} from "../../test/fixtures/container/docker.js";
+import {buildProjectImage, containerLogs, docker} from "../../test/fixtures/container/docker.js";
+import {freePort} from "../../test/fixtures/freePort.js";
 import {startFakeDiscord} from "../../test/fixtures/fakeDiscord.js";
 import {fixed} from "../lib/format.js";
 import {progress} from "../lib/logger.js";

@@ -37,17 +37,14 @@ export class ToolBox {
     readonly resultMaxTokens: number;
     /** TOOLS_CHANNEL_IDS: where tools are offered; empty = every channel the bot answers in. */
     readonly channelIds: readonly string[];
-    /** The engine's context, in tokens per conversation. */
-    readonly contextSize: number;
     #contextTokens: number;
     readonly #close: () => Promise<void>;
 
-    private constructor({catalog, ...settings}: ToolBoxOptions, contextSize: number, contextTokens: number) {
+    private constructor({catalog, ...settings}: ToolBoxOptions, contextTokens: number) {
         this.catalog = catalog;
         this.maxCalls = settings.maxToolCalls;
         this.resultMaxTokens = settings.toolResultMaxTokens;
         this.channelIds = settings.toolsChannelIds;
-        this.contextSize = contextSize;
         this.#contextTokens = contextTokens;
         this.#close = () => catalog.close();
     }
@@ -69,7 +66,7 @@ export class ToolBox {
         const tokens = await engine.measureTools(catalog.definitions());
         if (tokens > contextSize * maxToolShare)
             throw new ToolRoomError(tokens, contextSize);
-        const box = new ToolBox(options, contextSize, tokens);
+        const box = new ToolBox(options, tokens);
         logger.info(`Tools: ${catalog.definitions().length} from ${catalog.servers().filter((server) => server.state === "connected").length} of ` +
             `${catalog.servers().length} MCP servers, taking ${tokens} tokens of the ${contextSize}-token context.`);
 

@@ -3,7 +3,7 @@ import {z} from "zod";
 import {UserFacingError} from "../errors.js";
 import {errorMessage} from "../utils/errorMessage.js";
 import {isMissingFileError} from "../utils/isMissingFileError.js";
-import {secretsOfUrl, shownUrl} from "../utils/urlSecrets.js";
+import {secretsOfUrl} from "../utils/urlSecrets.js";
 
 /** What every server entry may say, whichever way it is reached. */
 type ServerCommon = {
@@ -151,9 +151,4 @@ export function secretsOfToolsConfig(config: ToolsConfig): string[] {
     return [...new Set(config.servers.flatMap((server) => server.transport === "stdio"
         ? Object.values(server.env)
         : [...Object.values(server.headers).flatMap((value) => [value, value.replace(/^\S+\s+/, "")]), ...secretsOfUrl(server.url)]))];
-}
-
-/** How a server is reached, as logs and `/tools` may show it: its command, or its URL without credentials. */
-export function describeServer(server: ToolServerConfig): string {
-    return server.transport === "stdio" ? server.command : shownUrl(server.url);
 }

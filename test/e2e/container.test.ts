@@ -7,7 +7,8 @@ import {stopNotes} from "../../src/discord/reply/renderAnswer.js";
 import {THINKING_TEXT} from "../../src/discord/reply/layout/replyText.js";
 import {streamingModelOptions} from "../fixtures/botHarness.js";
 import {cleanupPerTest} from "../fixtures/cleanupPerTest.js";
-import {buildProjectImage, containerLogs, docker, freePort} from "../fixtures/container/docker.js";
+import {buildProjectImage, containerLogs, docker} from "../fixtures/container/docker.js";
+import {freePort} from "../fixtures/freePort.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";
 import {createTinyModelFile} from "../fixtures/tinyModel.js";
 

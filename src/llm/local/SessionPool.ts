@@ -70,7 +70,8 @@ export class SessionPool implements ConversationEngine {
     /** Tools already logged as not offered (their schema cannot be expressed). */
     readonly #refusedTools = new Set<string>();
     /** measureTools' answers: the chat layer passes the same catalog on every turn. */
-    readonly #toolRoom = new WeakMap<readonly ToolDefinition[], number>();
+    /** measureTools' answers, by the definitions' JSON: the catalog hands every answer a new array of the same tools. */
+    readonly #toolRoom = new Map<string, number>();
     #closed = false;
 
     constructor({model, context, batching, systemPrompt, generation, store, states, logger}: SessionPoolOptions) {
@@ -221,7 +222,8 @@ export class SessionPool implements ConversationEngine {
 
     /** Exact: the tokens the model's chat wrapper adds to the default system prompt to describe the tools it can offer. */
     async measureTools(definitions: readonly ToolDefinition[]): Promise<number> {
-        const known = this.#toolRoom.get(definitions);
+        const key = JSON.stringify(definitions);
+        const known = this.#toolRoom.get(key);
         if (known !== undefined)
             return known;
         const {functions} = functionsOfTools(definitions, () => async () => "");
@@ -229,7 +231,7 @@ export class SessionPool implements ConversationEngine {
             chatHistory: [{type: "system", text: this.#systemPrompt}], availableFunctions, documentFunctionParams: true
         }).contextText.tokenize(this.#model.tokenizer).length;
         const tokens = Object.keys(functions).length === 0 ? 0 : tokensWith(functions) - tokensWith(undefined);
-        this.#toolRoom.set(definitions, tokens);
+        this.#toolRoom.set(key, tokens);
         return tokens;
     }
 

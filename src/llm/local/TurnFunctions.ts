@@ -115,9 +115,8 @@ export class TurnFunctions {
     }
 }
 
-/** What the model reads when it calls past the limit. */
 /** The text cut to `maxTokens` tokens, with a note saying how much was cut. */
-export function cutToTokens(model: LlamaModel, text: string, maxTokens: number): string {
+function cutToTokens(model: LlamaModel, text: string, maxTokens: number): string {
     const tokens = model.tokenize(text);
     if (tokens.length <= maxTokens)
         return text;

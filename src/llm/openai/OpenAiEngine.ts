@@ -179,7 +179,8 @@ export class OpenAiEngine implements ConversationEngine {
             // the start-up message names INFERENCE_URL: the user gets plain words, the log the advice
             throw this.#userErrorOf(conversationId, error instanceof EngineStartError ? error.cause : error);
         });
-        const definitions = tools?.definitions.filter((definition) => !this.#refusedTools.has(toolKey(definition))) ?? [];
+        const definitions = tools == null ? []
+            : this.#refusedTools.size === 0 ? tools.definitions : tools.definitions.filter((definition) => !this.#refusedTools.has(toolKey(definition)));
         const offered = tools != null && definitions.length > 0 ? tools : undefined;
         const saved = await this.#loadHistory(conversationId, systemPrompt).catch((error: unknown) => {
             throw this.#userErrorOf(conversationId, error);
