@@ -39,6 +39,7 @@ export function renderSection(results: BenchResults): string {
             : `Ratios: median of ${settings.rounds} interleaved rounds, [95% bootstrap interval].`,
         "✅ the interval clears the target, ≈ it straddles the target, ❌ it lies beyond it.",
         ...(results.notRun.length > 0 ? [`Not in this run: ${results.notRun.join(", ")}.`] : []),
+        ...(results.stopped !== undefined ? [`**Stopped run** (${results.stopped}).`] : []),
         ...(results.unfinished.length > 0 ? [`**Unfinished run**: written before ${results.unfinished.join(", ")} had finished.`] : []),
         "",
         "| # | measurement | the bot | reference | ratio [95% interval] | target | met |",

@@ -33,6 +33,8 @@ export type BenchResults = {
     readonly unfinished: string[];
     /** Measurements that failed, with why. */
     readonly failures: {measurement: string, error: string}[];
+    /** Why a run ended before its last measurement, and where (e.g. "SIGINT during memory"): such a run writes only bench/results/unfinished*. */
+    stopped?: string;
 };
 
 export type MeasurementResult = {

@@ -1,20 +1,21 @@
 /**
  * `npm run bench`: how close the bot comes to node-llama-cpp alone and to llama.cpp itself on this
  * machine, measured side by side in one run. Prints the table, writes the raw numbers and the chart
- * to bench/results/, and, for a full run of every measurement, publishes them: its section of
+ * to bench/results/, and, once a full run of every measurement has finished, publishes them: its section of
  * docs/performance.md between its markers, bench/results/published*.json and docs/bench-throughput-*.svg.
+ * A run stopped or failing midway leaves its results in bench/results/unfinished* only.
  *
  * `npm run bench -- overhead batching` runs only some measurements; `BENCH_QUICK=1` runs fewer
  * rounds and shorter answers (`--publish` publishes such a run anyway, saying so); `BENCH_MODEL`
  * picks the model; `--gpu` is the GPU profile; `THREADS` and `GPU_LAYERS` are honoured as the bot
  * honours them. See bench/README.md.
  */
+import {BenchRun} from "./BenchRun.js";
 import {measuredCommit} from "./lib/commit.js";
 import {progress} from "./lib/logger.js";
 import {describeMachine, loadAverage} from "./lib/machine.js";
 import {benchModel} from "./lib/models.js";
 import {measurements} from "./measurements.js";
-import {writeResults} from "./publish.js";
 import {renderSection} from "./report.js";
 import type {BenchResults} from "./results.js";
 import {readBenchSettings} from "./settings.js";
@@ -51,29 +52,40 @@ async function main(): Promise<BenchResults> {
     };
 
     const complete = selected.length === measurements.length;
-    const publish = settings.publish || (complete && !settings.quick);
-    // written after every measurement, so that a run stopped early still leaves (and publishes) what it measured, saying so
-    const write = async () => {
-        machine.loadAverageEnd = loadAverage();
-        results.durationSeconds = (performance.now() - startedAt) / 1000;
-        return writeResults(results, {partial: !complete, publish});
-    };
-    for (const measurement of selected) {
-        const measurementStartedAt = performance.now();
-        progress(`${measurement.name}: starting`);
-        try {
-            const outcome = await measurement.run({settings, model});
-            results.measurements.push({name: measurement.name, ...outcome});
-        } catch (error) {
-            results.failures.push({measurement: measurement.name, error: error instanceof Error ? error.stack ?? error.message : String(error)});
-            progress(`${measurement.name}: FAILED: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    const run = new BenchRun(results, {
+        complete,
+        publish: settings.publish || (complete && !settings.quick),
+        beforeWrite() {
+            machine.loadAverageEnd = loadAverage();
+            results.durationSeconds = (performance.now() - startedAt) / 1000;
         }
-        results.unfinished.splice(results.unfinished.indexOf(measurement.name), 1);
-        await write();
-        progress(`${measurement.name}: done in ${((performance.now() - measurementStartedAt) / 1000).toFixed(0)} s`);
-    }
+    });
+    // Ctrl+C (the terminal signals the measurement's child processes too) or SIGTERM: what was measured
+    // is written as unfinished, beside the last finished run's files, and the bench exits; the forked
+    // bots exit when their channel to the bench closes
+    const onSignal = (signal: NodeJS.Signals) => {
+        progress(`${signal}: stopping; writing what was measured as unfinished`);
+        void run.stop(signal).then(
+            (files) => progress(`wrote ${files.join(", ")}`),
+            (error: unknown) => progress(`could not write the unfinished results: ${String(error)}`)
+        ).finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
 
-    const files = await write();
+    let files: string[];
+    try {
+        for (const measurement of selected) {
+            const measurementStartedAt = performance.now();
+            progress(`${measurement.name}: starting`);
+            await run.measure(measurement, {settings, model});
+            progress(`${measurement.name}: done in ${((performance.now() - measurementStartedAt) / 1000).toFixed(0)} s`);
+        }
+        files = await run.finish();
+    } catch (error) {
+        await run.stop(`failed: ${error instanceof Error ? error.message : String(error)}`);
+        throw error;
+    }
     process.stdout.write("\n" + renderSection(results) + "\n");
     progress(`wrote ${files.join(", ")}`);
     progress(`the bench took ${results.durationSeconds.toFixed(0)} s`);

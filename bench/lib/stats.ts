@@ -90,3 +90,28 @@ function percentile(sorted: readonly number[], fraction: number): number {
     const above = Math.min(sorted.length - 1, below + 1);
     return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
 }
+
+/**
+ * The least-squares slope of `ys` over `xs` (e.g. MiB per conversation) with a 95% percentile-bootstrap
+ * interval, the points resampled with replacement (seeded). Every point counts, so it is steadier than
+ * the differences between neighbours, each of which carries the noise of two points.
+ */
+export function bootstrapSlope(xs: readonly number[], ys: readonly number[]): Estimate {
+    if (xs.length !== ys.length)
+        throw new Error(`bootstrapSlope: ${xs.length} xs for ${ys.length} ys`);
+    const indices = xs.map((_x, index) => index);
+    return bootstrap([indices], (samples) => slope((samples[0] ?? []).map((index) => [xs[index]!, ys[index]!] as const)));
+}
+
+/** Least squares; NaN when the xs do not vary. */
+function slope(points: readonly (readonly [number, number])[]): number {
+    const meanX = mean(points.map(([x]) => x));
+    const meanY = mean(points.map(([, y]) => y));
+    let covariance = 0;
+    let variance = 0;
+    for (const [x, y] of points) {
+        covariance += (x - meanX) * (y - meanY);
+        variance += (x - meanX) ** 2;
+    }
+    return variance > 0 ? covariance / variance : Number.NaN;
+}

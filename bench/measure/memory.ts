@@ -12,18 +12,17 @@ import {fixed} from "../lib/format.js";
 import {progress} from "../lib/logger.js";
 import type {Measurement} from "../lib/measurement.js";
 import {tinyModel} from "../lib/models.js";
-import {exactly, judgedRow} from "../lib/row.js";
+import {judgedRow} from "../lib/row.js";
 import type {Row, Target} from "../lib/row.js";
-import {ratio} from "../lib/stats.js";
+import {bootstrapSlope} from "../lib/stats.js";
+import type {Estimate} from "../lib/stats.js";
 import type {ChildMessage, MemorySample, ParentMessage} from "../memoryChild.js";
 import {engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
 
 export type MemoryPoint = {
-    /** Distinct channels that have each spoken once. */
-    readonly channels: number;
-    /** Answers the bot has written in all. */
-    readonly answers: number;
+    /** Distinct channels that have each asked one question: the bot's conversations. */
+    readonly conversations: number;
     readonly rssMiB: number;
     readonly heapUsedMiB: number;
     readonly held: MemorySample["held"];
@@ -32,22 +31,25 @@ export type MemoryPoint = {
 export type MemoryResult = {
     readonly model: string;
     readonly sequences: number;
-    /** One bot process: 1, SEQUENCES, ..., 500 distinct channels, each speaking once. */
+    /** One bot process: none, then {@link warmUpConversations}, every step to {@link measuredUpTo}, and {@link sizingConversations}. */
     readonly points: readonly MemoryPoint[];
-    /** Another, fresh: SEQUENCES channels writing as many answers as the 500 channels did. */
-    readonly sameAnswersInSequencesChannels: MemoryPoint;
-    /** RSS after 500 channels over RSS after SEQUENCES channels (each spoke once): the target. */
-    readonly ratio: number;
-    /** RSS after 500 channels over SEQUENCES channels that wrote as many answers: the cost of channels alone. */
-    readonly sameAnswersRatio: number;
-    /** What each channel costs once the process has warmed up (from 250 to 500 channels), KiB of RSS. */
-    readonly perChannelKiB: number;
-    /** What each channel beyond SEQUENCES costs (from SEQUENCES to 500 channels), KiB of RSS. */
-    readonly perChannelBeyondSequencesKiB: number;
+    /** KiB of RSS per conversation from {@link warmUpConversations} to {@link measuredUpTo}: the slope through every step's point. */
+    readonly perConversationRssKiB: Estimate;
+    /** The same for the JavaScript heap (used). */
+    readonly perConversationHeapKiB: Estimate;
 };
 
-export const memoryTarget: Target = {comparison: "<=", value: 1.1};
-export const perChannelTarget: Target = {comparison: "<=", value: 8, unit: "KiB"};
+const perConversationTarget: Target = {comparison: "<=", value: 8, unit: "KiB"};
+
+/** Conversations before the margin is measured: the heap, the allocator and discord.js's caches warm up on these. */
+const warmUpConversations = 1000;
+/** The margin is measured from {@link warmUpConversations} to here, {@link stepConversations} at a time. */
+const measuredUpTo = 2000;
+const stepConversations = 100;
+/** What the README's sizing advice quotes (via this row): the cost of this many idle conversations in all. */
+const sizingConversations = 10_000;
+/** Channels per guild of the fake Discord: Discord's own limit is 500. */
+const channelsPerGuild = 500;
 
 export const memory: Measurement = {
     name: "memory",
@@ -57,94 +59,82 @@ export const memory: Measurement = {
     }
 };
 
-/** One bot process, measured once: the rows have no rounds, so no interval. */
+/** The margin is a slope through several points, hence its interval; the total is measured once. */
 function memoryRows(result: MemoryResult): Row[] {
-    const atSequences = result.points.find((entry) => entry.channels === result.sequences);
-    const atAll = result.points.at(-1);
-    const shown = result.points.filter((entry) => entry.channels > 0);
+    const none = result.points[0];
+    const sized = result.points.find((point) => point.conversations === sizingConversations);
+    const growth = (field: "rssMiB" | "heapUsedMiB") => (sized?.[field] ?? Number.NaN) - (none?.[field] ?? Number.NaN);
     return [
         judgedRow({
             number: "7",
-            what: `RSS after ${shown.map((entry) => entry.channels).join(" / ")} distinct channels spoke once (SEQUENCES ${result.sequences}, the tests' tiny model): 500 over ${result.sequences}`,
-            bot: shown.map((entry) => fixed(entry.rssMiB, 1)).join(" / ") + " MiB",
-            reference: `${fixed(result.perChannelKiB, 1)} KiB per channel from 250 to 500`,
-            estimate: exactly(result.ratio),
-            target: memoryTarget
+            what: `RSS per idle conversation at scale: from ${count(warmUpConversations)} to ${count(measuredUpTo)} conversations (each a channel that asked one question; SEQUENCES ${result.sequences}, the tests' tiny model), ` +
+                `the slope through ${result.perConversationRssKiB.count} points ${stepConversations} apart`,
+            bot: `${fixed(result.perConversationRssKiB.value, 1)} KiB`,
+            reference: `JavaScript heap: ${fixed(result.perConversationHeapKiB.value, 1)} KiB [${fixed(result.perConversationHeapKiB.low, 1)}, ${fixed(result.perConversationHeapKiB.high, 1)}]`,
+            estimate: result.perConversationRssKiB,
+            target: perConversationTarget
         }),
-        judgedRow({
+        {
             number: "7",
-            what: `RSS per channel beyond SEQUENCES (from ${result.sequences} to ${channelCount} channels)`,
-            bot: `${fixed(result.perChannelBeyondSequencesKiB, 1)} KiB`,
-            reference: "",
-            estimate: exactly(result.perChannelBeyondSequencesKiB),
-            target: perChannelTarget
-        }),
-        judgedRow({
-            number: "7",
-            what: `the same 500 answers written in ${result.sequences} channels only (a fresh bot), against 500 channels`,
-            bot: `${fixed(atAll?.rssMiB ?? Number.NaN, 1)} MiB`,
-            reference: `${fixed(result.sameAnswersInSequencesChannels.rssMiB, 1)} MiB (${result.sequences} channels spoke once: ${fixed(atSequences?.rssMiB ?? Number.NaN, 1)} MiB)`,
-            estimate: exactly(result.sameAnswersRatio),
-            target: memoryTarget
-        })
+            what: `${count(sizingConversations)} idle conversations in all: the bot's RSS and JavaScript heap after a full GC, against the bot with none`,
+            bot: `+${fixed(growth("rssMiB"), 1)} MiB RSS (${fixed(none?.rssMiB ?? Number.NaN, 1)} → ${fixed(sized?.rssMiB ?? Number.NaN, 1)} MiB)`,
+            reference: `+${fixed(growth("heapUsedMiB"), 1)} MiB heap (${fixed(none?.heapUsedMiB ?? Number.NaN, 1)} → ${fixed(sized?.heapUsedMiB ?? Number.NaN, 1)} MiB)`,
+            verdict: "none"
+        }
     ];
 }
-const channelCount = 500;
-/** Also measured on the way, to tell a plateau (allocators warming up) from a per-channel cost. */
-const intermediateMilestones = [50, 100, 250];
+
+function count(value: number): string {
+    return value.toLocaleString("en-US");
+}
+
 /**
- * Queue limits of both bots, raised from the defaults (5 per channel, 50 in all) so that the bench
- * can ask more at once: they bound the prompts waiting, not what a bot keeps once they are answered.
+ * The bot's limit of questions waiting in all, raised from its default (50) so that the bench can
+ * ask more at once: it bounds the prompts waiting, not what a bot keeps once they are answered.
  */
-const queuePerChannel = 20;
 const queueTotal = 100;
-/** Channels asked at once. */
-const waveSize = queueTotal;
 
 /**
  * 7. Memory: the bot in a process of its own (so the fake Discord and the bench are not counted),
- * with its default settings and the tests' tiny model. RSS after a full garbage collection, once
- * 1, SEQUENCES, ... and 500 distinct channels have each spoken once. Then, in a fresh process, the
- * control: SEQUENCES channels writing 500 answers between them, which tells what the channels cost
- * from what answering costs. THREADS 1: the thread count does not change the memory, and on a
- * 2-core machine the default makes 500 answers take minutes.
+ * with its default settings and the tests' tiny model, and a fake Discord of
+ * {@link sizingConversations} channels (all cached by discord.js from the start, talking or not).
+ * Channel after channel asks one question; RSS and heap after a full garbage collection with none,
+ * after a warm-up of {@link warmUpConversations}, after every step of {@link stepConversations} up to
+ * {@link measuredUpTo}, and at {@link sizingConversations}. The margin is the slope through the
+ * steps' points: the first conversations only warm the heap and the allocator up, so an average
+ * from the start would say more about those than about a conversation. THREADS 1: the
+ * thread count does not change the memory, and on a 2-core machine the default would make the
+ * answers take longer.
  */
 export async function measureMemory(settings: BenchSettings, modelPath: string): Promise<MemoryResult> {
-    const {sequences, points} = await withBotProcess(settings, modelPath, async (discord, child, sequences) => {
-        const milestones = [...new Set([0, 1, sequences, ...intermediateMilestones, channelCount])].sort((a, b) => a - b);
-        const measured: MemoryPoint[] = [];
+    return withBotProcess(settings, modelPath, async (discord, child, sequences) => {
+        const milestones = [0, warmUpConversations];
+        for (let step = warmUpConversations + stepConversations; step <= measuredUpTo; step += stepConversations)
+            milestones.push(step);
+        milestones.push(sizingConversations);
+        const points: MemoryPoint[] = [];
         let spoken = 0;
         for (const milestone of milestones) {
             await speakOnceInEach(discord, discord.channelIds.slice(spoken, milestone));
             spoken = milestone;
-            measured.push(report(toPoint(milestone, milestone, await child.measure())));
+            points.push(report(toPoint(milestone, await child.measure())));
         }
-        return {sequences, points: measured};
+        const steps = points.filter((point) => point.conversations >= warmUpConversations && point.conversations <= measuredUpTo);
+        const perConversationKiB = (field: "rssMiB" | "heapUsedMiB") =>
+            bootstrapSlope(steps.map((point) => point.conversations), steps.map((point) => point[field] * 1024));
+        return {
+            model: path.basename(modelPath),
+            sequences,
+            points,
+            perConversationRssKiB: perConversationKiB("rssMiB"),
+            perConversationHeapKiB: perConversationKiB("heapUsedMiB")
+        };
     });
-    const control = await withBotProcess(settings, modelPath, async (discord, child, sequences) => {
-        await speakRepeatedly(discord, discord.channelIds.slice(0, sequences), channelCount);
-        return report(toPoint(sequences, channelCount, await child.measure()));
-    });
-
-    const atSequences = points.find((point) => point.channels === sequences)!;
-    const atHalf = points.find((point) => point.channels === 250)!;
-    const atAll = points.find((point) => point.channels === channelCount)!;
-    const result = ratio(atAll.rssMiB, atSequences.rssMiB);
-    return {
-        model: path.basename(modelPath),
-        sequences,
-        points,
-        sameAnswersInSequencesChannels: control,
-        ratio: result,
-        sameAnswersRatio: ratio(atAll.rssMiB, control.rssMiB),
-        perChannelKiB: (atAll.rssMiB - atHalf.rssMiB) * 1024 / (channelCount - 250),
-        perChannelBeyondSequencesKiB: (atAll.rssMiB - atSequences.rssMiB) * 1024 / (channelCount - sequences)
-    };
 }
 
 /** A fake Discord and the bot in a child process logged in to it, for the time of `drive`. */
 async function withBotProcess<T>(settings: BenchSettings, modelPath: string, drive: (discord: FakeDiscord, child: MemoryChild, sequences: number) => Promise<T>): Promise<T> {
-    const discord = await startFakeDiscord({channelCount});
+    const discord = await startFakeDiscord({channelCount: sizingConversations, guildCount: Math.ceil(sizingConversations / channelsPerGuild)});
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "bench-memory-"));
     const child = startChild({
         ...engineEnvironment(settings),
@@ -154,7 +144,6 @@ async function withBotProcess<T>(settings: BenchSettings, modelPath: string, dri
         MODEL: modelPath,
         DATA_DIR: dataDir,
         MAX_TOKENS: "16",
-        QUEUE_PER_CHANNEL: String(queuePerChannel),
         QUEUE_TOTAL: String(queueTotal)
     });
     try {
@@ -167,32 +156,23 @@ async function withBotProcess<T>(settings: BenchSettings, modelPath: string, dri
     }
 }
 
-function toPoint(channels: number, answers: number, sample: MemorySample): MemoryPoint {
-    return {channels, answers, rssMiB: sample.rssBytes / 2 ** 20, heapUsedMiB: sample.heapUsedBytes / 2 ** 20, held: sample.held};
+function toPoint(conversations: number, sample: MemorySample): MemoryPoint {
+    return {conversations, rssMiB: sample.rssBytes / 2 ** 20, heapUsedMiB: sample.heapUsedBytes / 2 ** 20, held: sample.held};
 }
 
 function report(point: MemoryPoint): MemoryPoint {
-    progress(`memory: ${point.channels} channels, ${point.answers} answers: RSS ${point.rssMiB.toFixed(1)} MiB, heap ${point.heapUsedMiB.toFixed(1)} MiB, ` +
+    progress(`memory: ${point.conversations} conversations: RSS ${point.rssMiB.toFixed(1)} MiB, heap ${point.heapUsedMiB.toFixed(1)} MiB, ` +
         `holding ${point.held.cachedMessages} messages, ${point.held.restHandlers} REST handlers`);
     return point;
 }
 
-/** Each channel's user mentions the bot once; waves of {@link waveSize} channels at a time, each answered in full. */
+/** Each channel's user mentions the bot once; waves of {@link queueTotal} channels at a time, each answered in full. */
 async function speakOnceInEach(discord: FakeDiscord, channelIds: readonly string[]): Promise<void> {
-    for (let start = 0; start < channelIds.length; start += waveSize)
-        await askAndWait(discord, channelIds.slice(start, start + waveSize));
+    for (let start = 0; start < channelIds.length; start += queueTotal)
+        await askAndWait(discord, channelIds.slice(start, start + queueTotal));
 }
 
-/** `answers` questions spread over the channels, each channel asking up to its queue limit at once. */
-async function speakRepeatedly(discord: FakeDiscord, channelIds: readonly string[], answers: number): Promise<void> {
-    for (let asked = 0; asked < answers;) {
-        const wave = Array.from({length: queuePerChannel}, () => channelIds).flat().slice(0, answers - asked);
-        await askAndWait(discord, wave);
-        asked += wave.length;
-    }
-}
-
-/** Asks in each channel given (a channel may appear several times: its questions queue in order) and waits for every answer. */
+/** Asks once in each channel given and waits for every answer. */
 async function askAndWait(discord: FakeDiscord, channelIds: readonly string[]): Promise<void> {
     const questions: StoredMessage[] = [];
     for (const channelId of channelIds)

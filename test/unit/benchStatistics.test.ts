@@ -1,6 +1,6 @@
 import {describe, expect, it} from "vitest";
 import {verdictOf} from "../../bench/lib/row.js";
-import {bootstrap, bootstrapMedian, mean} from "../../bench/lib/stats.js";
+import {bootstrap, bootstrapMedian, bootstrapSlope, mean} from "../../bench/lib/stats.js";
 
 describe("the bench's intervals", () => {
     it("given noisy rounds, then the median's 95% interval holds the median and lies within the rounds", () => {
@@ -38,6 +38,21 @@ describe("the bench's intervals", () => {
         const estimate = bootstrapMedian([1, Number.NaN, 1.2, 1.1]);
         expect(estimate.value).toBeCloseTo(1.1, 6);
         expect(estimate.count).toBe(3);
+    });
+
+    it("given memory measured at steps with a jump at one of them (the heap growing a page), then the slope's interval holds the steady growth", () => {
+        // 5 KiB per conversation, 1,000 to 2,000 conversations, one point 300 KiB high
+        const conversations = Array.from({length: 11}, (_unused, step) => 1000 + step * 100);
+        const kib = conversations.map((count, step) => 200_000 + count * 5 + (step === 4 ? 300 : 0));
+        const estimate = bootstrapSlope(conversations, kib);
+        expect(estimate.value).toBeGreaterThan(4.5);
+        expect(estimate.value).toBeLessThan(5.5);
+        expect(estimate.low).toBeLessThanOrEqual(5);
+        expect(estimate.high).toBeGreaterThanOrEqual(5);
+        expect(estimate.count).toBe(11);
+        const exact = bootstrapSlope(conversations, conversations.map((count) => count * 5));
+        expect(exact.low).toBeCloseTo(5, 9);
+        expect(exact.high).toBeCloseTo(5, 9);
     });
 });
 
