@@ -1,3 +1,6 @@
+import type {BatchingChildRequest, BatchingChildResult} from "../batchingChild.js";
+import type {LlamaBinary} from "../../src/llm/local/LlamaEngine.js";
+import {runBenchChild} from "../lib/benchChild.js";
 import {startBotRig} from "../lib/botRig.js";
 import {formatEstimate, plural, tokensPerSecondText} from "../lib/format.js";
 import {llamaCppGpuLayers, runBatchedBench} from "../lib/llamaBatchedBench.js";
@@ -25,6 +28,25 @@ export type WidthResult = ComparedRuns & {
     readonly botOverLlamaCpp: Estimate;
 };
 
+/** Short answers at one width: the bot on each binary (in a process of its own) against llama-batched-bench. */
+export type ShortWidthResult = {
+    readonly width: number;
+    readonly llamaCpp: readonly BatchedBenchLine[];
+    readonly llamaCppTokensPerSecond: Estimate;
+    readonly binaries: readonly {
+        readonly binary: LlamaBinary;
+        readonly runs: readonly WidthRun[];
+        readonly botTokensPerSecond: Estimate;
+        /** Per round: the bot over llama.cpp. */
+        readonly botOverLlamaCpp: Estimate;
+    }[];
+};
+
+export type ShortAnswersResult = {
+    readonly maxTokens: number;
+    readonly widths: readonly ShortWidthResult[];
+};
+
 export type BatchingResult = {
     readonly maxTokens: number;
     /** Tokens of each prompt (system prompt and user turn), as the bot's model read them: llama.cpp reads as many. */
@@ -34,6 +56,8 @@ export type BatchingResult = {
     /** The bot's 4-channel aggregate over its 1-channel figure, per round. */
     readonly botScaling4: Estimate;
     readonly engineScaling4: Estimate;
+    /** The same widths with short answers (issue 26): where what each answer costs outside the decodes shows. */
+    readonly short: ShortAnswersResult;
 };
 
 export const batchingTarget: Target = {comparison: ">=", value: 0.95};
@@ -42,6 +66,12 @@ const scalingTarget: Target = {comparison: ">", value: 1};
 function engineCeilingTarget(width: number): Target {
     return {comparison: ">=", value: width === 1 ? 0.9 : 0.8};
 }
+/** Short answers (issue 26): 0.85 with one channel, 0.8 with several. */
+function shortAnswersTarget(width: number): Target {
+    return {comparison: ">=", value: width === 1 ? 0.85 : 0.8};
+}
+/** Tokens of a short answer (64 on the 85M model): chat answers are often this short. */
+const shortAnswerTokens = 64;
 
 export const batching: Measurement = {
     name: "batching",
@@ -92,6 +122,23 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
             sequences: widthsToRun
         });
 
+        // short answers: the bot on each binary in a child process (a process loads one binary), against llama.cpp
+        const shortTokens = answerTokens(settings, shortAnswerTokens, shortAnswerTokens);
+        const binaries: LlamaBinary[] = settings.binary === "built here" ? ["built here", "prebuilt"] : ["prebuilt"];
+        const shortEnv = {...engineEnvironment(settings), MAX_TOKENS: String(shortTokens), SEQUENCES: String(sequences)};
+        const shortLlamaCpp = () => runBatchedBench({
+            modelPath,
+            contextCells: rig.config.contextSize * sequences,
+            batchSize: rig.config.batchSize,
+            threads: settings.threads,
+            gpuLayers: llamaCppGpuLayers(settings.gpuLayers, settings.gpu),
+            promptTokens,
+            generatedTokens: shortTokens,
+            sequences: widthsToRun
+        });
+        const shortRuns = new Map<LlamaBinary, WidthRun[][]>(binaries.map((binary) => [binary, []]));
+        const shortLlamaCppRounds: BatchedBenchLine[][] = [];
+
         const byWidth = new Map<number, {bot: BotWidthRun[], engine: WidthRun[], llamaCpp: BatchedBenchLine[]}>(
             widthsToRun.map((width) => [width, {bot: [], engine: [], llamaCpp: []}]));
         for (let round = 0; round < rounds; round++) {
@@ -113,6 +160,26 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
             for (const line of lines)
                 byWidth.get(line.sequences)?.llamaCpp.push(line);
             progress(`batching: round ${round + 1}: llama.cpp ${lines.map((line) => `${line.sequences}: ${line.tokensPerSecond.toFixed(1)}`).join(", ")} tokens/s`);
+
+            // short answers: llama.cpp and each binary's bot, in an order that turns every round
+            const shortSides = [
+                async () => {
+                    shortLlamaCppRounds.push(await shortLlamaCpp());
+                },
+                ...binaries.map((binary) => async () => {
+                    const request: BatchingChildRequest = {binary, modelPath, env: shortEnv, widths: widthsToRun, label: `round ${round + 1}, short`};
+                    const child = await runBenchChild<BatchingChildResult>("../bench/batchingChild.js", request, childEnvironment(binary));
+                    if (child.promptTokens !== promptTokens)
+                        throw new Error(`The bot on the ${binary} binary read ${child.promptTokens} prompt tokens, the in-process one ${promptTokens}`);
+                    shortRuns.get(binary)?.push([...child.runs]);
+                })
+            ];
+            for (let side = 0; side < shortSides.length; side++)
+                await shortSides[(side + round) % shortSides.length]?.();
+            progress(`batching: round ${round + 1}, ${shortTokens}-token answers: llama.cpp ` +
+                `${(shortLlamaCppRounds.at(-1) ?? []).map((line) => `${line.sequences}: ${line.tokensPerSecond.toFixed(1)}`).join(", ")}; ` +
+                binaries.map((binary) => `bot (${binary}) ${(shortRuns.get(binary)?.at(-1) ?? []).map((run) => `${run.width}: ${run.tokensPerSecond.toFixed(1)}`).join(", ")}`).join("; ") +
+                " tokens/s");
         }
 
         const widths = widthsToRun.map((width) => summarizeWidth(width, byWidth.get(width)!));
@@ -127,7 +194,11 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
             sequences,
             widths,
             botScaling4: scaling((width) => width.bot),
-            engineScaling4: scaling((width) => width.engine)
+            engineScaling4: scaling((width) => width.engine),
+            short: {
+                maxTokens: shortTokens,
+                widths: widthsToRun.map((width) => summarizeShortWidth(width, shortLlamaCppRounds, shortRuns))
+            }
         };
     } finally {
         await baseline.dispose();
@@ -147,6 +218,29 @@ function summarizeWidth(width: number, runs: {bot: BotWidthRun[], engine: WidthR
         engineOverLlamaCpp: perRound(runs.engine),
         botOverLlamaCpp: perRound(runs.bot)
     };
+}
+
+function summarizeShortWidth(width: number, llamaCppRounds: readonly BatchedBenchLine[][], runs: ReadonlyMap<LlamaBinary, WidthRun[][]>): ShortWidthResult {
+    const llamaCpp = llamaCppRounds.map((lines) => lines.find((line) => line.sequences === width)).filter((line) => line !== undefined);
+    return {
+        width,
+        llamaCpp,
+        llamaCppTokensPerSecond: bootstrapMedian(llamaCpp.map((line) => line.tokensPerSecond)),
+        binaries: [...runs].map(([binary, rounds]) => {
+            const atWidth = rounds.map((round) => round.find((run) => run.width === width));
+            return {
+                binary,
+                runs: atWidth.filter((run) => run !== undefined),
+                botTokensPerSecond: bootstrapMedian(atWidth.map((run) => run?.tokensPerSecond ?? Number.NaN)),
+                botOverLlamaCpp: bootstrapMedian(atWidth.map((run, index) => ratio(run?.tokensPerSecond ?? Number.NaN, llamaCpp[index]?.tokensPerSecond ?? Number.NaN)))
+            };
+        })
+    };
+}
+
+/** A child loads the prebuilt binary when asked an option no local build has (node-llama-cpp adds `NODE_LLAMA_CPP_CMAKE_OPTION_*` to the options it matches builds by). */
+function childEnvironment(binary: LlamaBinary): NodeJS.ProcessEnv {
+    return binary === "prebuilt" ? {NODE_LLAMA_CPP_CMAKE_OPTION_LLAMA_DISCORD_BOT_PREBUILT_BINARY: "1"} : {};
 }
 
 function widthOf(widths: readonly WidthResult[], width: number): WidthResult {
@@ -177,6 +271,16 @@ function batchingRows(result: BatchingResult): Row[] {
             target: engineCeilingTarget(width.width)
         })
     ]);
+    for (const width of result.short.widths)
+        for (const side of width.binaries)
+            rows.push(judgedRow({
+                number: "2",
+                what: `${plural(width.width, "sequence")}, ${result.short.maxTokens}-token answers, node-llama-cpp's ${side.binary === "prebuilt" ? "prebuilt binary (as installed)" : "binary built here (npm run build:engine)"}: the bot ÷ llama.cpp`,
+                bot: tokensPerSecondText(side.botTokensPerSecond.value),
+                reference: `${tokensPerSecondText(width.llamaCppTokensPerSecond.value)} (llama-batched-bench, ${result.short.maxTokens}-token answers)`,
+                estimate: side.botOverLlamaCpp,
+                target: shortAnswersTarget(width.width)
+            }));
     rows.push(judgedRow({
         number: "2",
         what: "the bot's 4-channel aggregate over its 1-channel figure",

@@ -54,6 +54,22 @@ describe("channels answering at the same time", () => {
             expect(sequenceIds).toEqual([...sequenceIds].sort((a, b) => a - b));
     });
 
+    // each new channel's conversation first has an idle one give its sequence up (its state saved, which needs the
+    // context): without waiting for each other, the first to be ready read its prompt alone and the others joined later
+    it("asked at once while idle conversations hold every sequence, read their prompts in one batch and generate in step", async () => {
+        const channels = 4;
+        const maxTokens = 16;
+        const {runtime} = await startTestRuntime({modelOptions: {endOfTurnBias: 0}, sequences: channels, maxTokens});
+        runtimes.push(runtime);
+        for (let index = 0; index < channels; index++)
+            await ask(runtime, `${250 + index}`, "hello");
+        const decodes = recordDecodes(runtime.engine.context);
+
+        await Promise.all(Array.from({length: channels}, (_, index) => ask(runtime, `${260 + index}`, `story number ${index + 1}`)));
+
+        expect(decodes.map((decode) => decode.sequenceIds.length)).toEqual(Array(maxTokens).fill(channels));
+    });
+
     // node-llama-cpp alone hands a new conversation the sequence of the least recently used one (here 0),
     // and sequences 0 and 3 would then take a pass each every step
     it("a channel starting to answer while another generates starts at once, on the sequence next to it, so both decode in one pass", async () => {

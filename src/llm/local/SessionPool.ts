@@ -123,7 +123,16 @@ export class SessionPool implements ConversationEngine {
         if (signal.aborted)
             return {text: "", tokens: 0, thoughtTokens: 0, stopReason: "abort", evaluatedTokens: 0, durationMs: 0};
 
-        const active = await this.#acquire(conversationId);
+        // channels asked at once read their prompts in one batch, rather than each waiting for the one before
+        const starting = this.#batching?.answerStarting();
+        let active: ActiveSession;
+        try {
+            active = await this.#acquire(conversationId);
+        } catch (error) {
+            starting?.end();
+            throw error;
+        }
+        starting?.onSequence(sequenceIdOf(active.sequence));
         const {tokenMeter} = active.sequence;
         const inputTokensBefore = tokenMeter.usedInputTokens;
         const evaluatedTokens = () => tokenMeter.usedInputTokens - inputTokensBefore;
@@ -191,6 +200,7 @@ export class SessionPool implements ConversationEngine {
                 return {text: "", tokens, thoughtTokens, stopReason: "abort", evaluatedTokens: evaluatedTokens(), durationMs: performance.now() - startedAt};
             throw new GenerationFailedError(error);
         } finally {
+            starting?.end();
             active.busy = false;
         }
     }

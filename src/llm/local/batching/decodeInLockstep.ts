@@ -11,6 +11,16 @@ export type LockstepOptions = {
      * watchdog lets them go. default 30 s
      */
     readonly stallMs?: number;
+    /** How long answers that are starting may hold the next batch back for their first request. default 250 ms */
+    readonly startWaitMs?: number;
+};
+
+/** An answer about to read its prompt: the next batch waits for its first request (see {@link Lockstep.answerStarting}). */
+export type StartingAnswer = {
+    /** The sequence it answers on, once it has one: its first request ends the wait. */
+    onSequence(sequenceId: number): void;
+    /** It will not ask (refused, stopped, failed) or has asked: stop waiting for it. Safe to call twice. */
+    end(): void;
 };
 
 /** The lockstep installed on a context. */
@@ -19,7 +29,17 @@ export type Lockstep = {
     readonly stop: () => void;
     /** performance.now() when a decode last started or ended (or held requests last went): the watchdog's clock, for /healthz. */
     readonly lastProgressAt: () => number;
+    /**
+     * Called when an answer starts, before it has a sequence: until its first request comes (or
+     * `startWaitMs` has passed), the next batch waits for it, so that channels asked at once read their
+     * prompts in one batch and generate in step, and a conversation giving its sequence up for it (its
+     * state saved, which needs the context) does it while no batch is being decoded.
+     */
+    readonly answerStarting: () => StartingAnswer;
 };
+
+/** An answer starting, until its first request. */
+type Start = {sequenceId: number | undefined};
 
 /** A request node-llama-cpp has, queued or in a batch. */
 type SentRequest = {
@@ -63,13 +83,16 @@ type FailedStep = {
  * not foresee), a watchdog logs an error and lets the held requests go once no decode has started or
  * ended for `stallMs` while they waited.
  */
-export function decodeInLockstep(context: LlamaContext, {logger, stallMs = 30_000}: LockstepOptions): Lockstep {
+export function decodeInLockstep(context: LlamaContext, {logger, stallMs = 30_000, startWaitMs = 250}: LockstepOptions): Lockstep {
     const internals = contextInternals(context);
     const decodeTokens = internals._decodeTokens.bind(context);
     const sent = new Map<number, SentRequest>();
     const failedSteps = new Map<number, FailedStep>();
     const held: (() => void)[] = [];
     let releaseScheduled = false;
+    const starts = new Set<Start>();
+    /** Lets the held requests go when the starting answers take longer than `startWaitMs`. */
+    let startTimer: NodeJS.Timeout | undefined;
     /** When a decode last started or ended, or held requests last went. */
     let lastProgressAt = performance.now();
     let watchdog: NodeJS.Timeout | undefined;
@@ -77,13 +100,15 @@ export function decodeInLockstep(context: LlamaContext, {logger, stallMs = 30_00
     const inBatch = () => [...sent.keys()].some((sequenceId) => !internals._queuedDecodeSequenceIds.has(sequenceId));
     const release = () => {
         releaseScheduled = false;
+        clearTimeout(startTimer);
+        startTimer = undefined;
         lastProgressAt = performance.now();
         for (const send of held.splice(0))
             send();
     };
     const afterBatch = () => {
         lastProgressAt = performance.now();
-        if (inBatch() || releaseScheduled)
+        if (inBatch() || releaseScheduled || starts.size > 0)
             return;
         if (internals._queuedDecodes.length > 0)
             release(); // the loop goes on anyway: join its next batch
@@ -149,17 +174,51 @@ export function decodeInLockstep(context: LlamaContext, {logger, stallMs = 30_00
         release();
     };
 
-    internals._decodeTokens = (request, logitDataMapper) => {
+    const endStart = (start: Start) => {
+        if (!starts.delete(start) || starts.size > 0 || held.length === 0 || inBatch() || releaseScheduled)
+            return;
+        releaseScheduled = true;
+        setImmediate(release);
+    };
+    const giveUpOnStarts = () => {
+        startTimer = undefined;
+        starts.clear();
         if (!inBatch() && !releaseScheduled)
-            return send(request, logitDataMapper);
+            release();
+    };
+
+    internals._decodeTokens = (request, logitDataMapper) => {
+        for (const start of starts)
+            if (start.sequenceId === request.sequenceId)
+                starts.delete(start);
+        if (!inBatch() && !releaseScheduled && starts.size === 0) {
+            const decoded = send(request, logitDataMapper);
+            // the last starting answer's first request: those that waited for it join the same batch
+            release();
+            return decoded;
+        }
         watchdog ??= setTimeout(checkForStall, stallMs).unref();
+        if (starts.size > 0)
+            startTimer ??= setTimeout(giveUpOnStarts, startWaitMs);
         return new Promise((resolve) => held.push(() => resolve(send(request, logitDataMapper))));
     };
     return {
         stop: () => {
             clearTimeout(watchdog);
             watchdog = undefined;
+            clearTimeout(startTimer);
+            startTimer = undefined;
         },
-        lastProgressAt: () => lastProgressAt
+        lastProgressAt: () => lastProgressAt,
+        answerStarting: () => {
+            const start: Start = {sequenceId: undefined};
+            starts.add(start);
+            return {
+                onSequence: (sequenceId) => {
+                    start.sequenceId = sequenceId;
+                },
+                end: () => endStart(start)
+            };
+        }
     };
 }

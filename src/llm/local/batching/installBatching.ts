@@ -6,7 +6,7 @@ import {batchingProblem} from "./batchingProblem.js";
 import {batchInSequenceOrder} from "./batchInSequenceOrder.js";
 import {contextInternals} from "./contextInternals.js";
 import {decodeInLockstep} from "./decodeInLockstep.js";
-import type {Lockstep} from "./decodeInLockstep.js";
+import type {Lockstep, StartingAnswer} from "./decodeInLockstep.js";
 import {handOutJoiningSequence} from "./handOutJoiningSequence.js";
 
 /** How a context batches its sequences, as {@link installBatching} left it. */
@@ -17,6 +17,8 @@ export type Batching = {
      * generating ones (lockstep); plain leaves node-llama-cpp's choice alone.
      */
     beforeTakingSequence(generatingIds: ReadonlySet<number>): void;
+    /** An answer starts: the next batch waits for its first request (lockstep, see Lockstep.answerStarting); plain does not wait. */
+    answerStarting(): StartingAnswer;
     /** Stops the lockstep's watchdog; before the context is disposed. */
     close(): void;
     /** performance.now() when a decode last started or ended (lockstep); undefined with plain batching, which does not watch. */
@@ -34,6 +36,7 @@ export type InstallBatchingOptions = {
 const plainBatching: Batching = {
     mode: "plain",
     beforeTakingSequence() {},
+    answerStarting: () => ({onSequence() {}, end() {}}),
     close() {},
     lastDecodeAt: () => undefined
 };
@@ -75,6 +78,7 @@ export async function installBatching(context: LlamaContext, {mode, logger, stal
     return {
         mode: "lockstep",
         beforeTakingSequence: (generatingIds) => handOutJoiningSequence(context, generatingIds),
+        answerStarting: lockstep.answerStarting,
         close: lockstep.stop,
         lastDecodeAt: lockstep.lastProgressAt
     };
