@@ -1,4 +1,5 @@
 import {formatPrompt} from "../../src/chat/formatPrompt.js";
+import {withoutStreamingMarks} from "../../src/discord/reply/layout/replyText.js";
 import {splitMessage} from "../../src/discord/reply/layout/splitMessage.js";
 import {buttonIdsOf, isStillAnswering} from "../../test/fixtures/botHarness.js";
 import type {FakeUser, StoredMessage} from "../../test/fixtures/fakeDiscord.js";
@@ -108,6 +109,14 @@ function answerPart(content: string): string {
         .replace(/^-# 💭 thought for [^\n]*\n/u, "")
         .replace(/(\n```)?\n*✂️ cut at \d+ tokens$/u, "")
         .trim();
+}
+
+/**
+ * When the first edit of the reply that shows answer text (not only the queued or thinking line, whose
+ * time may tick before the first token) reached the fake Discord; `undefined` when none did.
+ */
+export function firstWordsAt(answer: ObservedAnswer): number | undefined {
+    return answer.reply.edits.find((edit) => withoutStreamingMarks(edit.content) !== "")?.at;
 }
 
 function lastWriteAt(pages: readonly StoredMessage[]): number {

@@ -5,7 +5,7 @@ import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 import {historyItemText} from "../../src/llm/chatHistory.js";
 import {startBot, startBotRig} from "../lib/botRig.js";
 import type {BotRig} from "../lib/botRig.js";
-import {ask} from "../lib/conversation.js";
+import {ask, firstWordsAt} from "../lib/conversation.js";
 import type {ObservedAnswer} from "../lib/conversation.js";
 import {progress, reportBotWarnings} from "../lib/logger.js";
 import {fixed, msText, tokensPerSecondText} from "../lib/format.js";
@@ -20,6 +20,8 @@ import type {BenchSettings} from "../settings.js";
 export type ResumeSample = {
     /** Mention -> the first streamed token of the answer. */
     readonly mentionToFirstTokenMs: number;
+    /** Mention -> the edit showing the answer's first words reached the fake Discord: what the user waits for. */
+    readonly mentionToFirstWordsMs: number;
     /** The engine's `generate` started -> its first token: reading the prompt (and loading the state). */
     readonly engineToFirstTokenMs: number;
     /** Tokens the model read for the question. */
@@ -34,6 +36,8 @@ export type ResumeComparison = {
     /** reRead / withState, mention to first token. */
     readonly speedup: number;
     readonly met: boolean;
+    /** The same, mention to the first visible answer words. */
+    readonly firstWords: {readonly withStateMedianMs: number, readonly reReadMedianMs: number, readonly speedup: number, readonly met: boolean};
 };
 
 export type InstantResumeResult = {
@@ -61,27 +65,32 @@ export type EngineStateSpeeds = {
 };
 
 export const instantResumeTarget = 10;
+/** Mention to the first visible words, restored against re-reading (on the 85M model, where reading the history is short). */
+export const firstWordsResumeTarget = 8;
 
 export const instantResume: Measurement = {
     name: "resume",
     async run({settings, model}) {
         const result = await measureInstantResume(settings, model.path);
-        const target: Target = {comparison: ">=", value: result.target};
-        const comparisonRow = (what: string, comparison: ResumeComparison) => judgedRow({
-            number: "9",
-            what,
-            bot: `${msText(comparison.withStateMedianMs)} (its state loaded)`,
-            reference: `${msText(comparison.reReadMedianMs)} (re-reading, STATE_CACHE_MB=0)`,
-            // round by round: the two bots answer the same round next to each other
-            estimate: bootstrapMedian(comparison.reRead.map((sample, index) =>
-                ratio(sample.mentionToFirstTokenMs, comparison.withState[index]?.mentionToFirstTokenMs ?? Number.NaN))),
-            note: "(times faster)",
-            target
-        });
+        const comparisonRow = (what: string, comparison: ResumeComparison, time: "mentionToFirstTokenMs" | "mentionToFirstWordsMs" = "mentionToFirstTokenMs") => {
+            const [medians, value] = time === "mentionToFirstTokenMs" ? [comparison, result.target] : [comparison.firstWords, firstWordsResumeTarget];
+            return judgedRow({
+                number: "9",
+                what,
+                bot: `${msText(medians.withStateMedianMs)} (its state loaded)`,
+                reference: `${msText(medians.reReadMedianMs)} (re-reading, STATE_CACHE_MB=0)`,
+                // round by round: the two bots answer the same round next to each other
+                estimate: bootstrapMedian(comparison.reRead.map((sample, index) => ratio(sample[time], comparison.withState[index]?.[time] ?? Number.NaN))),
+                note: "(times faster)",
+                target: {comparison: ">=", value} satisfies Target
+            });
+        };
         const {f16, q8_0} = result.engine;
         return {raw: result, rows: [
             comparisonRow(`instant resume after eviction: SEQUENCES 1, a conversation of ${result.historyTokens} tokens comes back, mention to first token`, result.afterEviction),
             comparisonRow("instant resume after a restart: the same conversation's first question", result.afterRestart),
+            comparisonRow("instant resume after eviction, as the user sees it: mention to the edit showing the answer's first words in Discord",
+                result.afterEviction, "mentionToFirstWordsMs"),
             {
                 number: "9",
                 what: `state on disk, the bench model: the bot's file (${result.stateTokens} tokens), against node-llama-cpp alone with a q8_0 KV cache instead of f16`,
@@ -135,7 +144,8 @@ export async function measureInstantResume(settings: BenchSettings, modelPath: s
                     side.stateFile = await readStateDescription(side);
                 const sample = toSample(await ask(side.rig, side.returning, `And now, round ${round}: what did I ask first?`));
                 side.afterEviction.push(sample);
-                progress(`instant resume: after eviction, ${side.label}: first token after ${sample.mentionToFirstTokenMs.toFixed(0)} ms, read ${sample.evaluatedTokens} tokens`);
+                progress(`instant resume: after eviction, ${side.label}: first token after ${sample.mentionToFirstTokenMs.toFixed(0)} ms, ` +
+                    `first words in Discord after ${sample.mentionToFirstWordsMs.toFixed(0)} ms, read ${sample.evaluatedTokens} tokens`);
             }
         }
 
@@ -291,10 +301,12 @@ async function restart(rig: BotRig): Promise<BotRig> {
 
 function toSample(answer: ObservedAnswer): ResumeSample {
     const {firstTextAt, startedAt, result} = answer.generation;
-    if (firstTextAt === undefined || result === undefined)
+    const firstWordsShownAt = firstWordsAt(answer);
+    if (firstTextAt === undefined || result === undefined || firstWordsShownAt === undefined)
         throw new Error(`The answer in channel ${answer.channelId} showed no text`);
     return {
         mentionToFirstTokenMs: firstTextAt - answer.mentionAt,
+        mentionToFirstWordsMs: firstWordsShownAt - answer.mentionAt,
         engineToFirstTokenMs: firstTextAt - startedAt,
         evaluatedTokens: result.evaluatedTokens
     };
@@ -304,5 +316,13 @@ function compare(withState: readonly ResumeSample[], reRead: readonly ResumeSamp
     const withStateMedianMs = median(withState.map((sample) => sample.mentionToFirstTokenMs));
     const reReadMedianMs = median(reRead.map((sample) => sample.mentionToFirstTokenMs));
     const speedup = ratio(reReadMedianMs, withStateMedianMs);
-    return {withState, reRead, withStateMedianMs, reReadMedianMs, speedup, met: speedup >= instantResumeTarget};
+    const firstWords = {
+        withStateMedianMs: median(withState.map((sample) => sample.mentionToFirstWordsMs)),
+        reReadMedianMs: median(reRead.map((sample) => sample.mentionToFirstWordsMs))
+    };
+    const firstWordsSpeedup = ratio(firstWords.reReadMedianMs, firstWords.withStateMedianMs);
+    return {
+        withState, reRead, withStateMedianMs, reReadMedianMs, speedup, met: speedup >= instantResumeTarget,
+        firstWords: {...firstWords, speedup: firstWordsSpeedup, met: firstWordsSpeedup >= firstWordsResumeTarget}
+    };
 }

@@ -51,6 +51,28 @@ describe("/ask", () => {
         expect(answer!.content).toBe(model?.type === "model" ? finishedAnswerText({text: model.response.join(""), cutAtTokens: 300}) : "(no answer saved)");
     });
 
+    it("shows the model's first words as soon as it writes them, long before EDIT_INTERVAL_MS, and the next edit keeps to it", async () => {
+        const editIntervalMs = 5000;
+        const readDelayMs = 300;
+        // 30 chunks 100 ms apart, the first 300 ms in: still streaming well after the first words
+        const answer = Array.from({length: 30}, (_, index) => `w${String(index).padStart(2, "0")} `).join("");
+        const engine = new ScriptedEngine(() => answer, {chunkSize: 4, delayMs: 100, readDelayMs});
+        const harness = await start({engine, bot: {editIntervalMs}});
+        const {discord} = harness;
+        const askedAt = performance.now();
+        const {id} = await discord.slashCommand({channelId: discord.channelIds[2]!, user: discord.users.alice, name: "ask", options: [{name: "question", type: 3, value: "talk to me"}]});
+        const firstWords = await discord.waitFor(() => discord.interactionResponses(id).messages[0]?.edits.find((edit) => edit.content.includes("w00")));
+
+        expect(firstWords.content.endsWith(STREAMING_MARKER)).toBe(true);
+        expect(firstWords.at - askedAt).toBeGreaterThanOrEqual(readDelayMs);
+        // at once, with room for a loaded machine: before, it waited EDIT_INTERVAL_MS after the deferred reply
+        expect(firstWords.at - askedAt).toBeLessThan(editIntervalMs / 2);
+        // the answer ends (3.3 s in) before the interval has passed: after the first words, only the final edit
+        const [finished] = await finishedAnswer(harness, id);
+        const edits = finished!.edits.map((edit) => edit.content);
+        expect(edits.slice(edits.indexOf(firstWords.content))).toEqual([firstWords.content, answer.trim()]);
+    });
+
     it("delivers a 4500-character answer complete over several messages, every code fence balanced, pinging no one", async () => {
         const engine = new ScriptedEngine(() => codeHeavyAnswer, {chunkSize: 200});
         const harness = await start({engine, bot: {editIntervalMs: 50}});

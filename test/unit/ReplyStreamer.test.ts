@@ -186,7 +186,7 @@ describe("ReplyStreamer", () => {
         }
     });
 
-    it("given text arriving every 50 ms, then one write at a time, the interval after the previous one settled, with the newest text, and the final edit at once", async () => {
+    it("given text arriving every 50 ms, then the first words at once, then one write at a time, the interval after the previous one settled, with the newest text, and the final edit at once", async () => {
         const {transport, streamer, stream, settle} = createStreamer();
         transport.latencyMs = 300;
         for (let index = 0; index < 60; index++) {
@@ -195,12 +195,13 @@ describe("ReplyStreamer", () => {
         }
         await settle(streamer.done(transport.streamedSoFar.trim()));
 
-        expect(transport.writes.map((write) => write.startedAt)).toEqual([1000, 2300, 3000]);
+        expect(transport.writes.map((write) => write.startedAt)).toEqual([0, 1300, 2600, 3000]);
         expect(transport.maxInFlight).toBe(1);
-        expectSpacing(transport, 1000, 2);
+        expectSpacing(transport, 1000, 3);
         for (const write of transport.writes.slice(0, -1))
             expect(write.payload).toEqual({content: write.streamedSoFar.trim() + STREAMING_MARKER, stopButton: true});
-        expect(transport.writes[0]!.payload.content).toMatch(/^word0 word1 .* word1[89] ▌$/);
+        expect(transport.writes[0]!.payload.content).toBe("word0 ▌");
+        expect(transport.writes[1]!.payload.content).toMatch(/^word0 word1 .* word2[56] ▌$/);
     });
 
     it("given a write slower than the interval, then the next edit still waits the interval after it settled", async () => {
@@ -213,16 +214,78 @@ describe("ReplyStreamer", () => {
         await settle(streamer.done(transport.streamedSoFar.trim()));
 
         // the final edit waits only for the write in flight
-        expect(transport.writes.map((write) => write.startedAt)).toEqual([1000, 3500, 5000]);
+        expect(transport.writes.map((write) => write.startedAt)).toEqual([0, 2500, 4000]);
         expect(transport.maxInFlight).toBe(1);
     });
 
-    it("given a first page shown 800 ms ago, then the first edit waits only the rest of the interval", async () => {
-        const {transport, stream} = createStreamer({firstPageShownAt: performance.now() - 800});
+    it("given a first page shown 800 ms ago, then a new queue position waits only the rest of the interval", async () => {
+        const {transport, streamer} = createStreamer({firstPageShownAt: performance.now() - 800});
+        streamer.queued(1);
+        await vi.advanceTimersByTimeAsync(1000);
+
+        expect(transport.writes.map((write) => [write.startedAt, write.payload.content])).toEqual([[200, "⏳ queued, #1"]]);
+    });
+
+    it("given a large interval, then the first text is written at once and the next update waits for the interval", async () => {
+        const {transport, stream} = createStreamer({editIntervalMs: 60_000});
+        stream("Hi");
+        await vi.advanceTimersByTimeAsync(30_000);
+        stream(" there");
+        await vi.advanceTimersByTimeAsync(40_000);
+
+        expect(transport.writes.map((write) => [write.startedAt, write.payload.content])).toEqual([[0, "Hi ▌"], [60_000, "Hi there ▌"]]);
+    });
+
+    it("given the channel's writes used up, then the first text waits for the write limit, keeping its reserve", async () => {
+        const writeLimit = new ChannelWriteLimit();
+        // the first page's creation and three other writes in the channel: one more would leave none for a final edit
+        for (let write = 0; write < 4; write++)
+            writeLimit.record(performance.now());
+        const {transport, stream} = createStreamer({editIntervalMs: 60_000, writeLimit});
+        stream("Hi");
+        await vi.advanceTimersByTimeAsync(10_000);
+
+        expect(transport.writes.map((write) => [write.startedAt, write.payload.content])).toEqual([[CHANNEL_WRITE_LIMIT.windowMs, "Hi ▌"]]);
+    });
+
+    it("given a queued placeholder, then queue positions and the thinking time keep to the interval, the thinking line and the first text go at once", async () => {
+        let label = THINKING_TEXT;
+        const {transport, streamer, stream} = createStreamer({
+            editIntervalMs: 10_000, firstPagePayload: {content: "⏳ queued, #2", stopButton: true}, thinkingLabel: () => label
+        });
+        streamer.queued(1);
+        await vi.advanceTimersByTimeAsync(1000);
+        streamer.thinking("");
+        await vi.advanceTimersByTimeAsync(1000);
+        label = `${THINKING_TEXT} 2 s`;
+        streamer.thinking("");
+        await vi.advanceTimersByTimeAsync(1000);
+        stream("Hello");
+        await vi.advanceTimersByTimeAsync(1000);
+        stream(" world");
+        await vi.advanceTimersByTimeAsync(10_000);
+
+        expect(transport.writes.map((write) => [write.startedAt, write.payload.content])).toEqual([
+            [1000, THINKING_TEXT],
+            [3000, "Hello ▌"],
+            [13_000, "Hello world ▌"]
+        ]);
+    });
+
+    it("given a placeholder that shows the thinking line, then the thinking time keeps to the interval and the first text goes at once", async () => {
+        let label = THINKING_TEXT;
+        const {transport, streamer, stream} = createStreamer({
+            editIntervalMs: 10_000, firstPagePayload: {content: THINKING_TEXT, stopButton: true}, thinkingLabel: () => label
+        });
+        streamer.thinking("");
+        await vi.advanceTimersByTimeAsync(1000);
+        label = `${THINKING_TEXT} 1 s`;
+        streamer.thinking("");
+        await vi.advanceTimersByTimeAsync(1000);
         stream("Hi");
         await vi.advanceTimersByTimeAsync(1000);
 
-        expect(transport.writes.map((write) => [write.startedAt, write.payload.content])).toEqual([[200, "Hi ▌"]]);
+        expect(transport.writes.map((write) => [write.startedAt, write.payload.content])).toEqual([[2000, "Hi ▌"]]);
     });
 
     it("given an answer done while its next edit waits for the interval, then the final edit goes at once", async () => {
@@ -232,7 +295,10 @@ describe("ReplyStreamer", () => {
         stream("lo");
         await settle(streamer.done("Hello"));
 
-        expect(transport.writes.map((write) => [write.startedAt, write.payload])).toEqual([[300, {content: "Hello", stopButton: false}]]);
+        expect(transport.writes.map((write) => [write.startedAt, write.payload])).toEqual([
+            [0, {content: "Hel ▌", stopButton: true}],
+            [300, {content: "Hello", stopButton: false}]
+        ]);
     });
 
     it("given an interval shorter than Discord allows, then streaming edits leave one write of the channel's limit free, and the final edit uses it at once", async () => {
@@ -245,8 +311,8 @@ describe("ReplyStreamer", () => {
 
         expectWithinWriteLimit(transport);
         const starts = transport.writes.map((write) => write.startedAt);
-        // the first page's creation and 3 edits fill the first window but one write, then the edits wait for it to pass
-        expect(starts.slice(0, 4)).toEqual([100, 200, 300, 5000]);
+        // the first page's creation and 3 edits (the first words at once) fill the first window but one write, then the edits wait for it to pass
+        expect(starts.slice(0, 4)).toEqual([0, 100, 200, 5000]);
         expect(starts.at(-1)).toBe(7000);
     });
 
@@ -282,7 +348,7 @@ describe("ReplyStreamer", () => {
         stream("c");
         await vi.advanceTimersByTimeAsync(600);
 
-        expect(transport.writes.map((write) => write.payload)).toEqual([{content: "abc ▌", stopButton: true}]);
+        expect(transport.writes.map((write) => write.payload)).toEqual([{content: "a ▌", stopButton: true}, {content: "abc ▌", stopButton: true}]);
     });
 
     it("given updates that change nothing on screen, then no edit is made", async () => {
@@ -318,6 +384,7 @@ describe("ReplyStreamer", () => {
         await settle(streamer.done("Hello world!"));
 
         expect(transport.writes.map((write) => write.payload)).toEqual([
+            {content: "Hel ▌", stopButton: true},
             {content: "Hello wor ▌", stopButton: true},
             {content: "Hello world!", stopButton: false}
         ]);
@@ -328,9 +395,10 @@ describe("ReplyStreamer", () => {
         const {transport, streamer, stream, settle} = createStreamer();
         transport.latencyMs = 100;
         const parts = paragraphs(30, 148);
+        // slow enough that the page fills up while the channel's writes allow the next page to be sent
         for (const part of parts) {
             stream(part + "\n\n");
-            await vi.advanceTimersByTimeAsync(100);
+            await vi.advanceTimersByTimeAsync(200);
         }
         const full = parts.join("\n\n");
         expect(full.length).toBe(4488);
@@ -548,9 +616,9 @@ describe("ReplyStreamer", () => {
         await settle(streamer.done("Hello there"));
 
         expect(transport.writes.map((write) => [write.startedAt, write.failed, write.payload.content])).toEqual([
+            [0, true, "Hello ▌"],
             [1000, true, "Hello ▌"],
-            [2000, true, "Hello ▌"],
-            [3000, false, "Hello ▌"],
+            [2000, false, "Hello ▌"],
             [5000, false, "Hello there"]
         ]);
         expect(errors.length).toBe(2);
@@ -664,6 +732,7 @@ describe("ReplyStreamer", () => {
         const {streamer, stream, settle} = createStreamer();
         stream("Hello");
         await vi.advanceTimersByTimeAsync(100);
+        stream(" there");
         expect(vi.getTimerCount()).toBe(1);
         await settle(streamer.done("Hello"));
 

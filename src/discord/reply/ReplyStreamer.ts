@@ -19,7 +19,10 @@ export type ReplyStreamerOptions = {
      * {@link ReplyStreamer}). Default: failures are dropped silently.
      */
     readonly onError?: (error: unknown) => void;
-    /** When the first page was put on screen (`performance.now()`); its first edit waits until editIntervalMs after it. Default: now. */
+    /**
+     * When the first page was put on screen (`performance.now()`); its edits wait until editIntervalMs after
+     * it, except the first that shows the thinking line and the first that shows answer text. Default: now.
+     */
     readonly firstPageShownAt?: number;
     /** What the first page shows now, if known, so that an edit to the same thing is skipped. Default: unknown. */
     readonly firstPagePayload?: ReplyPayload;
@@ -40,8 +43,12 @@ export type ReplyStreamerOptions = {
     readonly writeLimit?: ChannelWriteLimit;
 };
 
+/** How far the answer has come, as far as the first page can show it: the model thinking, then its text. */
+type Progress = "thinking" | "text";
+
 type Write =
-    | {readonly kind: "edit"; readonly page: ReplyPageState; readonly payload: ReplyPayload; readonly at: number}
+    /** `shows`: the first edit of the first page that shows this progress (it does not wait for the interval). */
+    | {readonly kind: "edit"; readonly page: ReplyPageState; readonly payload: ReplyPayload; readonly at: number; readonly shows?: Progress}
     | {readonly kind: "send"; readonly payload: ReplyPayload; readonly at: number};
 
 /**
@@ -54,7 +61,12 @@ type Write =
  * page are at least `editIntervalMs` apart, counted from when the previous write of that page SETTLED
  * (resolved or rejected), which keeps a slow API from being hammered, and the writes of the reply leave
  * one write of Discord's per-channel limit ({@link ChannelWriteLimit}) unused; the final writes use
- * it, so the whole answer shows as soon as it ends instead of up to `editIntervalMs` later. Updates are
+ * it, so the whole answer shows as soon as it ends instead of up to `editIntervalMs` later. Two edits of
+ * the first page do not wait for the interval either, only for the write in flight and the limit (its
+ * reserve kept): the first that shows the thinking line (when the page showed something else, such as
+ * the queue position) and the first that shows answer text, so the first words appear as soon as the
+ * engine has them; the interval counts again from them. Other updates of the first page (the queue
+ * position, the thinking time) and new pages keep to the interval. Updates are
  * only recorded; what a write carries is computed when it is issued, so it always shows the newest text,
  * and it is skipped when the page already shows exactly that payload (content and button). Pages are
  * brought up to date in order: a page is written only once every page before it is, so a new page
@@ -93,6 +105,8 @@ export class ReplyStreamer {
     #sendFailures = 0;
     #lastSendFailureAt = -Infinity;
     #sendingGivenUp = false;
+    /** What the first page has shown or been sent to show ({@link Progress}): its first such edits do not wait for the interval. */
+    readonly #progressShown = new Set<Progress>();
     /**
      * Nothing more is written: a page of the answer was deleted (someone removed it on purpose), or
      * nothing of it can be shown any more (the channel is gone or out of reach).
@@ -186,10 +200,13 @@ export class ReplyStreamer {
 
     /**
      * Reacts to new state. While a write is in flight or the timer is armed, nothing needs doing: what is
-     * written is computed when the write is issued. This keeps splitting off the per-token path.
+     * written is computed when the write is issued. This keeps splitting off the per-token path. The
+     * exception: progress the first page has not shown yet may make its edit due before the timer.
      */
     #update(): void {
-        if (!this.#inFlight && this.#timer === undefined && !this.#waitingForLimit)
+        if (this.#inFlight)
+            return;
+        if ((this.#timer === undefined && !this.#waitingForLimit) || this.#unshownProgress() !== undefined)
             this.#pump();
     }
 
@@ -261,8 +278,16 @@ export class ReplyStreamer {
                     return undefined;
                 return {kind: "send", payload, at: this.#writableAt(this.#lastSendFailureAt + this.#editIntervalMs, this.#sendFailures > 0)};
             }
-            if (!page.shows(payload))
-                return {kind: "edit", page, payload, at: this.#editableAt(page)};
+            const progress = page === this.#pages[0] ? this.#unshownProgress() : undefined;
+            if (page.shows(payload)) {
+                // a placeholder that already shows the thinking line: no edit shows it first
+                if (progress !== undefined)
+                    this.#progressShown.add(progress);
+                continue;
+            }
+            if (progress !== undefined)
+                return {kind: "edit", page, payload, at: this.#writableAt(-Infinity, false), shows: progress};
+            return {kind: "edit", page, payload, at: this.#editableAt(page)};
         }
         if (!finished)
             return undefined;
@@ -303,6 +328,16 @@ export class ReplyStreamer {
         return Math.max(finished && !retry ? -Infinity : spacedAt, this.#writeLimit.availableAt(finished ? 0 : 1));
     }
 
+    /**
+     * How far the running answer has come, when the first page (still written) has not shown it yet;
+     * `undefined` otherwise, and while the model is queued (or only calls tools).
+     */
+    #unshownProgress(): Progress | undefined {
+        const answer = this.#answer;
+        const progress = answer.text !== "" ? "text" : answer.thinking ? "thinking" : undefined;
+        return progress === undefined || answer.finished || this.#pages[0]!.lost || this.#progressShown.has(progress) ? undefined : progress;
+    }
+
     /** What each live page should show now, in order. */
     #targets(): readonly ReplyPayload[] {
         return this.#answer.final ?? streamingLayout(this.#answer, this.#layout);
@@ -314,10 +349,13 @@ export class ReplyStreamer {
     }
 
     async #perform(write: Write): Promise<void> {
-        if (write.kind === "edit")
+        if (write.kind === "edit") {
+            if (write.shows !== undefined)
+                this.#progressShown.add(write.shows);
             await write.page.edit(write.payload, {lastTry: write.page.lost || this.#abandoned, onFailure: (error) => this.#writeFailed(error)});
-        else
+        } else {
             await this.#send(write.payload);
+        }
     }
 
     async #send(payload: ReplyPayload): Promise<void> {
