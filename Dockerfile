@@ -11,8 +11,9 @@ FROM ${BASE_IMAGE} AS build
 ENV NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 WORKDIR /build
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
-# the GPU binaries (about 620 MB) are not needed to compile
-RUN npm ci --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp/npm-cache \
+# the GPU binaries (about 620 MB) are not needed to compile; --ignore-scripts: no CPU library compiled for the
+# CPU that builds the image (scripts/buildCpuLibrary.mjs), which runs on others
+RUN npm ci --ignore-scripts --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp/npm-cache \
     && rm -rf node_modules/@node-llama-cpp/*-cuda* node_modules/@node-llama-cpp/*-vulkan
 COPY src ./src
 RUN npm run build --silent
@@ -52,7 +53,7 @@ CMD ["node", "dist/launch.cjs", "index.js"]
 WORKDIR /app
 COPY package.json package-lock.json ./
 # the GPU binaries this image cannot use (hundreds of MB) are left out
-RUN npm ci --omit=dev --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp/npm-cache \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --cache /tmp/npm-cache && rm -rf /tmp/npm-cache \
     && if [ "$GPU" = cpu ]; then rm -rf node_modules/@node-llama-cpp/*-cuda* node_modules/@node-llama-cpp/*-vulkan; \
        else rm -rf node_modules/@node-llama-cpp/*-vulkan; fi
 COPY --from=build /build/dist ./dist

@@ -6,9 +6,14 @@
  * usage: node dist-bench/src/launch.cjs ../bench/binaryChild.js '{"binary":"prebuilt","modelPath":...,"threads":1,"width":8,"promptTokens":96,"maxTokens":64}'
  */
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
+import {loadedCpuLibrary} from "../src/llm/local/cpuLibrary.js";
 import {llamaBinaryOf} from "../src/llm/local/LlamaEngine.js";
 import type {LlamaBinary} from "../src/llm/local/LlamaEngine.js";
 import {rawDecode} from "./lib/rawDecode.js";
+import type {RawDecodeRun} from "./lib/rawDecode.js";
+
+/** A raw-decode run and the file of llama.cpp's CPU library that ran it. */
+export type BinaryChildRun = RawDecodeRun & {readonly cpuLibrary: string | undefined};
 
 export type BinaryChildRequest = {
     readonly binary: LlamaBinary;
@@ -36,7 +41,7 @@ const model = await llama.loadModel({modelPath: request.modelPath});
 const context = await model.createContext({contextSize: request.contextSize, batchSize: request.batchSize, sequences: request.width, threads: request.threads});
 await rawDecode(context, request.promptTokens, 4, request.width); // warm-up
 const run = await rawDecode(context, request.promptTokens, request.maxTokens, request.width);
-process.stdout.write(JSON.stringify(run) + "\n");
+process.stdout.write(JSON.stringify({...run, cpuLibrary: loadedCpuLibrary()} satisfies BinaryChildRun) + "\n");
 await context.dispose();
 await model.dispose();
 await llama.dispose();

@@ -1,12 +1,11 @@
 import {execFile} from "node:child_process";
 import path from "node:path";
 import {promisify} from "node:util";
-import type {BinaryChildRequest} from "../binaryChild.js";
+import type {BinaryChildRequest, BinaryChildRun} from "../binaryChild.js";
 import {fixed, tokensPerSecondText} from "../lib/format.js";
 import {progress} from "../lib/logger.js";
 import type {Measurement} from "../lib/measurement.js";
 import {projectRoot} from "../lib/paths.js";
-import type {RawDecodeRun} from "../lib/rawDecode.js";
 import type {Row} from "../lib/row.js";
 import {bootstrapMedian, median, ratio} from "../lib/stats.js";
 import type {Estimate} from "../lib/stats.js";
@@ -19,8 +18,8 @@ const promptTokens = 96;
 
 export type BinariesWidth = {
     readonly width: number;
-    readonly builtHere: readonly RawDecodeRun[];
-    readonly prebuilt: readonly RawDecodeRun[];
+    readonly builtHere: readonly BinaryChildRun[];
+    readonly prebuilt: readonly BinaryChildRun[];
     readonly builtHereTokensPerSecond: Estimate;
     readonly prebuiltTokensPerSecond: Estimate;
     /** built here ÷ prebuilt, round by round. */
@@ -31,7 +30,8 @@ export type BinariesWidth = {
  * 11. Which binary of node-llama-cpp: the one `npm run build:engine` compiles for this machine
  * against the prebuilt one it ships, on the same model and threads, each in a process of its own
  * (bench/binaryChild.ts), in interleaved rounds. Raw decodes, as llama-batched-bench runs them, so
- * the rows show the binaries alone. A run on the prebuilt binary has nothing to compare it with.
+ * the rows show the binaries alone, and name the CPU library each loaded (a variant the prebuilt binary ships,
+ * or the one npm ci compiled for this CPU). A run on the prebuilt binary has nothing to compare it with.
  */
 export const binaries: Measurement = {
     name: "binaries",
@@ -47,8 +47,8 @@ export const binaries: Measurement = {
         const maxTokens = answerTokens(settings, 64, 32);
         const measured: BinariesWidth[] = [];
         for (const width of widths) {
-            const builtHere: RawDecodeRun[] = [];
-            const prebuilt: RawDecodeRun[] = [];
+            const builtHere: BinaryChildRun[] = [];
+            const prebuilt: BinaryChildRun[] = [];
             for (let round = 0; round < settings.rounds; round++) {
                 const request = {modelPath: model.path, threads: settings.threads, width, promptTokens, maxTokens, contextSize: 1024, batchSize: 512};
                 const pair = await runPair(round % 2 === 0,
@@ -72,8 +72,8 @@ export const binaries: Measurement = {
             number: "11",
             what: `node-llama-cpp's binary compiled here (npm run build:engine) ÷ its prebuilt one: ${entry.width} ${entry.width === 1 ? "sequence" : "sequences"} ` +
                 `reading ${promptTokens} prompt tokens and generating ${maxTokens} each (raw decodes, each binary in a process of its own)`,
-            bot: tokensPerSecondText(entry.builtHereTokensPerSecond.value),
-            reference: `${tokensPerSecondText(entry.prebuiltTokensPerSecond.value)} (prebuilt; generating only, median tokens/s: ` +
+            bot: `${tokensPerSecondText(entry.builtHereTokensPerSecond.value)} (${cpuLibraryOf(entry.builtHere)})`,
+            reference: `${tokensPerSecondText(entry.prebuiltTokensPerSecond.value)} (prebuilt, CPU library ${cpuLibraryOf(entry.prebuilt)}; generating only, median tokens/s: ` +
                 `${fixed(median(entry.builtHere.map((run) => run.decodeTokensPerSecond)), 1)} against ${fixed(median(entry.prebuilt.map((run) => run.decodeTokensPerSecond)), 1)})`,
             estimate: entry.ratio,
             verdict: "none"
@@ -81,10 +81,15 @@ export const binaries: Measurement = {
     }
 };
 
-async function runChild(request: BinaryChildRequest): Promise<RawDecodeRun> {
+async function runChild(request: BinaryChildRequest): Promise<BinaryChildRun> {
     const {stdout} = await promisify(execFile)(process.execPath, [
         path.join(projectRoot, "dist-bench", "src", "launch.cjs"), "../bench/binaryChild.js", JSON.stringify(request)
     ], {maxBuffer: 1024 * 1024});
     const line = stdout.trim().split("\n").at(-1) ?? "";
-    return JSON.parse(line) as RawDecodeRun;
+    return JSON.parse(line) as BinaryChildRun;
+}
+
+/** The CPU library the runs loaded (a prebuilt variant such as libggml-cpu-zen4.so, or the one npm ci compiled for this CPU). */
+function cpuLibraryOf(runs: readonly BinaryChildRun[]): string {
+    return [...new Set(runs.map((run) => run.cpuLibrary ?? "unknown"))].join(", ");
 }

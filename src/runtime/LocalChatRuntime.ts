@@ -3,6 +3,7 @@ import type {ChatHistoryItem} from "node-llama-cpp";
 import {ChatService} from "../chat/ChatService.js";
 import {Personas} from "../chat/Personas.js";
 import type {Config} from "../config.js";
+import {describeBinary} from "../llm/local/describeBinary.js";
 import {LlamaEngine} from "../llm/local/LlamaEngine.js";
 import {ResumeSpeeds} from "../llm/local/ResumeSpeeds.js";
 import {SequenceStateStore} from "../llm/local/SequenceStateStore.js";
@@ -99,10 +100,7 @@ export class LocalChatRuntime {
             `Context: ${info.sequences} conversations at once x ${info.contextSize} tokens, batch ${info.batchSize}, ` +
             `${info.threadsAdapt ? "up to " : ""}${info.threads} ${info.threads === 1 ? "thread" : "threads"}` +
             `${info.threadsAdapt ? " (fewer while other processes keep cores busy)" : ""}, GPU: ${info.gpu === false ? "none (CPU only)" : `${info.gpu}, ${info.gpuLayers} layers offloaded`}`,
-            info.binary === "built here"
-                ? "llama.cpp: compiled on this machine (npm run build:engine)"
-                : "llama.cpp: node-llama-cpp's prebuilt binary (`npm run build:engine` compiles one for this machine, about 20 min: " +
-                "faster for some models on a CPU, see the README)"
+            describeBinary(info)
         ];
     }
 

@@ -64,8 +64,9 @@ describe("starting the bot", () => {
         expect(output).toContain("(conversation cleared)");
         expect(output.match(/cut at MAX_TOKENS/g)).toHaveLength(2);
         expect(output).toMatch(/, 1 thread, /);
-        // which llama.cpp binary runs: node-llama-cpp's prebuilt one (a fresh clone), or one npm run build:engine compiled
-        expect(output).toMatch(/llama\.cpp: (node-llama-cpp's prebuilt binary \(`npm run build:engine` compiles one|compiled on this machine \(npm run build:engine\))/);
+        // which llama.cpp binary runs: node-llama-cpp's prebuilt one (with the CPU library npm ci compiled, or one it
+        // ships and how to compile one), or one npm run build:engine compiled
+        expect(output).toMatch(/llama\.cpp: (node-llama-cpp's prebuilt binary(, with its CPU library compiled for this CPU by npm ci|, CPU library libggml-cpu-\w+\.so\. `npm run build:cpu` compiles one)|compiled on this machine \(npm run build:engine\))/);
         expect(output).not.toMatch(/Continuing the saved conversation/);
 
         // the next run says that it goes on with what was saved, and how to start afresh

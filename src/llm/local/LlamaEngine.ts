@@ -10,6 +10,7 @@ import type {Batching} from "./batching/installBatching.js";
 import {EngineStartError} from "../EngineStartError.js";
 import {LoadWatcher} from "./LoadWatcher.js";
 import type {CpuSample} from "./LoadWatcher.js";
+import {loadedCpuLibrary} from "./cpuLibrary.js";
 import {modelName} from "./modelName.js";
 import {threadPoolWarning} from "./threadPoolCheck.js";
 
@@ -52,6 +53,8 @@ export type LlamaEngineInfo = {
     readonly gpuLayers: number;
     /** node-llama-cpp's binary: the prebuilt one it ships, or one compiled on this machine (`npm run build:engine`). */
     readonly binary: LlamaBinary;
+    /** The file of llama.cpp's CPU library that loaded (libggml-cpu-zen4.so, ...); undefined where it cannot be told (not Linux). */
+    readonly cpuLibrary: string | undefined;
 };
 
 export type LlamaBinary = "prebuilt" | "built here";
@@ -130,7 +133,8 @@ export class LlamaEngine {
                 threadsAdapt: adaptsThreads,
                 gpu: llama.gpu,
                 gpuLayers: model.gpuLayers,
-                binary: llamaBinaryOf(llama)
+                binary: llamaBinaryOf(llama),
+                cpuLibrary: loadedCpuLibrary()
             });
         } catch (error) {
             await llama.dispose();
