@@ -364,8 +364,16 @@ export class SessionPool implements ConversationEngine {
 
             this.#active.delete(idle.conversationId);
             this.#logger.debug(`Conversation ${idle.conversationId} gives its sequence up.`);
-            // handed over as it is, not freed: the next conversation reads only what follows the start they share
-            return this.#giveUp(idle);
+            // handed over as it is, not freed: the next conversation reads only what follows the start they share.
+            // It counts as answering already, while its state is saved: conversations opening meanwhile take sequences next to it
+            const handedOver = sequenceIdOf(idle.sequence);
+            this.#openingSequenceIds.add(handedOver);
+            try {
+                return await this.#giveUp(idle);
+            } catch (error) {
+                this.#openingSequenceIds.delete(handedOver);
+                throw error;
+            }
         }
 
         // lockstep: the free sequence next to the generating ones comes next (batching/handOutJoiningSequence.ts)
