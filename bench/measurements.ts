@@ -6,7 +6,7 @@ import {container} from "./measure/container.js";
 import {diskIo} from "./measure/diskIo.js";
 import {hygiene} from "./measure/hygiene.js";
 import {instantResume} from "./measure/instantResume.js";
-import {llamaServer} from "./measure/llamaServer.js";
+import {inProcessAgainstLlamaServer, llamaServer} from "./measure/llamaServer.js";
 import {longConversation} from "./measure/longConversation.js";
 import {memory} from "./measure/memory.js";
 import {overhead} from "./measure/overhead.js";
@@ -33,6 +33,7 @@ export const measurements: readonly Measurement[] = [
     longConversation,
     instantResume,
     llamaServer,
+    inProcessAgainstLlamaServer,
     diskIo,
     tools,
     container

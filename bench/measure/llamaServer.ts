@@ -6,17 +6,20 @@ import {DiscordBot} from "../../src/discord/DiscordBot.js";
 import {OpenAiClient} from "../../src/llm/openai/OpenAiClient.js";
 import {defaultRetryPolicy, withRetries} from "../../src/llm/openai/retry.js";
 import {RemoteChatRuntime} from "../../src/runtime/RemoteChatRuntime.js";
+import type {Config} from "../../src/config.js";
+import type {LlamaBinary} from "../../src/llm/local/LlamaEngine.js";
 import {startFakeDiscord} from "../../test/fixtures/fakeDiscord.js";
-import type {FakeUser} from "../../test/fixtures/fakeDiscord.js";
+import type {FakeDiscord, FakeUser} from "../../test/fixtures/fakeDiscord.js";
 import {startLlamaServer} from "../../test/fixtures/llamaCpp/llamaServer.js";
-import {benchSeed, botConfig} from "../lib/botRig.js";
-import type {ObservedBot} from "../lib/botRig.js";
+import {benchSeed, botConfig, startBotRig} from "../lib/botRig.js";
+import type {BotRig, ObservedBot} from "../lib/botRig.js";
 import {promptAsTheBotBuildsIt} from "../lib/conversation.js";
 import {EngineBaseline} from "../lib/engineBaseline.js";
 import {attachGenerationProbe} from "../lib/generationProbe.js";
 import {createBenchLogger, progress, reportBotWarnings} from "../lib/logger.js";
 import {plural, tokensPerSecondText} from "../lib/format.js";
 import type {Measurement} from "../lib/measurement.js";
+import type {BenchModel} from "../lib/models.js";
 import {exactly, judgedRow, verdictOf} from "../lib/row.js";
 import type {Row, Target} from "../lib/row.js";
 import {median, ratio, tokensPerSecond} from "../lib/stats.js";
@@ -121,21 +124,15 @@ export async function measureLlamaServer(settings: BenchSettings, modelPath: str
     const contextSize = 2048;
     progress("llama-server: starting (builds it first if this machine has not yet: 15-25 min on 2 cores)");
     const server = await startLlamaServer({modelPath, parallel, slotContextSize: contextSize, threads: settings.threads, args: withoutRamPromptCache});
-    const discord = await startFakeDiscord({channelCount: 1 + rounds * llamaServerWidths.reduce((sum, width) => sum + width, 0)});
-    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "bench-data-"));
-    const logger = createBenchLogger();
-    const config = botConfig({
-        ...engineEnvironment(settings),
-        DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, DATA_DIR: dataDir, MAX_TOKENS: String(maxTokens),
-        INFERENCE: "openai", INFERENCE_URL: server.url, INFERENCE_PARALLEL: String(parallel), CONTEXT_SIZE: String(contextSize)
-    });
-    const runtime = await RemoteChatRuntime.start({...config, seed: benchSeed}, logger);
-    const rig: ObservedBot = {discord, probe: attachGenerationProbe(runtime.engine)};
-    const bot = new DiscordBot({settings: config, chat: runtime.chat, personas: runtime.personas, logger});
+    const remote = await startBotThroughServer(settings, server.url, {maxTokens, parallel, contextSize, channelCount: 1 + rounds * llamaServerWidths.reduce((sum, width) => sum + width, 0)})
+        .catch(async (error: unknown) => {
+            await server.close();
+            throw error;
+        });
+    const {discord, runtime, rig, config} = remote;
     const direct = new DirectRequests(new OpenAiClient({baseUrl: server.url}), runtime.engine.info.model, config);
     const alice = discord.users.alice;
     try {
-        await bot.start();
         const channels = new ChannelSupply(discord.channelIds);
         const elsewhere = () => new ChannelSupply(Array.from({length: parallel}, (_, index) => `unused-${index}`));
         progress("llama-server: warming up");
@@ -163,14 +160,8 @@ export async function measureLlamaServer(settings: BenchSettings, modelPath: str
         progress(`llama-server: failed; its last output:\n${server.output().trim().split("\n").slice(-40).join("\n")}`);
         throw error;
     } finally {
-        await runtime.chat.close();
-        await bot.drain(5000);
-        await runtime.close();
-        await bot.close();
-        await discord.close();
+        await remote.close();
         await server.close();
-        await fs.rm(dataDir, {recursive: true, force: true});
-        reportBotWarnings(logger.lines, "llama-server");
     }
 }
 
@@ -244,5 +235,149 @@ class DirectRequests {
         const total = tokens.reduce((sum, count) => sum + count, 0);
         const durationMs = performance.now() - startedAt;
         return {width: texts.length, tokens: total, durationMs, tokensPerSecond: tokensPerSecond(total, durationMs)};
+    }
+}
+
+/** The bot with INFERENCE=openai on a llama-server, logged in to a fake Discord of its own, as `src/index.ts` wires it. */
+type BotThroughServer = {
+    readonly discord: FakeDiscord;
+    readonly runtime: RemoteChatRuntime;
+    readonly rig: ObservedBot;
+    readonly config: Config;
+    close(): Promise<void>;
+};
+
+async function startBotThroughServer(settings: BenchSettings, url: string, {maxTokens, parallel, contextSize, channelCount}: {
+    maxTokens: number, parallel: number, contextSize: number, channelCount: number
+}): Promise<BotThroughServer> {
+    const discord = await startFakeDiscord({channelCount});
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "bench-data-"));
+    const logger = createBenchLogger();
+    const config = botConfig({
+        ...engineEnvironment(settings),
+        DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, DATA_DIR: dataDir, MAX_TOKENS: String(maxTokens),
+        INFERENCE: "openai", INFERENCE_URL: url, INFERENCE_PARALLEL: String(parallel), CONTEXT_SIZE: String(contextSize)
+    });
+    const runtime = await RemoteChatRuntime.start({...config, seed: benchSeed}, logger);
+    const bot = new DiscordBot({settings: config, chat: runtime.chat, personas: runtime.personas, logger});
+    const close = async () => {
+        await runtime.chat.close();
+        await bot.drain(5000);
+        await runtime.close();
+        await bot.close();
+        await discord.close();
+        await fs.rm(dataDir, {recursive: true, force: true});
+        reportBotWarnings(logger.lines, "llama-server");
+    };
+    try {
+        await bot.start();
+    } catch (error) {
+        await close();
+        throw error;
+    }
+    return {discord, runtime, rig: {discord, probe: attachGenerationProbe(runtime.engine)}, config, close};
+}
+
+export type InProcessWidthResult = ComparedRuns & {readonly width: number};
+
+export type InProcessResult = {
+    readonly maxTokens: number;
+    readonly rounds: number;
+    /** SEQUENCES of the bot in process = llama-server's slots (--parallel). */
+    readonly slots: number;
+    readonly contextSize: number;
+    /** node-llama-cpp's binary in the bot's process; llama-server is always built here from the same source. */
+    readonly binary: LlamaBinary;
+    /** `bot` is the bot in process, `engine` the bot through llama-server. */
+    readonly widths: readonly InProcessWidthResult[];
+    readonly target: number;
+    readonly met: boolean;
+};
+
+export const inProcessWidths = [1, 4, 8] as const;
+/** At least 128 tokens an answer, so that generating, not reading the prompt, is what both sides are timed on. */
+const inProcessMinTokens = 128;
+/**
+ * Rounds on the real-shape model: ~7 minutes a round on 2 cores (both sides, 13 answers of 128 tokens
+ * each at ~5-9 tokens/s), so 3 rather than the 85M model's 16: the interval is wide, and the row says so.
+ */
+const inProcessRealShapeRounds = 3;
+
+/**
+ * 10, in process against llama-server: the bot twice, both through the fake Discord with its defaults,
+ * one with INFERENCE=local (node-llama-cpp in its process) and one with INFERENCE=openai on a
+ * llama-server built from the source node-llama-cpp ships, same model, same slots (SEQUENCES =
+ * `--parallel`), same context per slot, threads and sampling; 1, 4 and 8 new channels at once,
+ * interleaved round by round. Both sides start every answer in a new channel under the same system
+ * prompt, as people do: llama-server finds that prompt in its slots, the bot in its sequences.
+ */
+export const inProcessAgainstLlamaServer: Measurement = {
+    name: "in-process",
+    async run({settings, model}) {
+        const result = await measureInProcess(settings, model);
+        const binary = result.binary === "prebuilt" ? "node-llama-cpp's prebuilt binary" : "node-llama-cpp compiled here";
+        const fewer = model.id === "85m" ? "" : `, fewer rounds on this model: ~7 min a round`;
+        const rows = result.widths.map((width) => judgedRow({
+            number: "10",
+            what: `the bot in process ÷ the bot through llama-server (${result.slots} sequences = ${result.slots} slots, ${binary}): ` +
+                `${plural(width.width, "channel")} at once, aggregate (${result.maxTokens} tokens each; median of ${result.rounds} rounds${fewer})`,
+            bot: tokensPerSecondText(width.botTokensPerSecond.value),
+            reference: `${tokensPerSecondText(width.engineTokensPerSecond.value)} (the bot with INFERENCE=openai on llama-server)`,
+            estimate: width.ratio,
+            target: llamaServerTargetRow
+        }));
+        return {raw: result, rows};
+    }
+};
+
+async function measureInProcess(settings: BenchSettings, model: BenchModel): Promise<InProcessResult> {
+    const rounds = model.id === "85m" ? settings.rounds * llamaServerRoundsFactor : inProcessRealShapeRounds;
+    const maxTokens = model.id === "85m" && !settings.quick ? llamaServerMaxTokens : inProcessMinTokens;
+    const slots = Math.max(...inProcessWidths);
+    const contextSize = 2048;
+    const channelCount = 1 + rounds * inProcessWidths.reduce((sum, width) => sum + width, 0);
+    progress("in-process: starting llama-server (builds it first if this machine has not yet: 15-25 min on 2 cores)");
+    const server = await startLlamaServer({modelPath: model.path, parallel: slots, slotContextSize: contextSize, threads: settings.threads, args: withoutRamPromptCache});
+    let remote: BotThroughServer | undefined;
+    let local: BotRig | undefined;
+    try {
+        remote = await startBotThroughServer(settings, server.url, {maxTokens, parallel: slots, contextSize, channelCount});
+        local = await startBotRig({
+            modelPath: model.path,
+            env: {...engineEnvironment(settings), MAX_TOKENS: String(maxTokens), SEQUENCES: String(slots), CONTEXT_SIZE: String(contextSize)},
+            discord: {channelCount}
+        });
+        const inProcess = local;
+        const throughServer = remote.rig;
+        const localChannels = new ChannelSupply(inProcess.discord.channelIds);
+        const remoteChannels = new ChannelSupply(remote.discord.channelIds);
+        progress("in-process: warming up");
+        await botRun(inProcess, questions(localChannels, 1, "warm-up"));
+        await botRun(throughServer, questions(remoteChannels, 1, "warm-up"));
+
+        const byWidth = new Map<number, {local: BotWidthRun[], remote: BotWidthRun[]}>(inProcessWidths.map((width) => [width, {local: [], remote: []}]));
+        for (let round = 0; round < rounds; round++)
+            for (const [widthIndex, width] of inProcessWidths.entries()) {
+                const label = `round ${round + 1}, width ${width}`;
+                // distinct texts on the two sides, as in the through-llama-server rows
+                const pair = await runPair((round + widthIndex) % 2 === 0,
+                    () => botRun(inProcess, questions(localChannels, width, `in process, ${label}`)),
+                    () => botRun(throughServer, questions(remoteChannels, width, `through llama-server, ${label}`)));
+                byWidth.get(width)!.local.push(pair.a);
+                byWidth.get(width)!.remote.push(pair.b);
+                progress(`in-process: ${label}: in process ${pair.a.tokensPerSecond.toFixed(1)} tokens/s, through llama-server ${pair.b.tokensPerSecond.toFixed(1)} tokens/s`);
+            }
+        const widths = inProcessWidths.map((width) => ({width, ...compareRuns(byWidth.get(width)!.local, byWidth.get(width)!.remote)}));
+        return {
+            maxTokens, rounds, slots, contextSize, binary: settings.binary, widths, target: llamaServerTarget,
+            met: widths.every((width) => verdictOf(width.ratio, llamaServerTargetRow) === "met")
+        };
+    } catch (error) {
+        progress(`in-process: failed; llama-server's last output:\n${server.output().trim().split("\n").slice(-40).join("\n")}`);
+        throw error;
+    } finally {
+        await local?.close();
+        await remote?.close();
+        await server.close();
     }
 }

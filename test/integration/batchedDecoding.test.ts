@@ -97,6 +97,24 @@ describe("channels answering at the same time", () => {
         expect(runtime.sessions.activeConversationIds).not.toContain("302");
         expect(runtime.sessions.activeConversationIds).toContain("300");
     });
+
+    // each new channel takes over the sequence of an idle conversation, which saves its state first: a channel
+    // opening meanwhile must count that sequence as answering, or it takes the least recently used one (here 2)
+    it("new channels starting together take over neighbouring sequences, so they decode in one pass", async () => {
+        const {runtime} = await startTestRuntime({modelOptions: {endOfTurnBias: 0}, sequences: 4, maxTokens: 16, stateCacheMb: 64});
+        runtimes.push(runtime);
+        // channels 400-403 on sequences 0-3, then used again so that the least recently used are on 0, 2, 1, 3
+        for (const channelId of ["400", "401", "402", "403", "401", "403"])
+            await ask(runtime, channelId, "hello");
+        const decodes = recordDecodes(runtime.engine.context);
+
+        await Promise.all([ask(runtime, "500", "a story"), ask(runtime, "501", "another story")]);
+
+        const shared = decodes.filter((decode) => decode.sequenceIds.length > 1);
+        expect(shared.length).toBeGreaterThanOrEqual(10);
+        for (const {sequenceIds} of shared)
+            expect(sequenceIds).toEqual([0, 1]);
+    });
 });
 
 async function ask(runtime: LocalChatRuntime, channelId: string, text: string): Promise<void> {
