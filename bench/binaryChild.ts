@@ -30,9 +30,8 @@ const request = JSON.parse(process.argv[2] ?? "{}") as BinaryChildRequest;
 const llama = await getLlama({
     build: "never",
     gpu: false,
-    logLevel: LlamaLogLevel.error,
-    // a local build is found by its build options: options no build has make node-llama-cpp take its prebuilt binary
-    ...(request.binary === "prebuilt" && {cmakeOptions: {LLAMA_DISCORD_BOT_PREBUILT_BINARY: "1"}})
+    // the binary is chosen by the environment the bench starts this process with (bench/lib/benchChild.ts)
+    logLevel: LlamaLogLevel.error
 });
 const loaded = llamaBinaryOf(llama);
 if (loaded !== request.binary)

@@ -1,5 +1,5 @@
 import {LlamaChatSession} from "node-llama-cpp";
-import type {LlamaContext, LlamaModel} from "node-llama-cpp";
+import type {LlamaContext, LlamaContextSequence, LlamaModel} from "node-llama-cpp";
 
 export type BaselineSettings = {
     readonly contextSize: number;
@@ -23,11 +23,15 @@ export type BaselineRun = {
 /**
  * node-llama-cpp alone, the way its documentation shows it: one context with the bot's settings,
  * and for each prompt a `LlamaChatSession` on its own sequence, `session.prompt(...)`. Prompts given
- * together run at the same time, so node-llama-cpp decodes them in one batch.
+ * together run at the same time, so node-llama-cpp decodes them in one batch. A sequence is kept once
+ * its conversation ends and serves the next one, as the bot's do: node-llama-cpp's session then reads
+ * only what follows the start they share (the system prompt), so both sides read the same tokens.
  */
 export class EngineBaseline {
     readonly #context: LlamaContext;
     readonly #settings: BaselineSettings;
+    /** Sequences whose conversation ended, with its tokens still in the KV cache. */
+    readonly #idleSequences: LlamaContextSequence[] = [];
 
     private constructor(context: LlamaContext, settings: BaselineSettings) {
         this.#context = context;
@@ -49,7 +53,7 @@ export class EngineBaseline {
     async answerAtOnce(prompts: readonly string[]): Promise<BaselineRun> {
         const settings = this.#settings;
         const startedAt = performance.now();
-        const sequences = prompts.map(() => this.#context.getSequence());
+        const sequences = prompts.map(() => this.#takeSequence());
         const sessions = sequences.map((contextSequence) => new LlamaChatSession({contextSequence, systemPrompt: settings.systemPrompt}));
         try {
             const tokens = await Promise.all(sessions.map(async (session, index) => {
@@ -69,8 +73,12 @@ export class EngineBaseline {
         } finally {
             for (const session of sessions)
                 session.dispose();
-            await Promise.all(sequences.map((sequence) => sequence.dispose()));
+            this.#idleSequences.push(...sequences);
         }
+    }
+
+    #takeSequence(): LlamaContextSequence {
+        return this.#idleSequences.shift() ?? this.#context.getSequence();
     }
 
     /**
@@ -80,8 +88,9 @@ export class EngineBaseline {
      */
     startConversation(): BaselineConversation {
         const settings = this.#settings;
-        const sequence = this.#context.getSequence();
+        const sequence = this.#takeSequence();
         const session = new LlamaChatSession({contextSequence: sequence, systemPrompt: settings.systemPrompt});
+        const idleSequences = this.#idleSequences;
         return {
             async ask(prompt) {
                 const startedAt = performance.now();
@@ -99,7 +108,7 @@ export class EngineBaseline {
             },
             async dispose() {
                 session.dispose();
-                await sequence.dispose();
+                idleSequences.push(sequence);
             }
         };
     }

@@ -1,6 +1,6 @@
 import type {BatchingChildRequest, BatchingChildResult} from "../batchingChild.js";
 import type {LlamaBinary} from "../../src/llm/local/LlamaEngine.js";
-import {runBenchChild} from "../lib/benchChild.js";
+import {binaryEnvironment, runBenchChild} from "../lib/benchChild.js";
 import {startBotRig} from "../lib/botRig.js";
 import {formatEstimate, plural, tokensPerSecondText} from "../lib/format.js";
 import {llamaCppGpuLayers, runBatchedBench} from "../lib/llamaBatchedBench.js";
@@ -49,7 +49,10 @@ export type ShortAnswersResult = {
 
 export type BatchingResult = {
     readonly maxTokens: number;
-    /** Tokens of each prompt (system prompt and user turn), as the bot's model read them: llama.cpp reads as many. */
+    /**
+     * Tokens of each prompt the bot's model read: the user turn and the template around it, the system prompt
+     * being in the sequence already (a conversation before held it). llama.cpp reads as many.
+     */
     readonly promptTokens: number;
     readonly sequences: number;
     readonly widths: readonly WidthResult[];
@@ -94,7 +97,7 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
     const rounds = settings.rounds;
     const maxTokens = answerTokens(settings, 80, 64);
     const sequences = Math.max(...widthsToRun);
-    const channelsNeeded = 1 + rounds * widthsToRun.reduce((sum, width) => sum + width, 0);
+    const channelsNeeded = sequences + 1 + rounds * widthsToRun.reduce((sum, width) => sum + width, 0);
     const rig = await startBotRig({
         modelPath,
         env: {...engineEnvironment(settings), MAX_TOKENS: String(maxTokens), SEQUENCES: String(sequences)},
@@ -106,36 +109,32 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
         const alice = rig.discord.users.alice;
         const elsewhere = () => new ChannelSupply(Array.from({length: sequences}, (_, index) => `unused-${index}`));
         progress("batching: warming up");
-        const warmUp = await botRun(rig, questions(channels, 1, "warm-up"));
-        await engineRun(baseline, questions(elsewhere(), 1, "warm-up"), alice);
-        const promptTokens = rig.probe.records[0]?.result?.evaluatedTokens ?? Number.NaN;
+        // every sequence holds a conversation first, as on a bot that has run a while (and node-llama-cpp alone
+        // keeps its sequences): each answer measured then reads only what follows the system prompt, on every side
+        await botRun(rig, questions(channels, sequences, "warm-up"));
+        await engineRun(baseline, questions(elsewhere(), sequences, "warm-up"), alice);
+        const warmUp = await botRun(rig, questions(channels, 1, "one more warm-up"));
+        const promptTokens = rig.probe.records.at(-1)?.result?.evaluatedTokens ?? Number.NaN;
         if (!(promptTokens > 0) || warmUp.tokens !== maxTokens)
             throw new Error(`The warm-up answer read ${promptTokens} tokens and wrote ${warmUp.tokens} (expected ${maxTokens})`);
-        const llamaCpp = () => runBatchedBench({
+        /** llama-batched-bench on the same prompts, writing answers of `generatedTokens`. */
+        const llamaCppWriting = (generatedTokens: number) => runBatchedBench({
             modelPath,
             contextCells: rig.config.contextSize * sequences,
             batchSize: rig.config.batchSize,
             threads: settings.threads,
             gpuLayers: llamaCppGpuLayers(settings.gpuLayers, settings.gpu),
             promptTokens,
-            generatedTokens: maxTokens,
+            generatedTokens,
             sequences: widthsToRun
         });
+        const llamaCpp = () => llamaCppWriting(maxTokens);
 
         // short answers: the bot on each binary in a child process (a process loads one binary), against llama.cpp
         const shortTokens = answerTokens(settings, shortAnswerTokens, shortAnswerTokens);
         const binaries: LlamaBinary[] = settings.binary === "built here" ? ["built here", "prebuilt"] : ["prebuilt"];
         const shortEnv = {...engineEnvironment(settings), MAX_TOKENS: String(shortTokens), SEQUENCES: String(sequences)};
-        const shortLlamaCpp = () => runBatchedBench({
-            modelPath,
-            contextCells: rig.config.contextSize * sequences,
-            batchSize: rig.config.batchSize,
-            threads: settings.threads,
-            gpuLayers: llamaCppGpuLayers(settings.gpuLayers, settings.gpu),
-            promptTokens,
-            generatedTokens: shortTokens,
-            sequences: widthsToRun
-        });
+        const shortLlamaCpp = () => llamaCppWriting(shortTokens);
         const shortRuns = new Map<LlamaBinary, WidthRun[][]>(binaries.map((binary) => [binary, []]));
         const shortLlamaCppRounds: BatchedBenchLine[][] = [];
 
@@ -168,7 +167,7 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
                 },
                 ...binaries.map((binary) => async () => {
                     const request: BatchingChildRequest = {binary, modelPath, env: shortEnv, widths: widthsToRun, label: `round ${round + 1}, short`};
-                    const child = await runBenchChild<BatchingChildResult>("../bench/batchingChild.js", request, childEnvironment(binary));
+                    const child = await runBenchChild<BatchingChildResult>("../bench/batchingChild.js", request, binaryEnvironment(binary));
                     if (child.promptTokens !== promptTokens)
                         throw new Error(`The bot on the ${binary} binary read ${child.promptTokens} prompt tokens, the in-process one ${promptTokens}`);
                     shortRuns.get(binary)?.push([...child.runs]);
@@ -238,11 +237,6 @@ function summarizeShortWidth(width: number, llamaCppRounds: readonly BatchedBenc
     };
 }
 
-/** A child loads the prebuilt binary when asked an option no local build has (node-llama-cpp adds `NODE_LLAMA_CPP_CMAKE_OPTION_*` to the options it matches builds by). */
-function childEnvironment(binary: LlamaBinary): NodeJS.ProcessEnv {
-    return binary === "prebuilt" ? {NODE_LLAMA_CPP_CMAKE_OPTION_LLAMA_DISCORD_BOT_PREBUILT_BINARY: "1"} : {};
-}
-
 function widthOf(widths: readonly WidthResult[], width: number): WidthResult {
     const found = widths.find((entry) => entry.width === width);
     if (found === undefined)
@@ -251,7 +245,7 @@ function widthOf(widths: readonly WidthResult[], width: number): WidthResult {
 }
 
 function batchingRows(result: BatchingResult): Row[] {
-    const answers = `${result.promptTokens} prompt + ${result.maxTokens} answer tokens each`;
+    const answers = `${result.promptTokens} prompt tokens read (after the system prompt the sequence holds) + ${result.maxTokens} answer tokens each`;
     const rows = result.widths.flatMap((width): Row[] => [
         judgedRow({
             number: "2",

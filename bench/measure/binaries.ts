@@ -1,11 +1,8 @@
-import {execFile} from "node:child_process";
-import path from "node:path";
-import {promisify} from "node:util";
 import type {BinaryChildRequest, BinaryChildRun} from "../binaryChild.js";
+import {binaryEnvironment, runBenchChild} from "../lib/benchChild.js";
 import {fixed, tokensPerSecondText} from "../lib/format.js";
 import {progress} from "../lib/logger.js";
 import type {Measurement} from "../lib/measurement.js";
-import {projectRoot} from "../lib/paths.js";
 import type {Row} from "../lib/row.js";
 import {bootstrapMedian, median, ratio} from "../lib/stats.js";
 import type {Estimate} from "../lib/stats.js";
@@ -81,12 +78,8 @@ export const binaries: Measurement = {
     }
 };
 
-async function runChild(request: BinaryChildRequest): Promise<BinaryChildRun> {
-    const {stdout} = await promisify(execFile)(process.execPath, [
-        path.join(projectRoot, "dist-bench", "src", "launch.cjs"), "../bench/binaryChild.js", JSON.stringify(request)
-    ], {maxBuffer: 1024 * 1024});
-    const line = stdout.trim().split("\n").at(-1) ?? "";
-    return JSON.parse(line) as BinaryChildRun;
+function runChild(request: BinaryChildRequest): Promise<BinaryChildRun> {
+    return runBenchChild<BinaryChildRun>("../bench/binaryChild.js", request, binaryEnvironment(request.binary));
 }
 
 /** The CPU library the runs loaded (a prebuilt variant such as libggml-cpu-zen4.so, or the one npm ci compiled for this CPU). */

@@ -39,20 +39,27 @@ export const overhead: Measurement = {
  * The bot runs with its default settings (SEQUENCES, EDIT_INTERVAL_MS, ...), only the model,
  * MAX_TOKENS and THREADS are set; every answer starts a new conversation on both sides.
  */
+/** The bot's default SEQUENCES: the warm-up gives each a conversation. */
+const botDefaultSequences = 4;
+
 export async function measureOverhead(settings: BenchSettings, modelPath: string): Promise<OverheadResult> {
     const rounds = settings.rounds;
     const maxTokens = answerTokens(settings, 256, 128);
     const rig = await startBotRig({
         modelPath,
         env: {...engineEnvironment(settings), MAX_TOKENS: String(maxTokens)},
-        discord: {channelCount: rounds + 2}
+        discord: {channelCount: rounds + 1 + botDefaultSequences}
     });
+    if (rig.config.sequences !== botDefaultSequences)
+        throw new Error(`The bot's default SEQUENCES is ${rig.config.sequences}, the overhead row warms up ${botDefaultSequences}`);
     const baseline = await baselineLikeTheBot(rig, settings);
     try {
         const channels = new ChannelSupply(rig.discord.channelIds);
         const alice = rig.discord.users.alice;
         progress("overhead: warming up");
-        await botRun(rig, questions(channels, 1, "warm-up"));
+        // every sequence holds a conversation first, as on a bot that has run a while: each answer measured
+        // then takes one over and, as node-llama-cpp alone does on its kept sequence, reads only what follows the system prompt
+        await botRun(rig, questions(channels, rig.config.sequences, "warm-up"));
         await engineRun(baseline, questions(new ChannelSupply(["unused"]), 1, "warm-up"), alice);
 
         const runs = await interleave(rounds,
