@@ -16,10 +16,9 @@ import type {BotWidthRun, WidthRun} from "../lib/widthRuns.js";
 import {answerTokens, engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
 import {baselineLikeTheBot, compareRuns, runPair} from "./comparison.js";
-import type {ComparedRuns} from "./comparison.js";
+import type {ComparedWidth} from "./comparison.js";
 
-export type WidthResult = ComparedRuns & {
-    readonly width: number;
+export type WidthResult = ComparedWidth & {
     /** llama-batched-bench at this many sequences, each round. */
     readonly llamaCpp: readonly BatchedBenchLine[];
     readonly llamaCppTokensPerSecond: Estimate;

@@ -21,6 +21,9 @@ export type ComparedRuns = {
     readonly botSplit: BotTimeSplit;
 };
 
+/** {@link ComparedRuns} at one width: that many channels asking at once on each side. */
+export type ComparedWidth = ComparedRuns & {readonly width: number};
+
 /** node-llama-cpp alone with exactly the bot's model, context and sampling settings (a context of its own on the bot's loaded model). */
 export function baselineLikeTheBot(rig: BotRig, settings: BenchSettings): Promise<EngineBaseline> {
     const {config, runtime} = rig;

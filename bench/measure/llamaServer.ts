@@ -28,9 +28,7 @@ import type {BotWidthRun, Questions, WidthRun} from "../lib/widthRuns.js";
 import {engineEnvironment} from "../settings.js";
 import type {BenchSettings} from "../settings.js";
 import {compareRuns, runPair} from "./comparison.js";
-import type {ComparedRuns} from "./comparison.js";
-
-export type LlamaServerWidthResult = ComparedRuns & {readonly width: number};
+import type {ComparedWidth} from "./comparison.js";
 
 export type EngineAgainstEngine = {
     readonly width: number;
@@ -49,7 +47,7 @@ export type LlamaServerResult = {
     readonly parallel: number;
     readonly contextSize: number;
     /** The bot (INFERENCE=openai) against the same requests sent straight to llama-server. */
-    readonly widths: readonly LlamaServerWidthResult[];
+    readonly widths: readonly ComparedWidth[];
     readonly target: number;
     readonly met: boolean;
     /** node-llama-cpp in process against llama-server, same model and settings; no target. */
@@ -278,8 +276,6 @@ async function startBotThroughServer(settings: BenchSettings, url: string, {maxT
     return {discord, runtime, rig: {discord, probe: attachGenerationProbe(runtime.engine)}, config, close};
 }
 
-export type InProcessWidthResult = ComparedRuns & {readonly width: number};
-
 export type InProcessResult = {
     readonly maxTokens: number;
     readonly rounds: number;
@@ -289,7 +285,7 @@ export type InProcessResult = {
     /** node-llama-cpp's binary in the bot's process; llama-server is always built here from the same source. */
     readonly binary: LlamaBinary;
     /** `bot` is the bot in process, `engine` the bot through llama-server. */
-    readonly widths: readonly InProcessWidthResult[];
+    readonly widths: readonly ComparedWidth[];
     readonly target: number;
     readonly met: boolean;
 };
