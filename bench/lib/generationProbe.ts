@@ -19,6 +19,8 @@ export type GenerationProbe = {
     readonly records: GenerationRecord[];
     /** Records of a conversation, oldest first. */
     of(conversationId: string): GenerationRecord[];
+    /** Resolves when the engine's background work after its answers (a state saved ahead) has ended. */
+    settled(): Promise<void>;
 };
 
 /**
@@ -63,6 +65,9 @@ export function attachGenerationProbe(sessions: ConversationEngine): GenerationP
     };
     return {
         records,
-        of: (conversationId) => records.filter((record) => record.conversationId === conversationId)
+        of: (conversationId) => records.filter((record) => record.conversationId === conversationId),
+        settled: async () => {
+            await sessions.settled?.();
+        }
     };
 }

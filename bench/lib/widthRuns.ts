@@ -58,11 +58,16 @@ export function questions(channels: ChannelSupply, width: number, label: string)
     };
 }
 
-/** The bot: every channel mentions it at once; the run ends when the last answer's final edit has landed. */
+/**
+ * The bot: every channel mentions it at once; the run ends when the last answer's final edit has landed.
+ * It returns once the bot's background work after the answers (a state saved ahead) has ended too, so that
+ * it does not overlap what is timed next (node-llama-cpp alone runs in this process).
+ */
 export async function botRun(rig: ObservedBot, {channelIds, texts}: Questions): Promise<BotWidthRun> {
     const startedAt = performance.now();
     const asked = await Promise.all(channelIds.map((channelId, index) => mention(rig, channelId, texts[index] ?? "")));
     const answers = await Promise.all(asked.map((question) => waitForAnswer(rig, question)));
+    await rig.probe.settled();
     assertSamePrompts(answers, texts, rig.discord.users.alice);
 
     const durationMs = Math.max(...answers.map((answer) => answer.finalAt)) - startedAt;

@@ -134,4 +134,6 @@ export interface ConversationEngine {
     /** The context room, in tokens, that offering these tools takes in every prompt. */
     measureTools(definitions: readonly ToolDefinition[]): Promise<number>;
     status(): Promise<EngineStatus>;
+    /** Resolves when what the engine does in the background while idle (states saved ahead) has ended. */
+    settled?(): Promise<void>;
 }

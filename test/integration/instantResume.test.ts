@@ -140,6 +140,81 @@ describe("instant resume: a returning conversation reads only its new message", 
     });
 });
 
+describe("instant resume: the next conversation to give its sequence up is saved while the bot is idle", () => {
+    /** Whether each state file saved from now on was saved while `during` ran. */
+    function savesDuring() {
+        let inside = false;
+        const saves: boolean[] = [];
+        const stopListening = onStateFile((file) => {
+            if (file.direction === "saved")
+                saves.push(inside);
+        });
+        return {
+            saves,
+            async during<T>(work: () => Promise<T>): Promise<T> {
+                inside = true;
+                try {
+                    return await work();
+                } finally {
+                    inside = false;
+                }
+            },
+            stop: stopListening
+        };
+    }
+
+    it("given every sequence taken and the bot idle, then the least recently used conversation's state is on disk before a new channel asks, which takes its sequence without waiting for a save", async () => {
+        const dataDir = await createDataDir();
+        const runtime = await start({dataDir, sequences: 2});
+        const reReading = await start({sequences: 2, stateCacheMb: 0});
+        const saves = savesDuring();
+        for (const channelId of ["100", "200"]) {
+            await ask(runtime, channelId, `Channel ${channelId}: tell me about the number ${channelId} and what follows it, please.`);
+            await ask(reReading, channelId, `Channel ${channelId}: tell me about the number ${channelId} and what follows it, please.`);
+        }
+        await runtime.sessions.settled();
+        // 200 answered last: its user may go on, so only 100 is saved
+        expect(await exists(stateFile(dataDir, "100"))).toBe(true);
+        expect(await exists(stateFile(dataDir, "200"))).toBe(false);
+
+        await saves.during(() => ask(runtime, "300", "A new channel: something else entirely."));
+        await ask(reReading, "300", "A new channel: something else entirely.");
+        const resumed = await ask(runtime, "100", returningPrompt);
+        const reRead = await ask(reReading, "100", returningPrompt);
+        saves.stop();
+
+        // 100 gave its sequence up to 300 without a save in 300's way: every save ran while the bot was idle
+        expect(saves.saves.length).toBeGreaterThanOrEqual(2);
+        expect(saves.saves).not.toContain(true);
+        expect(resumed.evaluatedTokens).toBeLessThanOrEqual(resumedReadLimit(runtime));
+        expect(resumed.text).toBe(reRead.text);
+    });
+
+    it("given the conversation saved ahead speaks again before it gives its sequence up, then it is saved again, and comes back with its latest turn", async () => {
+        const runtime = await start({sequences: 2});
+        const reReading = await start({sequences: 2, stateCacheMb: 0});
+        const turns: [string, string][] = [
+            ["100", "Channel one: tell me about the number 7 and what follows it, please."],
+            ["200", "Channel two: something else entirely."],
+            // 100 was saved ahead; it speaks again
+            ["100", "Channel one again: and the number 14?"],
+            // 300 takes 200's sequence; then 100 is the next to go, with a turn its saved state has not seen
+            ["300", "Channel three: a third topic."],
+            ["400", "Channel four: a fourth topic."]
+        ];
+        for (const [channelId, prompt] of turns) {
+            await ask(runtime, channelId, prompt);
+            await runtime.sessions.settled();
+            await ask(reReading, channelId, prompt);
+        }
+
+        const resumed = await ask(runtime, "100", returningPrompt);
+        const reRead = await ask(reReading, "100", returningPrompt);
+        expect(resumed.evaluatedTokens).toBeLessThanOrEqual(resumedReadLimit(runtime));
+        expect(resumed.text).toBe(reRead.text);
+    });
+});
+
 describe("instant resume: only a state this model and these settings wrote is ever loaded", () => {
     /** Channel 100's conversation saved with its state by one runtime, then asked again by `next`. */
     async function returnAfterRestart(next: Partial<LocalChatRuntimeSettings> & {modelOptions?: TinyModelOptions},
