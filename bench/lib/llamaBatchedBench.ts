@@ -1,9 +1,14 @@
 import {execFile} from "node:child_process";
 import {llamaCppTool} from "../../test/fixtures/llamaCpp/binaries.js";
 
-/** One line of `llama-batched-bench --output-format jsonl`: `pl` sequences, each reading `pp` prompt tokens and writing `tg`. */
+/**
+ * `sequences` sequences, each holding `heldTokens` tokens, reading `promptTokens` prompt tokens and writing
+ * `generatedTokens`: from the lines of `llama-batched-bench --output-format jsonl` (see {@link runBatchedBench}).
+ */
 export type BatchedBenchLine = {
     readonly sequences: number;
+    /** Tokens each sequence holds before its prompt (0: it starts empty). */
+    readonly heldTokens: number;
     readonly promptTokens: number;
     readonly generatedTokens: number;
     /** Seconds for the whole: reading every prompt (in one batch), then writing every answer. */
@@ -23,6 +28,12 @@ export type BatchedBenchOptions = {
     /** llama.cpp's -ngl: 0 on a CPU, 999 for "everything". */
     readonly gpuLayers: number;
     readonly promptTokens: number;
+    /**
+     * Tokens each sequence holds before its prompt, as the bot's sequences hold the system prompt: the answers
+     * are then written with as long a context, which costs more per token (attention reads every cell held).
+     * default 0
+     */
+    readonly heldTokens?: number;
     readonly generatedTokens: number;
     readonly sequences: readonly number[];
 };
@@ -31,8 +42,48 @@ export type BatchedBenchOptions = {
  * llama.cpp's own `llama-batched-bench`, built from the source node-llama-cpp ships
  * (test/fixtures/llamaCpp/build.sh): the same model, context, batch and threads as the bot,
  * random prompt tokens of the length the bot's prompts have, answers of the same length.
+ *
+ * llama-batched-bench starts every sequence empty. With `heldTokens`, it also runs prompts of
+ * `heldTokens + promptTokens`, and a line's time is the reading of the short prompts plus the writing
+ * after the long ones: what reading `promptTokens` on top of `heldTokens` and writing the answers costs,
+ * the held tokens' own reading left out. (Reading the short prompt at the start of an empty sequence is
+ * a little cheaper than on top of the held tokens: the reference errs in llama.cpp's favour.)
  */
 export async function runBatchedBench(options: BatchedBenchOptions): Promise<BatchedBenchLine[]> {
+    const heldTokens = options.heldTokens ?? 0;
+    const lines = await runBatchedBenchPrompts(options, heldTokens === 0 ? [options.promptTokens] : [options.promptTokens, heldTokens + options.promptTokens]);
+    return options.sequences.map((sequences) => {
+        const line = (promptTokens: number) => {
+            const found = lines.find((candidate) => candidate.pl === sequences && candidate.pp === promptTokens);
+            if (found === undefined)
+                throw new Error(`llama-batched-bench printed no result for ${sequences} sequences reading ${promptTokens} tokens (is the context of ${options.contextCells} cells too small?)`);
+            return found;
+        };
+        const reading = line(options.promptTokens);
+        const writing = line(heldTokens + options.promptTokens);
+        const seconds = reading.t_pp + writing.t_tg;
+        return {
+            sequences,
+            heldTokens,
+            promptTokens: options.promptTokens,
+            generatedTokens: options.generatedTokens,
+            seconds,
+            tokensPerSecond: sequences * options.generatedTokens / seconds,
+            decodeTokensPerSecond: writing.speed_tg
+        };
+    });
+}
+
+/** The figures of one `llama-batched-bench` jsonl line this bench uses. */
+type JsonlLine = {
+    readonly pl: number;
+    readonly pp: number;
+    readonly t_pp: number;
+    readonly t_tg: number;
+    readonly speed_tg: number;
+};
+
+async function runBatchedBenchPrompts(options: BatchedBenchOptions, promptLengths: readonly number[]): Promise<JsonlLine[]> {
     const binary = llamaCppTool("llama-batched-bench");
     const args = [
         "-m", options.modelPath,
@@ -42,7 +93,7 @@ export async function runBatchedBench(options: BatchedBenchOptions): Promise<Bat
         "-t", String(options.threads),
         "-tb", String(options.threads),
         "-ngl", String(options.gpuLayers),
-        "-npp", String(options.promptTokens),
+        "-npp", promptLengths.join(","),
         "-ntg", String(options.generatedTokens),
         "-npl", options.sequences.join(","),
         "--output-format", "jsonl"
@@ -55,14 +106,10 @@ export async function runBatchedBench(options: BatchedBenchOptions): Promise<Bat
                 resolve(stdout + "\n" + stderr);
         });
     });
-    const lines = output.split("\n").filter((line) => line.startsWith("{")).map(parseLine);
-    for (const sequences of options.sequences)
-        if (!lines.some((line) => line.sequences === sequences))
-            throw new Error(`llama-batched-bench printed no result for ${sequences} sequences (is the context of ${options.contextCells} cells too small?)`);
-    return lines;
+    return output.split("\n").filter((line) => line.startsWith("{")).map(parseLine);
 }
 
-function parseLine(line: string): BatchedBenchLine {
+function parseLine(line: string): JsonlLine {
     const parsed: unknown = JSON.parse(line);
     const number = (key: string): number => {
         const value = typeof parsed === "object" && parsed !== null && key in parsed ? (parsed as Record<string, unknown>)[key] : undefined;
@@ -70,17 +117,7 @@ function parseLine(line: string): BatchedBenchLine {
             throw new Error(`llama-batched-bench line without a number "${key}": ${line}`);
         return value;
     };
-    const sequences = number("pl");
-    const generatedTokens = number("tg");
-    const seconds = number("t");
-    return {
-        sequences,
-        promptTokens: number("pp"),
-        generatedTokens,
-        seconds,
-        tokensPerSecond: sequences * generatedTokens / seconds,
-        decodeTokensPerSecond: number("speed_tg")
-    };
+    return {pl: number("pl"), pp: number("pp"), t_pp: number("t_pp"), t_tg: number("t_tg"), speed_tg: number("speed_tg")};
 }
 
 /** llama.cpp's -ngl for the bot's GPU_LAYERS: everything when a GPU is there and GPU_LAYERS is auto or max. */

@@ -9,7 +9,7 @@ import {progress, reportBotWarnings} from "../lib/logger.js";
 import type {Measurement, ThroughputSeries} from "../lib/measurement.js";
 import {judgedRow} from "../lib/row.js";
 import type {Row, Target} from "../lib/row.js";
-import {bootstrapMedian, ratio} from "../lib/stats.js";
+import {bootstrapMedian, median, ratio} from "../lib/stats.js";
 import type {Estimate} from "../lib/stats.js";
 import {botRun, ChannelSupply, engineRun, questions} from "../lib/widthRuns.js";
 import type {BotWidthRun, WidthRun} from "../lib/widthRuns.js";
@@ -53,6 +53,11 @@ export type BatchingResult = {
      * being in the sequence already (a conversation before held it). llama.cpp reads as many.
      */
     readonly promptTokens: number;
+    /**
+     * Tokens each of the bot's sequences holds before a measured prompt (the system prompt and the start of
+     * the template): llama.cpp's sequences hold as many, so the answers are written over as long a context.
+     */
+    readonly heldTokens: number;
     readonly sequences: number;
     readonly widths: readonly WidthResult[];
     /** The bot's 4-channel aggregate over its 1-channel figure, per round. */
@@ -111,11 +116,16 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
         // every sequence holds a conversation first, as on a bot that has run a while (and node-llama-cpp alone
         // keeps its sequences): each answer measured then reads only what follows the system prompt, on every side
         await botRun(rig, questions(channels, sequences, "warm-up"));
+        // on empty sequences, these read all: the system prompt, the template and the user turn
+        const wholeTokens = median(rig.probe.records.map((record) => record.result?.evaluatedTokens ?? Number.NaN));
         await engineRun(baseline, questions(elsewhere(), sequences, "warm-up"), alice);
         const warmUp = await botRun(rig, questions(channels, 1, "one more warm-up"));
         const promptTokens = rig.probe.records.at(-1)?.result?.evaluatedTokens ?? Number.NaN;
         if (!(promptTokens > 0) || warmUp.tokens !== maxTokens)
             throw new Error(`The warm-up answer read ${promptTokens} tokens and wrote ${warmUp.tokens} (expected ${maxTokens})`);
+        const heldTokens = Math.round(wholeTokens - promptTokens);
+        if (!(heldTokens > 0))
+            throw new Error(`The first warm-up answers read ${wholeTokens} tokens, the next one ${promptTokens}: the sequences held nothing`);
         /** llama-batched-bench on the same prompts, writing answers of `generatedTokens`. */
         const llamaCppWriting = (generatedTokens: number) => runBatchedBench({
             modelPath,
@@ -124,6 +134,7 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
             threads: settings.threads,
             gpuLayers: llamaCppGpuLayers(settings.gpuLayers, settings.gpu),
             promptTokens,
+            heldTokens,
             generatedTokens,
             sequences: widthsToRun
         });
@@ -189,6 +200,7 @@ export async function measureBatching(settings: BenchSettings, modelPath: string
         return {
             maxTokens,
             promptTokens,
+            heldTokens,
             sequences,
             widths,
             botScaling4: scaling((width) => width.bot),
@@ -243,6 +255,11 @@ function widthOf(widths: readonly WidthResult[], width: number): WidthResult {
     return found;
 }
 
+/** How llama.cpp's sequences match the bot's context: see runBatchedBench. */
+function heldText(result: BatchingResult): string {
+    return `each sequence holding ${result.heldTokens} tokens first, as the bot's hold the system prompt`;
+}
+
 function batchingRows(result: BatchingResult): Row[] {
     const answers = `${result.promptTokens} prompt tokens read (after the system prompt the sequence holds) + ${result.maxTokens} answer tokens each`;
     const rows = result.widths.flatMap((width): Row[] => [
@@ -258,7 +275,7 @@ function batchingRows(result: BatchingResult): Row[] {
             number: "2",
             what: `${plural(width.width, "sequence")}: the bot ÷ llama.cpp (and node-llama-cpp ÷ llama.cpp)`,
             bot: tokensPerSecondText(width.botTokensPerSecond.value),
-            reference: `${tokensPerSecondText(width.llamaCppTokensPerSecond.value)} (llama-batched-bench)`,
+            reference: `${tokensPerSecondText(width.llamaCppTokensPerSecond.value)} (llama-batched-bench, ${heldText(result)})`,
             estimate: width.botOverLlamaCpp,
             note: `(node-llama-cpp: ${formatEstimate(width.engineOverLlamaCpp)})`,
             target: engineCeilingTarget(width.width)
@@ -270,7 +287,7 @@ function batchingRows(result: BatchingResult): Row[] {
                 number: "2",
                 what: `${plural(width.width, "sequence")}, ${result.short.maxTokens}-token answers, node-llama-cpp's ${side.binary === "prebuilt" ? "prebuilt binary (as installed)" : "binary built here (npm run build:engine)"}: the bot ÷ llama.cpp`,
                 bot: tokensPerSecondText(side.botTokensPerSecond.value),
-                reference: `${tokensPerSecondText(width.llamaCppTokensPerSecond.value)} (llama-batched-bench, ${result.short.maxTokens}-token answers)`,
+                reference: `${tokensPerSecondText(width.llamaCppTokensPerSecond.value)} (llama-batched-bench, ${result.short.maxTokens}-token answers, ${heldText(result)})`,
                 estimate: side.botOverLlamaCpp,
                 target: shortAnswersTarget(width.width)
             }));
