@@ -442,7 +442,9 @@ export class SessionPool implements ConversationEngine {
      * answer on the 85M bench model, with 8 channels answering at once).
      */
     async #giveUp({conversationId, session, sequence, savedAhead}: ActiveSession): Promise<LlamaContextSequence> {
-        await (savedAhead ?? this.#states?.save(conversationId, sequence, session.getChatHistory()));
+        const save = () => this.#states?.save(conversationId, sequence, session.getChatHistory());
+        // a save ahead that failed is done again, as it would have been without it
+        await (savedAhead == null ? save() : savedAhead.catch(save));
         session.dispose();
         return sequence;
     }
@@ -480,7 +482,7 @@ export class SessionPool implements ConversationEngine {
         this.#track(saving);
     }
 
-    /** A failed save ahead is the eviction's to report: giving the sequence up awaits the same promise. */
+    /** A failed save ahead is done again when the sequence is given up (see #giveUp). */
     #track(work: Promise<void>): void {
         this.#background.add(work);
         void work.catch(() => undefined).finally(() => this.#background.delete(work));
