@@ -8,6 +8,7 @@ import {ephemeralText} from "../fixtures/ephemeralText.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
 import {moderatorPermissions} from "../fixtures/fakeDiscord.js";
 import type {StoredMessage} from "../fixtures/fakeDiscord.js";
+import {expectFirstWordsAtOnce, slowlyStreamedAnswer} from "../fixtures/firstWords.js";
 import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
 
 const start = harnessPerTest();
@@ -52,21 +53,15 @@ describe("/ask", () => {
     });
 
     it("shows the model's first words as soon as it writes them, long before EDIT_INTERVAL_MS, and the next edit keeps to it", async () => {
-        const editIntervalMs = 5000;
-        const readDelayMs = 300;
-        // 30 chunks 100 ms apart, the first 300 ms in: still streaming well after the first words
-        const answer = Array.from({length: 30}, (_, index) => `w${String(index).padStart(2, "0")} `).join("");
-        const engine = new ScriptedEngine(() => answer, {chunkSize: 4, delayMs: 100, readDelayMs});
-        const harness = await start({engine, bot: {editIntervalMs}});
+        const scene = slowlyStreamedAnswer();
+        const {answer, engine, firstWord} = scene;
+        const harness = await start({engine, bot: {editIntervalMs: scene.editIntervalMs}});
         const {discord} = harness;
         const askedAt = performance.now();
         const {id} = await discord.slashCommand({channelId: discord.channelIds[2]!, user: discord.users.alice, name: "ask", options: [{name: "question", type: 3, value: "talk to me"}]});
-        const firstWords = await discord.waitFor(() => discord.interactionResponses(id).messages[0]?.edits.find((edit) => edit.content.includes("w00")));
+        const firstWords = await discord.waitFor(() => discord.interactionResponses(id).messages[0]?.edits.find((edit) => edit.content.includes(firstWord)));
 
-        expect(firstWords.content.endsWith(STREAMING_MARKER)).toBe(true);
-        expect(firstWords.at - askedAt).toBeGreaterThanOrEqual(readDelayMs);
-        // at once, with room for a loaded machine: before, it waited EDIT_INTERVAL_MS after the deferred reply
-        expect(firstWords.at - askedAt).toBeLessThan(editIntervalMs / 2);
+        expectFirstWordsAtOnce(firstWords, askedAt, scene);
         // the answer ends (3.3 s in) before the interval has passed: after the first words, only the final edit
         const [finished] = await finishedAnswer(harness, id);
         const edits = finished!.edits.map((edit) => edit.content);

@@ -1,10 +1,10 @@
 import type {ChatHistoryItem} from "node-llama-cpp";
 import {describe, expect, it} from "vitest";
 import {finishedAnswerText} from "../../src/discord/reply/layout/finishedAnswer.js";
-import {STREAMING_MARKER} from "../../src/discord/reply/layout/replyText.js";
 import {isStillAnswering, streamingModelOptions} from "../fixtures/botHarness.js";
 import type {BotHarness} from "../fixtures/botHarness.js";
 import {harnessPerTest} from "../fixtures/harnessPerTest.js";
+import {expectFirstWordsAtOnce, slowlyStreamedAnswer} from "../fixtures/firstWords.js";
 import {ScriptedEngine} from "../fixtures/scriptedEngine.js";
 import type {RecordedRequest, StoredMessage} from "../fixtures/fakeDiscord.js";
 
@@ -67,23 +67,17 @@ describe("a user who mentions the bot", () => {
     });
 
     it("sees the model's first words as soon as it writes them, long before EDIT_INTERVAL_MS, and the next edit keeps to it", async () => {
-        const editIntervalMs = 5000;
-        const readDelayMs = 300;
-        // 30 chunks 100 ms apart, the first 300 ms in: still streaming well after the first words
-        const answer = Array.from({length: 30}, (_, index) => `w${String(index).padStart(2, "0")} `).join("");
-        const engine = new ScriptedEngine(() => answer, {chunkSize: 4, delayMs: 100, readDelayMs});
-        const harness = await start({engine, bot: {editIntervalMs}});
+        const scene = slowlyStreamedAnswer();
+        const {answer, engine, firstWord} = scene;
+        const harness = await start({engine, bot: {editIntervalMs: scene.editIntervalMs}});
         const {discord} = harness;
         const channelId = discord.channelIds[3]!;
         const mentionAt = performance.now();
         const question = await discord.userSays({channelId, author: discord.users.alice, content: "talk to me", mentionsBot: true});
         const reply = () => discord.messagesIn(channelId).find((message) => message.message_reference?.message_id === question.id);
-        const firstWords = await discord.waitFor(() => reply()?.edits.find((edit) => edit.content.includes("w00")));
+        const firstWords = await discord.waitFor(() => reply()?.edits.find((edit) => edit.content.includes(firstWord)));
 
-        expect(firstWords.content.endsWith(STREAMING_MARKER)).toBe(true);
-        expect(firstWords.at - mentionAt).toBeGreaterThanOrEqual(readDelayMs);
-        // at once, with room for a loaded machine: before, it waited EDIT_INTERVAL_MS after the placeholder
-        expect(firstWords.at - mentionAt).toBeLessThan(editIntervalMs / 2);
+        expectFirstWordsAtOnce(firstWords, mentionAt, scene);
         // the answer ends (3.3 s in) before the interval has passed: the only other edit is the final one
         const finished = await finishedReply(harness, question);
         expect(finished.edits.map((edit) => edit.content)).toEqual([firstWords.content, answer.trim()]);

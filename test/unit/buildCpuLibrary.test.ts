@@ -3,7 +3,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {describe, expect, it} from "vitest";
-import {cpuFeatures, tiedVariants} from "../../scripts/buildCpuLibrary.mjs";
+import {cpuFeatures, nativeLibraryName, tiedVariants} from "../../scripts/buildCpuLibrary.mjs";
+import {nativeCpuLibrary} from "../../src/llm/local/cpuLibrary.js";
 
 const script = path.resolve("scripts/buildCpuLibrary.mjs");
 const epycFlags = "fpu sse sse2 ssse3 fma sse4_1 sse4_2 avx f16c bmi1 avx2 bmi2 avx512f avx512dq avx512cd avx512bw avx512vl " +
@@ -60,6 +61,10 @@ describe("npm ci's compile of llama.cpp's CPU library for this CPU", () => {
         expect(cpuFeatures(`processor\t: 0\nflags\t\t: ${epycFlags}\n`)).toEqual(
             ["SSE42", "AVX", "F16C", "FMA", "AVX2", "BMI2", "AVX_VNNI", "AVX512", "AVX512_VBMI", "AVX512_VNNI", "AVX512_BF16"]);
         expect(cpuFeatures(`flags\t\t: ${haswellFlags}\n`)).toEqual(["SSE42", "AVX", "F16C", "FMA", "AVX2", "BMI2"]);
+    });
+
+    it("installs the library under the name start-up recognises (the script runs before the build, so it cannot import it)", () => {
+        expect(nativeLibraryName).toBe(nativeCpuLibrary);
     });
 
     it("moves aside the shipped variant that would tie with it, so that llama.cpp loads the one compiled here", () => {
