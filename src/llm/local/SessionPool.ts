@@ -470,9 +470,7 @@ export class SessionPool implements ConversationEngine {
      */
     #saveAheadWhenIdle(): void {
         const states = this.#states;
-        if (states == null || this.#closed || this.#context.sequencesLeft > 0 || this.#opening.size > 0)
-            return;
-        if ([...this.#active.values()].some((active) => active.busy))
+        if (states == null || this.#closed || this.#context.sequencesLeft > 0 || this.#opening.size > 0 || this.#generatingSequenceIds().size > 0)
             return;
         const next = this.#sequenceToGiveUp(new Set());
         if (next == null || next.unsaved || next.savedAhead != null || next === [...this.#active.values()].at(-1))
