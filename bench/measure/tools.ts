@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import {Client} from "@modelcontextprotocol/sdk/client/index.js";
 import {StdioClientTransport} from "@modelcontextprotocol/sdk/client/stdio.js";
+import {createParser} from "eventsource-parser";
 import {defineChatSessionFunction, LlamaChatSession} from "node-llama-cpp";
 import type {ChatHistoryItem, GbnfJsonObjectSchema, LlamaContextSequence, Token} from "node-llama-cpp";
 import {LlamaEngine} from "../../src/llm/local/LlamaEngine.js";
@@ -45,22 +46,31 @@ export type RoundTripResult = {
     /** The time the engine alone needs to read those tokens and write one, per round (ms). */
     readonly readMs: readonly number[];
     /** bot ÷ read, per round. */
-    readonly ratio: Estimate;
+    readonly readRatio: Estimate;
 };
 
-export type LocalRoundTripResult = Omit<RoundTripResult, "ratio"> & {
+export type LocalRoundTripResult = RoundTripResult & {
     /** The same round trip through node-llama-cpp's own function calling (LlamaChatSession), per round (ms). */
     readonly packageMs: readonly number[];
     /** bot ÷ node-llama-cpp's own function calling, per round: what the bot adds. */
     readonly ratio: Estimate;
-    /** bot ÷ the engine reading alone, per round. */
-    readonly readRatio: Estimate;
+};
+
+export type RemoteRoundTripResult = RoundTripResult & {
+    /**
+     * The same round trip by a plain OpenAI client on the same llama-server, per round (ms): the same two requests
+     * (the question with the tool offered, then its call and result, streamed), timed from sending the result
+     * to the first answer text. Template, tokenizer and HTTP on llama-server's side count on both sides.
+     */
+    readonly clientMs: readonly number[];
+    /** bot ÷ that client, per round: what the bot adds. */
+    readonly ratio: Estimate;
 };
 
 export type ToolsResult = {
     readonly room: ToolRoomResult;
     readonly local: LocalRoundTripResult;
-    readonly remote: RoundTripResult;
+    readonly remote: RemoteRoundTripResult;
 };
 
 /** The bot may add at most 10% to the time the engine needs to take in a tool's result and go on. */
@@ -109,9 +119,11 @@ export const tools: Measurement = {
             judgedRow({
                 number: "13",
                 what: `a tool round trip through llama-server (INFERENCE=openai): the tool's result (${remote.resultTokens} tokens) to the next answer ` +
-                    `token, against llama-server reading the same continuation (${median(remote.readTokens)} tokens) and writing one (median of ${remote.botMs.length} rounds)`,
+                    `token, against a plain OpenAI client sending llama-server the same requests (median of ${remote.botMs.length} rounds); beside it, ` +
+                    `llama-server's own timings of reading the same continuation (${median(remote.readTokens)} tokens) and writing one`,
                 bot: msText(median(remote.botMs)),
-                reference: `${msText(median(remote.readMs))} (llama-server's own timings)`,
+                reference: `${msText(median(remote.clientMs))} (the client alone); llama-server's own timings: ${msText(median(remote.readMs))}, ` +
+                    `the bot ${fixed(remote.readRatio.value)} [${fixed(remote.readRatio.low)}, ${fixed(remote.readRatio.high)}] of them`,
                 estimate: remote.ratio,
                 target: toolRoundTripTarget
             })
@@ -285,12 +297,12 @@ async function readAgain(sequence: LlamaContextSequence, context: readonly Token
 }
 
 /**
- * Through llama-server (`--jinja`; `--reasoning-format none`, so the tiny model's call is parsed as a tool call):
- * the bot's OpenAiEngine, and the same continuation (the call and its result) sent straight to llama-server
- * with one token to write, whose own timings say how long it took to read the new tokens and write that one.
- * Needs OpenAiEngine's tool calls (issue 24's OpenAI part).
+ * Through llama-server (`--jinja`; `--reasoning-format none`, so the tiny model's call is parsed as a tool call),
+ * interleaved: the bot's OpenAiEngine, and a plain OpenAI client sending the same requests ({@link clientRoundTrip});
+ * then the same continuation (the call and its result) sent straight to llama-server with one token to write, whose
+ * own timings say how long it took to read the new tokens and write that one.
  */
-async function measureRemoteRoundTrip(settings: BenchSettings, modelPath: string): Promise<RoundTripResult> {
+async function measureRemoteRoundTrip(settings: BenchSettings, modelPath: string): Promise<RemoteRoundTripResult> {
     progress("tools: starting llama-server");
     const server = await startLlamaServer({modelPath, parallel: 1, slotContextSize: contextSize, threads: settings.threads, args: ["--jinja", "--reasoning-format", "none"]});
     const logger = createBenchLogger();
@@ -298,27 +310,35 @@ async function measureRemoteRoundTrip(settings: BenchSettings, modelPath: string
     try {
         const engine = await OpenAiEngine.connect({
             inferenceUrl: server.url, inferenceModel: undefined, inferenceApiKey: undefined, inferenceParallel: 1, contextSize,
-            // the call, written token by token by the model on llama-server, takes ~30 tokens
-            maxTokens: 64, thinkingBudget: 0, temperature: 0, topP: 1, systemPrompt, seed: benchSeed
+            maxTokens: remoteMaxTokens, thinkingBudget: 0, temperature: 0, topP: 1, systemPrompt, seed: benchSeed
         }, new JsonFileStore<ChatHistoryItem[]>({directory: dataDir, isValid: isChatHistory, logger}), logger);
         const botMs: number[] = [];
+        const clientMs: number[] = [];
         const readMs: number[] = [];
         const readTokens: number[] = [];
         for (let round = 0; round <= settings.rounds; round++) {
-            await engine.reset("tools");
-            const ms = await botRoundTrip(engine, "tools");
+            // the first round warms both sides up and is left out
+            const pair = await runPair(round % 2 === 0,
+                async () => {
+                    await engine.reset("tools");
+                    return await botRoundTrip(engine, "tools");
+                },
+                () => clientRoundTrip(server.url));
             const direct = await continuationTimings(server.url);
-            progress(`tools: llama-server, round ${round}: bot ${ms.toFixed(0)} ms, llama-server reading ${direct.tokens} tokens and writing one ${direct.ms.toFixed(0)} ms`);
+            progress(`tools: llama-server, round ${round}: bot ${pair.a.toFixed(0)} ms, the client alone ${pair.b.toFixed(0)} ms, ` +
+                `llama-server reading ${direct.tokens} tokens and writing one ${direct.ms.toFixed(0)} ms`);
             if (round === 0)
                 continue;
-            botMs.push(ms);
+            botMs.push(pair.a);
+            clientMs.push(pair.b);
             readMs.push(direct.ms);
             readTokens.push(direct.tokens);
         }
         return {
             resultTokens: (await fetchTokenCount(server.url, toolResult)),
-            readTokens, botMs, readMs,
-            ratio: bootstrapMedian(botMs.map((ms, index) => ratio(ms, readMs[index]!)))
+            readTokens, botMs, readMs, clientMs,
+            ratio: bootstrapMedian(botMs.map((ms, index) => ratio(ms, clientMs[index]!))),
+            readRatio: bootstrapMedian(botMs.map((ms, index) => ratio(ms, readMs[index]!)))
         };
     } finally {
         await server.close();
@@ -327,29 +347,78 @@ async function measureRemoteRoundTrip(settings: BenchSettings, modelPath: string
     }
 }
 
+/** The call, written token by token by the model on llama-server, takes ~30 tokens. */
+const remoteMaxTokens = 64;
+
+/** The requests' common part, as the bot's OpenAiEngine sends them (OpenAiClient adds `stream`, `cache_prompt`). */
+const remoteRequest = {
+    temperature: 0, top_p: 1, seed: benchSeed, max_tokens: remoteMaxTokens, chat_template_kwargs: {enable_thinking: false}, cache_prompt: true,
+    tools: [{type: "function", function: {name: getTime.name, description: getTime.description, parameters: getTime.parameters}}], tool_choice: "auto"
+};
+const question = [{role: "system", content: systemPrompt}, {role: "user", content: "Alice: what time is it?"}];
+
+/**
+ * A plain OpenAI client doing the bot's round trip: it asks the question with the tool offered, the model calls
+ * it, and the client sends the call and its result back, streamed. ms from sending the result to the first
+ * answer text, as the bot's round trip is timed (the connection is then closed, which stops llama-server).
+ */
+async function clientRoundTrip(url: string): Promise<number> {
+    const asked = await postChat(url, {...remoteRequest, messages: question});
+    const {choices} = await asked.json() as {choices?: {message?: {tool_calls?: {id: string}[]}}[]};
+    const calls = choices?.[0]?.message?.tool_calls ?? [];
+    if (calls.length === 0)
+        throw new Error("The plain client: the model made no tool call");
+
+    const startedAt = performance.now();
+    const controller = new AbortController();
+    const answering = await postChat(url, {
+        ...remoteRequest, stream: true,
+        messages: [...question, {role: "assistant", content: "", tool_calls: calls}, ...calls.map((call) => ({role: "tool", tool_call_id: call.id, content: toolResult}))]
+    }, controller.signal);
+    try {
+        const decoder = new TextDecoder();
+        const parsed: string[] = [];
+        const parser = createParser({onEvent: (event) => parsed.push(event.data)});
+        for await (const chunk of answering.body ?? []) {
+            parser.feed(decoder.decode(chunk, {stream: true}));
+            for (const data of parsed.splice(0)) {
+                if (data === "[DONE]")
+                    continue;
+                const {choices: deltas} = JSON.parse(data) as {choices?: {delta?: {content?: string | null}}[]};
+                if ((deltas?.[0]?.delta?.content ?? "") !== "")
+                    return performance.now() - startedAt;
+            }
+        }
+        throw new Error("The plain client: the model wrote nothing after the tool's result");
+    } finally {
+        controller.abort();
+    }
+}
+
+async function postChat(url: string, body: object, signal?: AbortSignal): Promise<Response> {
+    const response = await fetch(`${url}/v1/chat/completions`, {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(body), signal});
+    if (!response.ok)
+        throw new Error(`llama-server answered ${response.status}: ${await response.text()}`);
+    return response;
+}
+
 /** The call and its result sent straight to llama-server, one token to write: its prompt and first-token time, and the tokens it read. */
 async function continuationTimings(url: string): Promise<{ms: number, tokens: number}> {
-    const body = {
-        messages: [
-            {role: "system", content: systemPrompt},
-            {role: "user", content: "Alice: what time is it?"},
-            {role: "assistant", content: "", tool_calls: [{id: "call_1", type: "function", function: {name: getTime.name, arguments: "{}"}}]},
-            {role: "tool", tool_call_id: "call_1", content: toolResult}
-        ],
-        tools: [{type: "function", function: {name: getTime.name, description: getTime.description, parameters: getTime.parameters}}],
-        max_tokens: 1, temperature: 0, seed: benchSeed, chat_template_kwargs: {enable_thinking: false}
-    };
-    const complete = async (request: typeof body) => {
-        const response = await fetch(`${url}/v1/chat/completions`, {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(request)});
+    const call = {role: "assistant", content: "", tool_calls: [{id: "call_1", type: "function", function: {name: getTime.name, arguments: "{}"}}]};
+    const complete = async (result: string) => {
+        const response = await postChat(url, {
+            messages: [...question, call, {role: "tool", tool_call_id: "call_1", content: result}],
+            tools: remoteRequest.tools, max_tokens: 1, temperature: 0, seed: benchSeed, chat_template_kwargs: {enable_thinking: false}
+        });
         const {timings} = await response.json() as {timings?: {prompt_n: number, prompt_ms: number, predicted_ms: number}};
-        if (!response.ok || timings === undefined)
-            throw new Error(`llama-server answered ${response.status} without timings`);
+        if (timings === undefined)
+            throw new Error("llama-server answered without timings");
         return {ms: timings.prompt_ms + timings.predicted_ms, tokens: timings.prompt_n};
     };
     // the slot's cache then holds the conversation up to the result, as the bot's does when the result comes back
     // (it holds the bot's whole turn before, the result included, which would leave nothing to read)
-    await complete({...body, messages: [...body.messages.slice(0, 3), {role: "tool", tool_call_id: "call_1", content: ""}]});
-    return await complete(body);
+    await complete("");
+    return await complete(toolResult);
 }
 
 async function fetchTokenCount(url: string, text: string): Promise<number> {
