@@ -1,3 +1,4 @@
+import {setTimeout as delay} from "node:timers/promises";
 import {formatPrompt} from "../../src/chat/formatPrompt.js";
 import {withoutStreamingMarks} from "../../src/discord/reply/layout/replyText.js";
 import {splitMessage} from "../../src/discord/reply/layout/splitMessage.js";
@@ -67,6 +68,20 @@ export async function waitForAnswer(rig: ObservedBot, asked: AskedQuestion, time
 
         return {channelId, mentionAt: asked.mentionAt, question, reply, pages, finalAt: lastWriteAt(pages), generation};
     }, timeoutMs);
+}
+
+/**
+ * Waits until the bot's last write in the channel is one write window (CHANNEL_WRITE_WINDOW_MS) old, as when a
+ * user reads the answer before asking again. The next answer's first edit then finds the channel's write budget
+ * whole, not spent by questions a bench asks back to back.
+ */
+export async function afterReading(rig: BotRig, channelId: string): Promise<void> {
+    const botWrites = rig.discord.messagesIn(channelId)
+        .filter((message) => message.author.id === rig.discord.botUser.id)
+        .flatMap((message) => [message.createdAt, ...message.edits.map((edit) => edit.at)]);
+    const waitMs = Math.max(-Infinity, ...botWrites) + rig.config.channelWriteWindowMs - performance.now();
+    if (waitMs > 0)
+        await delay(waitMs);
 }
 
 /** Mentions the bot and waits for the whole answer. */
