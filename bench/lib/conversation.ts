@@ -76,10 +76,8 @@ export async function waitForAnswer(rig: ObservedBot, asked: AskedQuestion, time
  * whole, not spent by questions a bench asks back to back.
  */
 export async function afterReading(rig: BotRig, channelId: string): Promise<void> {
-    const botWrites = rig.discord.messagesIn(channelId)
-        .filter((message) => message.author.id === rig.discord.botUser.id)
-        .flatMap((message) => [message.createdAt, ...message.edits.map((edit) => edit.at)]);
-    const waitMs = Math.max(-Infinity, ...botWrites) + rig.config.channelWriteWindowMs - performance.now();
+    const botMessages = rig.discord.messagesIn(channelId).filter((message) => message.author.id === rig.discord.botUser.id);
+    const waitMs = lastWriteAt(botMessages) + rig.config.channelWriteWindowMs - performance.now();
     if (waitMs > 0)
         await delay(waitMs);
 }

@@ -3,12 +3,12 @@ import os from "node:os";
 import path from "node:path";
 import {Client} from "@modelcontextprotocol/sdk/client/index.js";
 import {StdioClientTransport} from "@modelcontextprotocol/sdk/client/stdio.js";
-import {createParser} from "eventsource-parser";
 import {defineChatSessionFunction, LlamaChatSession} from "node-llama-cpp";
 import type {ChatHistoryItem, GbnfJsonObjectSchema, LlamaContextSequence, Token} from "node-llama-cpp";
 import {LlamaEngine} from "../../src/llm/local/LlamaEngine.js";
 import {SessionPool} from "../../src/llm/local/SessionPool.js";
 import {toGbnfJsonSchema} from "../../src/llm/local/toolSchema.js";
+import {eventData} from "../../src/llm/openai/eventData.js";
 import {OpenAiEngine} from "../../src/llm/openai/OpenAiEngine.js";
 import type {ConversationEngine, ToolDefinition, TurnTools} from "../../src/llm/types.js";
 import {isChatHistory} from "../../src/store/isChatHistory.js";
@@ -376,18 +376,14 @@ async function clientRoundTrip(url: string): Promise<number> {
         messages: [...question, {role: "assistant", content: "", tool_calls: calls}, ...calls.map((call) => ({role: "tool", tool_call_id: call.id, content: toolResult}))]
     }, controller.signal);
     try {
-        const decoder = new TextDecoder();
-        const parsed: string[] = [];
-        const parser = createParser({onEvent: (event) => parsed.push(event.data)});
-        for await (const chunk of answering.body ?? []) {
-            parser.feed(decoder.decode(chunk, {stream: true}));
-            for (const data of parsed.splice(0)) {
-                if (data === "[DONE]")
-                    continue;
-                const {choices: deltas} = JSON.parse(data) as {choices?: {delta?: {content?: string | null}}[]};
-                if ((deltas?.[0]?.delta?.content ?? "") !== "")
-                    return performance.now() - startedAt;
-            }
+        if (answering.body === null)
+            throw new Error("The plain client: llama-server's answer has no body");
+        for await (const data of eventData(answering.body)) {
+            if (data === "[DONE]")
+                continue;
+            const {choices: deltas} = JSON.parse(data) as {choices?: {delta?: {content?: string | null}}[]};
+            if ((deltas?.[0]?.delta?.content ?? "") !== "")
+                return performance.now() - startedAt;
         }
         throw new Error("The plain client: the model wrote nothing after the tool's result");
     } finally {

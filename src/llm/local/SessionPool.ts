@@ -443,7 +443,8 @@ export class SessionPool implements ConversationEngine {
      */
     async #giveUp({conversationId, session, sequence, savedAhead}: ActiveSession): Promise<LlamaContextSequence> {
         const save = () => this.#states?.save(conversationId, sequence, session.getChatHistory());
-        // a save ahead that failed is done again, as it would have been without it
+        // a save ahead that failed was logged and left no file, like a failed save here: the conversation re-reads
+        // its history when it comes back. Only one that threw (which the store does not) is done again
         await (savedAhead == null ? save() : savedAhead.catch(save));
         session.dispose();
         return sequence;
@@ -480,7 +481,7 @@ export class SessionPool implements ConversationEngine {
         this.#track(saving);
     }
 
-    /** A failed save ahead is done again when the sequence is given up (see #giveUp). */
+    /** Work {@link settled} waits for; a rejection is #giveUp's to handle, not the caller's of #track. */
     #track(work: Promise<void>): void {
         this.#background.add(work);
         void work.catch(() => undefined).finally(() => this.#background.delete(work));
